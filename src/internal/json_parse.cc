@@ -1,0 +1,80 @@
+// Json::parse: simdjson's DOM parser (which picks the fastest kernel for the CPU at run time)
+// validates the whole text, then the tape is copied into a Json tree.
+#include <charconv>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "leadenrich/json.h"
+
+namespace leadenrich {
+namespace {
+
+namespace dom = simdjson::dom;
+
+Json number_json(dom::element e) {
+  switch (e.type()) {
+    case dom::element_type::INT64: return Json(static_cast<std::int64_t>(e.get_int64().value_unsafe()));
+    case dom::element_type::UINT64: {
+      std::uint64_t v = e.get_uint64().value_unsafe();
+      return Json::number(std::to_string(v)).value();
+    }
+    default: return Json(e.get_double().value_unsafe());
+  }
+}
+
+Json to_tree(dom::element e) {
+  switch (e.type()) {
+    case dom::element_type::NULL_VALUE: return Json();
+    case dom::element_type::BOOL: return Json(e.get_bool().value_unsafe());
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: return number_json(e);
+    case dom::element_type::STRING: return Json(std::string(e.get_string().value_unsafe()));
+    case dom::element_type::ARRAY: {
+      dom::array arr = e.get_array().value_unsafe();
+      Json::Array items;
+      items.reserve(arr.size());
+      for (dom::element item : arr) items.push_back(to_tree(item));
+      return Json(std::move(items));
+    }
+    case dom::element_type::OBJECT: {
+      dom::object obj = e.get_object().value_unsafe();
+      Json::Object members;
+      members.reserve(obj.size());
+      for (dom::key_value_pair kv : obj) members.emplace_back(std::string(kv.key), to_tree(kv.value));
+      return Json(std::move(members));
+    }
+  }
+  return Json();
+}
+
+bool is_truncation(simdjson::error_code err) {
+  return err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || err == simdjson::UNCLOSED_STRING;
+}
+
+}  // namespace
+
+Result<Json> Json::parse(std::string_view text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return invalid_argument("invalid JSON: the input is empty");
+  }
+  // One parser per thread: it keeps its buffers between calls.
+  thread_local dom::parser parser(/*max_capacity=*/simdjson::SIMDJSON_MAXSIZE_BYTES);
+  thread_local bool depth_set = [] {
+    return parser.allocate(4096, /*max_depth=*/256) == simdjson::SUCCESS;
+  }();
+  (void)depth_set;
+  dom::element root;
+  simdjson::error_code err = parser.parse(text.data(), text.size()).get(root);
+  if (!err) return to_tree(root);
+  if (is_truncation(err)) {
+    return data_loss(fmt::format("invalid JSON: truncated ({})", simdjson::error_message(err)));
+  }
+  if (err == simdjson::DEPTH_ERROR) return invalid_argument("invalid JSON: nested deeper than 256 levels");
+  return invalid_argument(fmt::format("invalid JSON: {}", simdjson::error_message(err)));
+}
+
+}  // namespace leadenrich

@@ -1,0 +1,241 @@
+#include "leadenrich/json.h"
+
+#include <cassert>
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace leadenrich {
+namespace {
+
+// RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1Fu; }
+  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0Fu; }
+  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07u; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
+  }
+  // Reject overlong forms, surrogates and values past U+10FFFF.
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) return 0;
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+}  // namespace
+
+Json::Json(double d) {
+  if (std::isfinite(d)) v_ = Number{fmt::format("{}", d)};
+}
+
+Result<Json> Json::number(std::string_view text) {
+  if (!is_json_number(text)) return invalid_argument(fmt::format("'{}' is not a JSON number", text));
+  Json j;
+  j.v_ = Number{std::string(text)};
+  return j;
+}
+
+bool Json::as_bool() const {
+  assert(is_bool());
+  return is_bool() && std::get<bool>(v_);
+}
+
+const std::string& Json::number_text() const {
+  static const std::string kEmpty;
+  assert(is_number());
+  return is_number() ? std::get<Number>(v_).text : kEmpty;
+}
+
+const std::string& Json::as_string() const {
+  static const std::string kEmpty;
+  assert(is_string());
+  return is_string() ? std::get<std::string>(v_) : kEmpty;
+}
+
+const Json::Array& Json::as_array() const {
+  static const Array kEmpty;
+  assert(is_array());
+  return is_array() ? std::get<Array>(v_) : kEmpty;
+}
+
+Json::Array& Json::as_array() {
+  if (is_null()) v_ = Array{};
+  assert(is_array());
+  return std::get<Array>(v_);
+}
+
+const Json::Object& Json::as_object() const {
+  static const Object kEmpty;
+  assert(is_object());
+  return is_object() ? std::get<Object>(v_) : kEmpty;
+}
+
+Json::Object& Json::as_object() {
+  if (is_null()) v_ = Object{};
+  assert(is_object());
+  return std::get<Object>(v_);
+}
+
+std::optional<double> Json::to_double() const {
+  if (!is_number()) return std::nullopt;
+  const std::string& t = std::get<Number>(v_).text;
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+  if (ec == std::errc::result_out_of_range) {
+    return t.front() == '-' ? -HUGE_VAL : HUGE_VAL;
+  }
+  if (ec != std::errc()) return std::nullopt;
+  return d;
+}
+
+std::optional<std::int64_t> Json::to_int() const {
+  if (!is_number()) return std::nullopt;
+  const std::string& t = std::get<Number>(v_).text;
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec == std::errc() && ptr == t.data() + t.size()) return n;
+  std::optional<double> d = to_double();
+  if (!d || std::trunc(*d) != *d || std::fabs(*d) > 9.0e15) return std::nullopt;
+  return static_cast<std::int64_t>(*d);
+}
+
+const Json* Json::find(std::string_view key) const {
+  if (!is_object()) return nullptr;
+  for (const auto& [k, v] : std::get<Object>(v_)) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+Json& Json::set(std::string key, Json value) {
+  Object& o = as_object();
+  o.emplace_back(std::move(key), std::move(value));
+  return o.back().second;
+}
+
+std::string_view Json::type_name() const {
+  switch (type()) {
+    case Type::kNull: return "null";
+    case Type::kBool: return "boolean";
+    case Type::kNumber: return "number";
+    case Type::kString: return "string";
+    case Type::kArray: return "array";
+    case Type::kObject: return "object";
+  }
+  return "unknown";
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      std::size_t n = utf8_sequence_length(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD: never write invalid UTF-8
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+void Json::dump_to(std::string& out) const {
+  switch (type()) {
+    case Type::kNull: out += "null"; break;
+    case Type::kBool: out += std::get<bool>(v_) ? "true" : "false"; break;
+    case Type::kNumber: out += std::get<Number>(v_).text; break;
+    case Type::kString: append_json_string(out, std::get<std::string>(v_)); break;
+    case Type::kArray: {
+      out.push_back('[');
+      bool first = true;
+      for (const Json& item : std::get<Array>(v_)) {
+        if (!first) out.push_back(',');
+        first = false;
+        item.dump_to(out);
+      }
+      out.push_back(']');
+      break;
+    }
+    case Type::kObject: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, value] : std::get<Object>(v_)) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, key);
+        out.push_back(':');
+        value.dump_to(out);
+      }
+      out.push_back('}');
+      break;
+    }
+  }
+}
+
+std::string Json::dump() const {
+  std::string out;
+  dump_to(out);
+  return out;
+}
+
+}  // namespace leadenrich

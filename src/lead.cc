@@ -1,0 +1,573 @@
+#include "leadenrich/lead.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace leadenrich {
+namespace {
+
+using StringField = std::optional<std::string> RawLead::*;
+
+struct NamedField {
+  std::string_view name;
+  StringField field;  // nullptr for lead_id
+};
+
+constexpr std::array<NamedField, 16> kRawLeadFields = {{
+    {"lead_id", nullptr},
+    {"agent_id", &RawLead::agent_id},
+    {"campaign_id", &RawLead::campaign_id},
+    {"task_id", &RawLead::task_id},
+    {"task_status", &RawLead::task_status},
+    {"campaign_name", &RawLead::campaign_name},
+    {"name", &RawLead::name},
+    {"email", &RawLead::email},
+    {"phone", &RawLead::phone},
+    {"organization", &RawLead::organization},
+    {"designation", &RawLead::designation},
+    {"linkedin_url", &RawLead::linkedin_url},
+    {"website", &RawLead::website},
+    {"status", &RawLead::status},
+    {"type", &RawLead::type},
+    {"created_at", &RawLead::created_at},
+}};
+
+const NamedField* known_field(std::string_view name) {
+  for (const NamedField& f : kRawLeadFields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// Reads a scalar as text: strings as they are, numbers as their text, booleans as words.
+Result<std::optional<std::string>> scalar_text(const Json& v, std::string_view where) {
+  switch (v.type()) {
+    case Json::Type::kNull: return std::optional<std::string>();
+    case Json::Type::kString: return std::optional<std::string>(v.as_string());
+    case Json::Type::kNumber: return std::optional<std::string>(v.number_text());
+    case Json::Type::kBool: return std::optional<std::string>(v.as_bool() ? "true" : "false");
+    default:
+      return invalid_argument(fmt::format("{}: expected a string, got {}", where, v.type_name()));
+  }
+}
+
+Json optional_text(const std::optional<std::string>& s) { return s ? Json(*s) : Json(); }
+Json optional_number(const std::optional<double>& d) { return d ? Json(*d) : Json(); }
+
+Json range_json(const std::optional<NumberRange>& r) {
+  if (!r) return Json();
+  Json::Object o;
+  o.emplace_back("min", Json(r->min));
+  o.emplace_back("max", optional_number(r->max));
+  return Json(std::move(o));
+}
+
+Json value_json(const CompanyOverview& v) {
+  Json::Object o;
+  o.emplace_back("description", optional_text(v.description));
+  o.emplace_back("industry", optional_text(v.industry));
+  o.emplace_back("region", optional_text(v.region));
+  o.emplace_back("headcount", v.headcount);
+  o.emplace_back("headcount_range", range_json(v.headcount_range));
+  o.emplace_back("estimated_revenue", v.estimated_revenue);
+  o.emplace_back("estimated_revenue_usd", range_json(v.estimated_revenue_usd));
+  o.emplace_back("founded_year", v.founded_year);
+  o.emplace_back("founded_year_number",
+                 v.founded_year_number ? Json(*v.founded_year_number) : Json());
+  return Json(std::move(o));
+}
+
+Json value_json(const TechStack& v) {
+  Json::Array items;
+  for (const Technology& t : v.technologies) {
+    Json::Object o;
+    o.emplace_back("name", Json(t.name));
+    o.emplace_back("category", optional_text(t.category));
+    items.emplace_back(std::move(o));
+  }
+  Json::Object o;
+  o.emplace_back("technologies", Json(std::move(items)));
+  return Json(std::move(o));
+}
+
+Json value_json(const Funding& v) {
+  Json::Array rounds;
+  for (const FundingRound& r : v.rounds) {
+    Json::Array investors;
+    for (const std::string& i : r.investors) investors.emplace_back(i);
+    Json::Object o;
+    o.emplace_back("date", optional_text(r.date));
+    o.emplace_back("round_type", optional_text(r.round_type));
+    o.emplace_back("amount", r.amount);
+    o.emplace_back("amount_usd", optional_number(r.amount_usd));
+    o.emplace_back("investors", Json(std::move(investors)));
+    rounds.emplace_back(std::move(o));
+  }
+  Json::Object o;
+  o.emplace_back("total", v.total);
+  o.emplace_back("total_usd", optional_number(v.total_usd));
+  o.emplace_back("rounds", Json(std::move(rounds)));
+  return Json(std::move(o));
+}
+
+Json value_json(const News& v) {
+  Json::Object o;
+  o.emplace_back("summary", Json(v.summary));
+  return Json(std::move(o));
+}
+
+Json value_json(const LinkedInPosts& v) {
+  Json::Array posts;
+  for (const LinkedInPost& p : v.posts) {
+    Json::Object o;
+    o.emplace_back("text", Json(p.text));
+    o.emplace_back("posted_at", optional_text(p.posted_at));
+    o.emplace_back("url", optional_text(p.url));
+    o.emplace_back("reactions", p.reactions ? Json(*p.reactions) : Json());
+    posts.emplace_back(std::move(o));
+  }
+  Json::Object o;
+  o.emplace_back("posts", Json(std::move(posts)));
+  return Json(std::move(o));
+}
+
+template <typename T>
+Json optional_value_json(const std::optional<T>& v) {
+  return v ? value_json(*v) : Json();
+}
+
+Json result_json(const SignalResult& r, Json value) {
+  Json::Object o;
+  o.emplace_back("status", Json(to_string(r.status)));
+  if (r.reason) {
+    Json::Object reason;
+    reason.emplace_back("code", Json(r.reason->code));
+    reason.emplace_back("message", Json(r.reason->message));
+    o.emplace_back("reason", Json(std::move(reason)));
+  } else {
+    o.emplace_back("reason", Json());
+  }
+  o.emplace_back("source", Json(r.source));
+  o.emplace_back("fetched_at", r.fetched_at ? Json(format_timestamp(*r.fetched_at)) : Json());
+  o.emplace_back("from_cache", Json(r.from_cache));
+  o.emplace_back("value", std::move(value));
+  return Json(std::move(o));
+}
+
+Json signal_list_json(const std::vector<Signal>& signals) {
+  Json::Array a;
+  for (Signal s : signals) a.emplace_back(to_string(s));
+  return Json(std::move(a));
+}
+
+// ---- reading back (lenient) ----
+
+// A path-aware reader over one JSON object.
+class ObjectReader {
+ public:
+  ObjectReader(const Json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  Status check_object() const {
+    if (j_.is_object()) return {};
+    return invalid_argument(fmt::format("{}: expected an object, got {}", path_, j_.type_name()));
+  }
+  const Json* get(std::string_view key) const {
+    const Json* v = j_.find(key);
+    return (v == nullptr || v->is_null()) ? nullptr : v;
+  }
+  std::string at(std::string_view key) const { return fmt::format("{}.{}", path_, key); }
+
+  Status text(std::string_view key, std::optional<std::string>& out) const {
+    out.reset();
+    if (const Json* v = get(key)) {
+      Result<std::optional<std::string>> t = scalar_text(*v, at(key));
+      if (!t.ok()) return t.status();
+      out = *t;
+    }
+    return {};
+  }
+  Status number(std::string_view key, std::optional<double>& out) const {
+    out.reset();
+    if (const Json* v = get(key)) {
+      out = v->to_double();
+      if (!out) return invalid_argument(fmt::format("{}: expected a number, got {}", at(key), v->type_name()));
+    }
+    return {};
+  }
+  Json raw(std::string_view key) const {
+    const Json* v = j_.find(key);
+    return v ? *v : Json();
+  }
+
+ private:
+  const Json& j_;
+  std::string path_;
+};
+
+Result<std::optional<NumberRange>> read_range(const ObjectReader& r, std::string_view key) {
+  const Json* v = r.get(key);
+  if (v == nullptr) return std::optional<NumberRange>();
+  ObjectReader rr(*v, r.at(key));
+  LEADENRICH_RETURN_IF_ERROR(rr.check_object());
+  NumberRange range;
+  std::optional<double> min;
+  LEADENRICH_RETURN_IF_ERROR(rr.number("min", min));
+  LEADENRICH_RETURN_IF_ERROR(rr.number("max", range.max));
+  range.min = min.value_or(0);
+  return std::optional<NumberRange>(range);
+}
+
+Result<CompanyOverview> read_overview_value(const ObjectReader& r) {
+  CompanyOverview v;
+  LEADENRICH_RETURN_IF_ERROR(r.text("description", v.description));
+  LEADENRICH_RETURN_IF_ERROR(r.text("industry", v.industry));
+  LEADENRICH_RETURN_IF_ERROR(r.text("region", v.region));
+  v.headcount = r.raw("headcount");
+  v.estimated_revenue = r.raw("estimated_revenue");
+  v.founded_year = r.raw("founded_year");
+  auto hc = read_range(r, "headcount_range");
+  if (!hc.ok()) return hc.status();
+  v.headcount_range = *hc;
+  auto rev = read_range(r, "estimated_revenue_usd");
+  if (!rev.ok()) return rev.status();
+  v.estimated_revenue_usd = *rev;
+  std::optional<double> year;
+  LEADENRICH_RETURN_IF_ERROR(r.number("founded_year_number", year));
+  if (year) v.founded_year_number = static_cast<int>(*year);
+  return v;
+}
+
+template <typename F>
+Status for_each_item(const ObjectReader& r, std::string_view key, F&& f) {
+  const Json* v = r.get(key);
+  if (v == nullptr) return {};
+  if (!v->is_array()) return invalid_argument(fmt::format("{}: expected an array, got {}", r.at(key), v->type_name()));
+  std::size_t i = 0;
+  for (const Json& item : v->as_array()) {
+    LEADENRICH_RETURN_IF_ERROR(f(item, fmt::format("{}[{}]", r.at(key), i++)));
+  }
+  return {};
+}
+
+Result<TechStack> read_tech_value(const ObjectReader& r) {
+  TechStack v;
+  Status s = for_each_item(r, "technologies", [&](const Json& item, const std::string& path) -> Status {
+    ObjectReader ir(item, path);
+    LEADENRICH_RETURN_IF_ERROR(ir.check_object());
+    Technology t;
+    std::optional<std::string> name;
+    LEADENRICH_RETURN_IF_ERROR(ir.text("name", name));
+    LEADENRICH_RETURN_IF_ERROR(ir.text("category", t.category));
+    t.name = name.value_or("");
+    v.technologies.push_back(std::move(t));
+    return {};
+  });
+  if (!s.ok()) return s;
+  return v;
+}
+
+Result<Funding> read_funding_value(const ObjectReader& r) {
+  Funding v;
+  v.total = r.raw("total");
+  LEADENRICH_RETURN_IF_ERROR(r.number("total_usd", v.total_usd));
+  Status s = for_each_item(r, "rounds", [&](const Json& item, const std::string& path) -> Status {
+    ObjectReader ir(item, path);
+    LEADENRICH_RETURN_IF_ERROR(ir.check_object());
+    FundingRound round;
+    LEADENRICH_RETURN_IF_ERROR(ir.text("date", round.date));
+    LEADENRICH_RETURN_IF_ERROR(ir.text("round_type", round.round_type));
+    round.amount = ir.raw("amount");
+    LEADENRICH_RETURN_IF_ERROR(ir.number("amount_usd", round.amount_usd));
+    LEADENRICH_RETURN_IF_ERROR(for_each_item(ir, "investors", [&](const Json& inv, const std::string& p) -> Status {
+      Result<std::optional<std::string>> t = scalar_text(inv, p);
+      if (!t.ok()) return t.status();
+      if (*t) round.investors.push_back(**t);
+      return {};
+    }));
+    v.rounds.push_back(std::move(round));
+    return {};
+  });
+  if (!s.ok()) return s;
+  return v;
+}
+
+Result<News> read_news_value(const ObjectReader& r) {
+  std::optional<std::string> summary;
+  LEADENRICH_RETURN_IF_ERROR(r.text("summary", summary));
+  return News{summary.value_or("")};
+}
+
+Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
+  LinkedInPosts v;
+  Status s = for_each_item(r, "posts", [&](const Json& item, const std::string& path) -> Status {
+    ObjectReader ir(item, path);
+    LEADENRICH_RETURN_IF_ERROR(ir.check_object());
+    LinkedInPost p;
+    std::optional<std::string> text;
+    LEADENRICH_RETURN_IF_ERROR(ir.text("text", text));
+    p.text = text.value_or("");
+    LEADENRICH_RETURN_IF_ERROR(ir.text("posted_at", p.posted_at));
+    LEADENRICH_RETURN_IF_ERROR(ir.text("url", p.url));
+    std::optional<double> reactions;
+    LEADENRICH_RETURN_IF_ERROR(ir.number("reactions", reactions));
+    if (reactions) p.reactions = static_cast<std::int64_t>(*reactions);
+    v.posts.push_back(std::move(p));
+    return {};
+  });
+  if (!s.ok()) return s;
+  return v;
+}
+
+template <typename T, typename Reader>
+Status read_optional_value(const ObjectReader& signal, Reader reader, std::optional<T>& out) {
+  const Json* value = signal.get("value");
+  if (value == nullptr) return {};
+  ObjectReader vr(*value, signal.at("value"));
+  LEADENRICH_RETURN_IF_ERROR(vr.check_object());
+  Result<T> v = reader(vr);
+  if (!v.ok()) return v.status();
+  out = std::move(v).value();
+  return {};
+}
+
+Result<std::vector<Signal>> read_signal_list(const ObjectReader& r, std::string_view key) {
+  std::vector<Signal> out;
+  Status s = for_each_item(r, key, [&](const Json& item, const std::string& path) -> Status {
+    if (!item.is_string()) return invalid_argument(fmt::format("{}: expected a signal name", path));
+    Result<Signal> sig = parse_signal(item.as_string());
+    if (!sig.ok()) return invalid_argument(fmt::format("{}: {}", path, sig.status().message()));
+    out.push_back(*sig);
+    return {};
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace
+
+const std::array<std::string_view, 16>& raw_lead_field_names() {
+  static const std::array<std::string_view, 16> kNames = [] {
+    std::array<std::string_view, 16> names{};
+    for (std::size_t i = 0; i < kRawLeadFields.size(); ++i) names[i] = kRawLeadFields[i].name;
+    return names;
+  }();
+  return kNames;
+}
+
+Result<RawLead> raw_lead_from_json(const Json& object) {
+  if (!object.is_object()) {
+    return invalid_argument(fmt::format("lead: expected a JSON object, got {}", object.type_name()));
+  }
+  RawLead lead;
+  bool has_id = false;
+  for (const auto& [key, value] : object.as_object()) {
+    const NamedField* f = known_field(key);
+    if (f == nullptr) {
+      lead.extra.emplace_back(key, value);
+      continue;
+    }
+    Result<std::optional<std::string>> text = scalar_text(value, fmt::format("lead.{}", key));
+    if (!text.ok()) return text.status();
+    if (f->field == nullptr) {
+      if (!*text || text->value().find_first_not_of(" \t\r\n") == std::string::npos) {
+        return invalid_argument("lead.lead_id: missing or empty");
+      }
+      lead.lead_id = **text;
+      has_id = true;
+    } else {
+      lead.*(f->field) = *text;
+    }
+  }
+  if (!has_id) return invalid_argument("lead.lead_id: missing or empty");
+  return lead;
+}
+
+Result<RawLead> parse_raw_lead(std::string_view text) {
+  Result<Json> j = Json::parse(text);
+  if (!j.ok()) return j.status();
+  return raw_lead_from_json(*j);
+}
+
+Json to_json(const RawLead& lead) {
+  Json::Object o;
+  o.reserve(kRawLeadFields.size() + lead.extra.size());
+  for (const NamedField& f : kRawLeadFields) {
+    if (f.field == nullptr) {
+      o.emplace_back(std::string(f.name), Json(lead.lead_id));
+    } else {
+      o.emplace_back(std::string(f.name), optional_text(lead.*(f.field)));
+    }
+  }
+  for (const auto& member : lead.extra) o.push_back(member);
+  return Json(std::move(o));
+}
+
+void update_signal_lists(EnrichedLead& lead) {
+  lead.signals_found.clear();
+  lead.signals_missed.clear();
+  for (Signal s : kAllSignals) {
+    SignalStatus st = lead.result(s).status;
+    if (st == SignalStatus::kDisabled) continue;
+    (st == SignalStatus::kFound ? lead.signals_found : lead.signals_missed).push_back(s);
+  }
+}
+
+int compute_quality_score(const EnrichedLead& lead, const std::vector<SignalSpec>& specs, Timestamp now) {
+  double total_weight = 0;
+  double score = 0;
+  for (Signal s : kAllSignals) {
+    const SignalSpec& spec = find_spec(specs, s);
+    total_weight += spec.weight;
+    const SignalResult& r = lead.result(s);
+    if (r.status != SignalStatus::kFound) continue;
+    double factor = 1.0;
+    if (r.fetched_at && spec.freshness.count() > 0) {
+      double age = std::chrono::duration<double>(now - *r.fetched_at).count();
+      double window = std::chrono::duration<double>(spec.freshness).count();
+      if (age > window) {
+        factor = 0.5;
+      } else if (age > window / 2) {
+        factor = 1.0 - 0.5 * (age - window / 2) / (window / 2);
+      }
+    }
+    score += spec.weight * factor;
+  }
+  if (total_weight <= 0) return 0;
+  return static_cast<int>(std::lround(std::clamp(100.0 * score / total_weight, 0.0, 100.0)));
+}
+
+Json to_json(const EnrichedLead& lead) {
+  Json::Object signals;
+  auto add = [&](Signal s, Json value) {
+    signals.emplace_back(std::string(to_string(s)), result_json(lead.result(s), std::move(value)));
+  };
+  add(Signal::kCompanyOverview, optional_value_json(lead.company_overview));
+  add(Signal::kTechStack, optional_value_json(lead.tech_stack));
+  add(Signal::kFunding, optional_value_json(lead.funding));
+  add(Signal::kNews, optional_value_json(lead.news));
+  add(Signal::kLinkedInPosts, optional_value_json(lead.linkedin_posts));
+
+  Json::Array run_ids;
+  for (const std::string& id : lead.provider_run_ids) run_ids.emplace_back(id);
+
+  Json::Object o;
+  o.emplace_back("lead", to_json(lead.lead));
+  o.emplace_back("company_key", optional_text(lead.company_key));
+  o.emplace_back("person_key", optional_text(lead.person_key));
+  o.emplace_back("signals", Json(std::move(signals)));
+  o.emplace_back("signals_found", signal_list_json(lead.signals_found));
+  o.emplace_back("signals_missed", signal_list_json(lead.signals_missed));
+  o.emplace_back("quality_score", Json(lead.quality_score));
+  o.emplace_back("enriched_at", lead.enriched_at ? Json(format_timestamp(*lead.enriched_at)) : Json());
+  o.emplace_back("provider_run_ids", Json(std::move(run_ids)));
+  o.emplace_back("billed_lookups", Json(lead.billed_lookups));
+  o.emplace_back("estimated_credits", Json(lead.estimated_credits));
+  o.emplace_back("sandbox", Json(lead.sandbox));
+  return Json(std::move(o));
+}
+
+Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
+  ObjectReader r(object, "$");
+  LEADENRICH_RETURN_IF_ERROR(r.check_object());
+  EnrichedLead out;
+  const Json* lead = r.get("lead");
+  if (lead == nullptr) return invalid_argument("$.lead: missing");
+  Result<RawLead> raw = raw_lead_from_json(*lead);
+  if (!raw.ok()) return raw.status();
+  out.lead = std::move(raw).value();
+  LEADENRICH_RETURN_IF_ERROR(r.text("company_key", out.company_key));
+  LEADENRICH_RETURN_IF_ERROR(r.text("person_key", out.person_key));
+
+  if (const Json* signals = r.get("signals")) {
+    ObjectReader sr(*signals, "$.signals");
+    LEADENRICH_RETURN_IF_ERROR(sr.check_object());
+    for (Signal s : kAllSignals) {
+      const Json* sj = sr.get(to_string(s));
+      if (sj == nullptr) continue;  // unknown or absent signals are ignored
+      ObjectReader one(*sj, sr.at(to_string(s)));
+      LEADENRICH_RETURN_IF_ERROR(one.check_object());
+      SignalResult& res = out.result(s);
+      std::optional<std::string> status, source, fetched_at;
+      LEADENRICH_RETURN_IF_ERROR(one.text("status", status));
+      if (status) {
+        Result<SignalStatus> st = parse_signal_status(*status);
+        if (!st.ok()) return invalid_argument(fmt::format("{}: {}", one.at("status"), st.status().message()));
+        res.status = *st;
+      }
+      if (const Json* reason = one.get("reason")) {
+        ObjectReader rr(*reason, one.at("reason"));
+        LEADENRICH_RETURN_IF_ERROR(rr.check_object());
+        std::optional<std::string> code, message;
+        LEADENRICH_RETURN_IF_ERROR(rr.text("code", code));
+        LEADENRICH_RETURN_IF_ERROR(rr.text("message", message));
+        res.reason = Reason{code.value_or(""), message.value_or("")};
+      }
+      LEADENRICH_RETURN_IF_ERROR(one.text("source", source));
+      res.source = source.value_or("");
+      LEADENRICH_RETURN_IF_ERROR(one.text("fetched_at", fetched_at));
+      if (fetched_at) {
+        Result<Timestamp> t = parse_timestamp(*fetched_at);
+        if (!t.ok()) return invalid_argument(fmt::format("{}: {}", one.at("fetched_at"), t.status().message()));
+        res.fetched_at = *t;
+      }
+      if (const Json* fc = one.get("from_cache")) res.from_cache = fc->is_bool() && fc->as_bool();
+      switch (s) {
+        case Signal::kCompanyOverview:
+          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_overview_value, out.company_overview));
+          break;
+        case Signal::kTechStack:
+          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_tech_value, out.tech_stack));
+          break;
+        case Signal::kFunding:
+          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_funding_value, out.funding));
+          break;
+        case Signal::kNews:
+          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_news_value, out.news));
+          break;
+        case Signal::kLinkedInPosts:
+          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_posts_value, out.linkedin_posts));
+          break;
+      }
+    }
+  }
+
+  auto found = read_signal_list(r, "signals_found");
+  if (!found.ok()) return found.status();
+  out.signals_found = std::move(found).value();
+  auto missed = read_signal_list(r, "signals_missed");
+  if (!missed.ok()) return missed.status();
+  out.signals_missed = std::move(missed).value();
+
+  std::optional<double> score, billed, credits;
+  LEADENRICH_RETURN_IF_ERROR(r.number("quality_score", score));
+  out.quality_score = static_cast<int>(score.value_or(0));
+  std::optional<std::string> enriched_at;
+  LEADENRICH_RETURN_IF_ERROR(r.text("enriched_at", enriched_at));
+  if (enriched_at) {
+    Result<Timestamp> t = parse_timestamp(*enriched_at);
+    if (!t.ok()) return invalid_argument(fmt::format("$.enriched_at: {}", t.status().message()));
+    out.enriched_at = *t;
+  }
+  LEADENRICH_RETURN_IF_ERROR(for_each_item(r, "provider_run_ids", [&](const Json& item, const std::string& path) -> Status {
+    Result<std::optional<std::string>> t = scalar_text(item, path);
+    if (!t.ok()) return t.status();
+    if (*t) out.provider_run_ids.push_back(**t);
+    return {};
+  }));
+  LEADENRICH_RETURN_IF_ERROR(r.number("billed_lookups", billed));
+  out.billed_lookups = static_cast<int>(billed.value_or(0));
+  LEADENRICH_RETURN_IF_ERROR(r.number("estimated_credits", credits));
+  out.estimated_credits = credits.value_or(0);
+  if (const Json* sb = r.get("sandbox")) out.sandbox = sb->is_bool() && sb->as_bool();
+  return out;
+}
+
+Result<EnrichedLead> parse_enriched_lead(std::string_view text) {
+  Result<Json> j = Json::parse(text);
+  if (!j.ok()) return j.status();
+  return enriched_lead_from_json(*j);
+}
+
+}  // namespace leadenrich
