@@ -51,8 +51,28 @@ Json to_tree(dom::element e) {
   return Json();
 }
 
-bool is_truncation(simdjson::error_code err) {
-  return err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || err == simdjson::UNCLOSED_STRING;
+// simdjson reports a cut-off document as a generic structure error, so on the error path the
+// text is scanned once more: input that ends inside a string or an open container was truncated.
+bool ends_inside_value(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') ++depth;
+    else if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return in_string || depth > 0;
 }
 
 }  // namespace
@@ -70,7 +90,8 @@ Result<Json> Json::parse(std::string_view text) {
   dom::element root;
   simdjson::error_code err = parser.parse(text.data(), text.size()).get(root);
   if (!err) return to_tree(root);
-  if (is_truncation(err)) {
+  if (err == simdjson::UNCLOSED_STRING || err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
+      (err == simdjson::TAPE_ERROR && ends_inside_value(text))) {
     return data_loss(fmt::format("invalid JSON: truncated ({})", simdjson::error_message(err)));
   }
   if (err == simdjson::DEPTH_ERROR) return invalid_argument("invalid JSON: nested deeper than 256 levels");

@@ -1,0 +1,147 @@
+#include "leadenrich/lead.h"
+
+#include <doctest/doctest.h>
+
+using namespace leadenrich;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kAturiyaLead = R"({
+  "lead_id": "lead_001", "agent_id": "agent_0123456789abcdef0123456789abcdef", "campaign_id": "cmp_1",
+  "task_id": "task_9", "task_status": "approved", "campaign_name": "Q4 Fintech", "name": "Jane Doe",
+  "email": "Jane.Doe@Acme.com", "phone": "+1 555 0100", "organization": "Acme", "designation": "VP Sales",
+  "linkedin_url": "https://www.linkedin.com/in/jane-doe", "website": "https://www.acme.com/about",
+  "status": "approved", "type": "new", "created_at": "2026-11-01T10:00:00Z",
+  "apollo_score": 87, "tags": ["hot", {"k": 1}]
+})";
+
+EnrichedLead sample_enriched() {
+  EnrichedLead e;
+  e.lead = parse_raw_lead(kAturiyaLead).value();
+  e.company_key = "acme.com";
+  e.person_key = "https://www.linkedin.com/in/jane-doe";
+  Timestamp t = parse_timestamp("2026-11-25T01:00:00Z").value();
+  e.company_overview = CompanyOverview{"Acme builds rockets", "Aerospace", "US", Json("201-500"),
+                                       NumberRange{201, 500}, Json(12000000), NumberRange{12e6, 12e6},
+                                       Json("2015"), 2015};
+  e.tech_stack = TechStack{{{"React", std::nullopt}, {"Stripe", "Payments"}}};
+  e.funding = Funding{Json("$25M"), 25e6, {FundingRound{"2021-03-01", "Series A", Json(20000000), 2e7, {"Sequoia"}}}};
+  e.news = News{"## Acme\n- launched \"Rocket\""};
+  e.linkedin_posts = LinkedInPosts{{LinkedInPost{"Hiring!", "2026-11-01", "https://x/1", 12}}};
+  for (Signal s : {Signal::kCompanyOverview, Signal::kTechStack, Signal::kFunding, Signal::kNews, Signal::kLinkedInPosts}) {
+    e.result(s) = SignalResult{SignalStatus::kFound, std::nullopt, std::string(find_spec(default_signal_specs(), s).pipe_id), t, false};
+  }
+  e.result(Signal::kFunding).from_cache = true;
+  e.result(Signal::kLinkedInPosts) = SignalResult{SignalStatus::kSkipped, Reason{"missing_input", "no profile URL"}, "", std::nullopt, false};
+  e.linkedin_posts.reset();
+  update_signal_lists(e);
+  e.quality_score = 80;
+  e.enriched_at = parse_timestamp("2026-11-25T02:00:00.125Z").value();
+  e.provider_run_ids = {"run_1"};
+  e.billed_lookups = 4;
+  e.estimated_credits = 5.5;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("a raw Aturiya lead keeps all 16 fields and unknown keys, and writes them back unchanged") {
+  Result<RawLead> lead = parse_raw_lead(kAturiyaLead);
+  REQUIRE(lead.ok());
+  CHECK(lead->lead_id == "lead_001");
+  CHECK(lead->email == "Jane.Doe@Acme.com");
+  CHECK(lead->created_at == "2026-11-01T10:00:00Z");
+  REQUIRE(lead->extra.size() == 2);
+  CHECK(lead->extra[0].first == "apollo_score");
+  Json out = to_json(*lead);
+  CHECK(out.as_object().size() == 18);
+  CHECK(out.as_object()[0].first == "lead_id");
+  CHECK(out.as_object()[15].first == "created_at");
+  CHECK(out.find("tags")->dump() == R"(["hot",{"k":1}])");
+  CHECK(raw_lead_from_json(out).value() == *lead);
+  CHECK(raw_lead_field_names().size() == 16);
+}
+
+TEST_CASE("a raw lead is lenient about scalar types and strict about what it cannot keep") {
+  Result<RawLead> numeric = parse_raw_lead(R"({"lead_id": 42, "phone": 5550100, "website": null, "type": true})");
+  REQUIRE(numeric.ok());
+  CHECK(numeric->lead_id == "42");
+  CHECK(numeric->phone == "5550100");
+  CHECK_FALSE(numeric->website.has_value());
+  CHECK(numeric->type == "true");
+
+  Result<RawLead> no_id = parse_raw_lead(R"({"name": "x"})");
+  CHECK(no_id.status().message() == "lead.lead_id: missing or empty");
+  CHECK_FALSE(parse_raw_lead(R"({"lead_id": "  "})").ok());
+  Result<RawLead> object_field = parse_raw_lead(R"({"lead_id": "1", "website": {"url": "x"}})");
+  CHECK(object_field.status().message() == "lead.website: expected a string, got object");
+  CHECK(parse_raw_lead("[1]").status().message() == "lead: expected a JSON object, got array");
+  CHECK(parse_raw_lead("{\"lead_id\": \"1\"").status().code() == StatusCode::kDataLoss);
+}
+
+TEST_CASE("an enriched lead round-trips through JSON exactly") {
+  EnrichedLead e = sample_enriched();
+  std::string text = to_json(e).dump();
+  Result<EnrichedLead> back = parse_enriched_lead(text);
+  REQUIRE(back.ok());
+  CHECK(*back == e);
+  CHECK(to_json(*back).dump() == text);
+}
+
+TEST_CASE("enriched JSON has a stable, documented key order") {
+  Json j = to_json(sample_enriched());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.as_object()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"lead", "company_key", "person_key", "signals", "signals_found",
+                                         "signals_missed", "quality_score", "enriched_at", "provider_run_ids",
+                                         "billed_lookups", "estimated_credits", "sandbox"});
+  const Json* signals = j.find("signals");
+  REQUIRE(signals != nullptr);
+  CHECK(signals->as_object()[0].first == "company_overview");
+  CHECK(signals->find("linkedin_posts")->find("status")->as_string() == "skipped");
+  CHECK(signals->find("linkedin_posts")->find("reason")->find("code")->as_string() == "missing_input");
+  CHECK(signals->find("funding")->find("from_cache")->as_bool());
+  CHECK(j.find("signals_found")->dump() == R"(["company_overview","tech_stack","funding","news"])");
+  CHECK(j.find("signals_missed")->dump() == R"(["linkedin_posts"])");
+  CHECK(j.find("enriched_at")->as_string() == "2026-11-25T02:00:00.125Z");
+}
+
+TEST_CASE("reading enriched JSON names the path of a bad value") {
+  Json j = to_json(sample_enriched());
+  std::string text = j.dump();
+  std::string bad_status = text;
+  bad_status.replace(bad_status.find("\"found\""), 7, "\"great\"");
+  CHECK(parse_enriched_lead(bad_status).status().message() ==
+        "$.signals.company_overview.status: unknown signal status 'great'");
+  CHECK(parse_enriched_lead(R"({"signals": {}})").status().message() == "$.lead: missing");
+  Result<EnrichedLead> bad_score = parse_enriched_lead(R"({"lead": {"lead_id": "1"}, "quality_score": "high"})");
+  CHECK(bad_score.status().message() == "$.quality_score: expected a number, got string");
+}
+
+TEST_CASE("signals_found and signals_missed name signals and leave disabled ones out") {
+  EnrichedLead e;
+  e.result(Signal::kNews).status = SignalStatus::kFound;
+  e.result(Signal::kFunding).status = SignalStatus::kNoResult;
+  e.result(Signal::kTechStack).status = SignalStatus::kBudgetExhausted;
+  update_signal_lists(e);
+  CHECK(e.signals_found == std::vector<Signal>{Signal::kNews});
+  CHECK(e.signals_missed == std::vector<Signal>{Signal::kTechStack, Signal::kFunding});
+}
+
+TEST_CASE("quality score weighs found signals and their freshness") {
+  const auto& specs = default_signal_specs();
+  Timestamp now = parse_timestamp("2026-11-25T00:00:00Z").value();
+  EnrichedLead e;
+  CHECK(compute_quality_score(e, specs, now) == 0);
+  for (Signal s : kAllSignals) e.result(s) = SignalResult{SignalStatus::kFound, {}, "", now, false};
+  CHECK(compute_quality_score(e, specs, now) == 100);
+  e.result(Signal::kLinkedInPosts).status = SignalStatus::kSkipped;
+  CHECK(compute_quality_score(e, specs, now) == 80);
+  // News (weight 20, 1-day window) fetched 18 hours ago: factor 0.75 -> loses 5 points.
+  e.result(Signal::kNews).fetched_at = now - 18h;
+  CHECK(compute_quality_score(e, specs, now) == 75);
+  // Older than its window: half weight.
+  e.result(Signal::kNews).fetched_at = now - 72h;
+  CHECK(compute_quality_score(e, specs, now) == 70);
+}
