@@ -321,15 +321,26 @@ Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
 }
 
 template <typename T, typename Reader>
-Status read_optional_value(const ObjectReader& signal, Reader reader, std::optional<T>& out) {
-  const Json* value = signal.get("value");
-  if (value == nullptr) return {};
-  ObjectReader vr(*value, signal.at("value"));
+Status read_optional_value(const Json& value, const std::string& path, Reader reader, std::optional<T>& out) {
+  out.reset();
+  if (value.is_null()) return {};
+  ObjectReader vr(value, path);
   LEADENRICH_RETURN_IF_ERROR(vr.check_object());
   Result<T> v = reader(vr);
   if (!v.ok()) return v.status();
   out = std::move(v).value();
   return {};
+}
+
+Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const std::string& path) {
+  switch (s) {
+    case Signal::kCompanyOverview: return read_optional_value(value, path, read_overview_value, lead.company_overview);
+    case Signal::kTechStack: return read_optional_value(value, path, read_tech_value, lead.tech_stack);
+    case Signal::kFunding: return read_optional_value(value, path, read_funding_value, lead.funding);
+    case Signal::kNews: return read_optional_value(value, path, read_news_value, lead.news);
+    case Signal::kLinkedInPosts: return read_optional_value(value, path, read_posts_value, lead.linkedin_posts);
+  }
+  return internal_error("unknown signal");
 }
 
 Result<std::vector<Signal>> read_signal_list(const ObjectReader& r, std::string_view key) {
@@ -438,16 +449,26 @@ int compute_quality_score(const EnrichedLead& lead, const std::vector<SignalSpec
   return static_cast<int>(std::lround(std::clamp(100.0 * score / total_weight, 0.0, 100.0)));
 }
 
+Json signal_value_to_json(const EnrichedLead& lead, Signal signal) {
+  switch (signal) {
+    case Signal::kCompanyOverview: return optional_value_json(lead.company_overview);
+    case Signal::kTechStack: return optional_value_json(lead.tech_stack);
+    case Signal::kFunding: return optional_value_json(lead.funding);
+    case Signal::kNews: return optional_value_json(lead.news);
+    case Signal::kLinkedInPosts: return optional_value_json(lead.linkedin_posts);
+  }
+  return Json();
+}
+
+Status set_signal_value_from_json(EnrichedLead& lead, Signal signal, const Json& value) {
+  return read_signal_value(lead, signal, value, fmt::format("$.{}", to_string(signal)));
+}
+
 Json to_json(const EnrichedLead& lead) {
   Json::Object signals;
-  auto add = [&](Signal s, Json value) {
-    signals.emplace_back(std::string(to_string(s)), result_json(lead.result(s), std::move(value)));
-  };
-  add(Signal::kCompanyOverview, optional_value_json(lead.company_overview));
-  add(Signal::kTechStack, optional_value_json(lead.tech_stack));
-  add(Signal::kFunding, optional_value_json(lead.funding));
-  add(Signal::kNews, optional_value_json(lead.news));
-  add(Signal::kLinkedInPosts, optional_value_json(lead.linkedin_posts));
+  for (Signal s : kAllSignals) {
+    signals.emplace_back(std::string(to_string(s)), result_json(lead.result(s), signal_value_to_json(lead, s)));
+  }
 
   Json::Array run_ids;
   for (const std::string& id : lead.provider_run_ids) run_ids.emplace_back(id);
@@ -513,23 +534,7 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
         res.fetched_at = *t;
       }
       if (const Json* fc = one.get("from_cache")) res.from_cache = fc->is_bool() && fc->as_bool();
-      switch (s) {
-        case Signal::kCompanyOverview:
-          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_overview_value, out.company_overview));
-          break;
-        case Signal::kTechStack:
-          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_tech_value, out.tech_stack));
-          break;
-        case Signal::kFunding:
-          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_funding_value, out.funding));
-          break;
-        case Signal::kNews:
-          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_news_value, out.news));
-          break;
-        case Signal::kLinkedInPosts:
-          LEADENRICH_RETURN_IF_ERROR(read_optional_value(one, read_posts_value, out.linkedin_posts));
-          break;
-      }
+      LEADENRICH_RETURN_IF_ERROR(read_signal_value(out, s, one.raw("value"), one.at("value")));
     }
   }
 

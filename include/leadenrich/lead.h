@@ -91,6 +91,13 @@ void update_signal_lists(EnrichedLead& lead);
 int compute_quality_score(const EnrichedLead& lead, const std::vector<SignalSpec>& specs,
                           Timestamp now);
 
+/// One signal's typed value as JSON (the "value" member of to_json's signal entry), or null
+/// when the lead has no value for it. Used to cache values.
+Json signal_value_to_json(const EnrichedLead& lead, Signal signal);
+/// Sets (or, for null, clears) one signal's typed value from what signal_value_to_json wrote.
+/// Returns kInvalidArgument naming the path when the JSON does not fit the signal's type.
+Status set_signal_value_from_json(EnrichedLead& lead, Signal signal, const Json& value);
+
 /// The lead as a JSON object with a stable key order (documented in docs/output.md).
 Json to_json(const EnrichedLead& lead);
 /// Reads what to_json(EnrichedLead) wrote. Lenient in the same ways as the raw lead.

@@ -145,3 +145,16 @@ TEST_CASE("quality score weighs found signals and their freshness") {
   e.result(Signal::kNews).fetched_at = now - 72h;
   CHECK(compute_quality_score(e, specs, now) == 70);
 }
+
+TEST_CASE("one signal's value round-trips on its own, for caching") {
+  EnrichedLead e = sample_enriched();
+  for (Signal s : kAllSignals) {
+    Json v = signal_value_to_json(e, s);
+    EnrichedLead copy;
+    REQUIRE(set_signal_value_from_json(copy, s, v).ok());
+    CHECK(signal_value_to_json(copy, s) == v);
+  }
+  EnrichedLead copy;
+  Status bad = set_signal_value_from_json(copy, Signal::kTechStack, Json::parse(R"({"technologies": 3})").value());
+  CHECK(bad.message() == "$.tech_stack.technologies: expected an array, got number");
+}
