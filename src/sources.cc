@@ -1,0 +1,361 @@
+#include "leadenrich/sources.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "internal/csv.h"
+
+namespace leadenrich {
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) {
+      auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// Duplicate lead ids within one source are bad rows: the first occurrence wins.
+class IdRegistry {
+ public:
+  // Empty when new; else the location of the first occurrence.
+  std::string seen(const std::string& id, const std::string& location) {
+    auto [it, inserted] = first_.emplace(id, location);
+    return inserted ? std::string() : it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> first_;
+};
+
+SourceItem checked(Result<RawLead> lead, std::string location, IdRegistry& ids) {
+  if (lead.ok()) {
+    std::string first = ids.seen(lead->lead_id, location);
+    if (!first.empty()) {
+      lead = invalid_argument(fmt::format("duplicate lead_id '{}' (first seen at {})", lead->lead_id, first));
+    }
+  }
+  return SourceItem{std::move(lead), std::move(location), false};
+}
+
+class VectorSource : public LeadSource {
+ public:
+  VectorSource(std::vector<RawLead> leads, std::string name) : leads_(std::move(leads)), name_(std::move(name)) {}
+  std::optional<SourceItem> next() override {
+    if (i_ >= leads_.size()) return std::nullopt;
+    std::size_t index = i_++;
+    Result<RawLead> lead = std::move(leads_[index]);
+    if (lead->lead_id.empty()) lead = invalid_argument("lead.lead_id: missing or empty");
+    return checked(std::move(lead), fmt::format("{}[{}]", name_, index), ids_);
+  }
+  std::string describe() const override { return name_; }
+
+ private:
+  std::vector<RawLead> leads_;
+  std::string name_;
+  std::size_t i_ = 0;
+  IdRegistry ids_;
+};
+
+// Keeps an owned file stream alive beside a source that reads it.
+struct OwnedStream {
+  std::unique_ptr<std::ifstream> file;
+  std::istream* stream = nullptr;
+};
+
+class JsonLinesSource : public LeadSource {
+ public:
+  JsonLinesSource(OwnedStream in, std::string name) : in_(std::move(in)), name_(std::move(name)) {}
+  std::optional<SourceItem> next() override {
+    std::string line;
+    while (std::getline(*in_.stream, line)) {
+      ++line_no_;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      std::string location = fmt::format("{}:{}", name_, line_no_);
+      if (!valid_utf8(line)) return SourceItem{invalid_argument("invalid UTF-8"), location, false};
+      return checked(parse_raw_lead(line), std::move(location), ids_);
+    }
+    if (in_.stream->bad()) {
+      return SourceItem{unavailable(fmt::format("{}: read error", name_)), name_, true};
+    }
+    return std::nullopt;
+  }
+  std::string describe() const override { return name_; }
+
+ private:
+  OwnedStream in_;
+  std::string name_;
+  std::size_t line_no_ = 0;
+  IdRegistry ids_;
+};
+
+class JsonArraySource : public LeadSource {
+ public:
+  JsonArraySource(Json::Array items, std::string name) : items_(std::move(items)), name_(std::move(name)) {}
+  std::optional<SourceItem> next() override {
+    if (i_ >= items_.size()) return std::nullopt;
+    std::size_t index = i_++;
+    return checked(raw_lead_from_json(items_[index]), fmt::format("{}: item {}", name_, index + 1), ids_);
+  }
+  std::string describe() const override { return name_; }
+
+ private:
+  Json::Array items_;
+  std::string name_;
+  std::size_t i_ = 0;
+  IdRegistry ids_;
+};
+
+// Header names compare lowercased with runs of spaces, underscores and dashes folded to one space.
+std::string fold_header(std::string_view h) {
+  std::string out;
+  bool space = false;
+  for (char c : h) {
+    if (c == ' ' || c == '_' || c == '-' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+// Built-in header -> lead field mapping (Apollo exports and the lead's own field names).
+const std::vector<std::pair<std::string_view, std::string_view>>& known_headers() {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kHeaders = {
+      {"lead id", "lead_id"}, {"apollo contact id", "lead_id"}, {"contact id", "lead_id"}, {"person id", "lead_id"},
+      {"id", "lead_id"},
+      {"name", "name"}, {"full name", "name"},
+      {"first name", "first_name"}, {"last name", "last_name"},
+      {"email", "email"}, {"email address", "email"}, {"work email", "email"},
+      {"phone", "phone"}, {"mobile phone", "phone"}, {"work direct phone", "phone"}, {"corporate phone", "phone"},
+      {"phone number", "phone"},
+      {"organization", "organization"}, {"company", "organization"}, {"company name", "organization"},
+      {"company name for emails", "organization"}, {"account name", "organization"},
+      {"designation", "designation"}, {"title", "designation"}, {"job title", "designation"},
+      {"linkedin url", "linkedin_url"}, {"person linkedin url", "linkedin_url"}, {"linkedin", "linkedin_url"},
+      {"website", "website"}, {"company website", "website"}, {"domain", "website"}, {"company domain", "website"},
+      {"agent id", "agent_id"}, {"campaign id", "campaign_id"}, {"task id", "task_id"},
+      {"task status", "task_status"}, {"campaign name", "campaign_name"}, {"status", "status"}, {"type", "type"},
+      {"created at", "created_at"},
+  };
+  return kHeaders;
+}
+
+bool is_lead_field(std::string_view f) {
+  const auto& names = raw_lead_field_names();
+  return std::find(names.begin(), names.end(), f) != names.end();
+}
+
+class CsvSource : public LeadSource {
+ public:
+  CsvSource(OwnedStream in, std::string name, std::size_t max_field_bytes)
+      : in_(std::move(in)), name_(std::move(name)), reader_(*in_.stream, max_field_bytes) {}
+
+  // Reads the header row and decides each column's destination.
+  Status init(const std::map<std::string, std::string>& user_map) {
+    internal::CsvRecord header;
+    if (!reader_.next(header) || !header.error.empty() ||
+        (header.fields.size() == 1 && header.fields[0].empty())) {
+      return invalid_argument(fmt::format("{}: a CSV file needs a header row", name_));
+    }
+    std::unordered_set<std::string> taken;
+    std::unordered_map<std::string, std::string> folded_user;
+    for (const auto& [col, field] : user_map) folded_user[fold_header(col)] = field;
+    for (const std::string& h : header.fields) {
+      std::string folded = fold_header(h);
+      std::string dest;
+      if (auto it = folded_user.find(folded); it != folded_user.end()) {
+        dest = it->second;
+      } else {
+        for (const auto& [known, field] : known_headers()) {
+          if (known == folded) {
+            dest = std::string(field);
+            break;
+          }
+        }
+      }
+      bool field_target = is_lead_field(dest) || dest == "first_name" || dest == "last_name";
+      if (dest.empty() || (field_target && taken.count(dest) != 0)) {
+        columns_.push_back(Column{h, false});  // kept as an extra key under its own header
+      } else {
+        taken.insert(dest);
+        columns_.push_back(Column{dest, field_target});
+      }
+    }
+    return {};
+  }
+
+  std::optional<SourceItem> next() override {
+    internal::CsvRecord rec;
+    while (reader_.next(rec)) {
+      if (rec.fields.size() == 1 && rec.fields[0].empty() && rec.error.empty()) continue;  // blank line
+      std::string location = fmt::format("{}:{}", name_, rec.line);
+      if (!rec.error.empty()) return SourceItem{invalid_argument(rec.error), location, false};
+      return checked(to_lead(rec), std::move(location), ids_);
+    }
+    if (in_.stream->bad()) return SourceItem{unavailable(fmt::format("{}: read error", name_)), name_, true};
+    return std::nullopt;
+  }
+  std::string describe() const override { return name_; }
+
+ private:
+  struct Column {
+    std::string dest;  // a lead field, first_name/last_name, or an extra key
+    bool field;
+  };
+
+  Result<RawLead> to_lead(const internal::CsvRecord& rec) {
+    if (rec.fields.size() > columns_.size()) {
+      return invalid_argument(fmt::format("{} cells but the header has {} columns", rec.fields.size(), columns_.size()));
+    }
+    Json::Object object;
+    std::string first, last;
+    for (std::size_t i = 0; i < rec.fields.size(); ++i) {
+      const std::string& cell = rec.fields[i];
+      const Column& col = columns_[i];
+      if (!valid_utf8(cell)) return invalid_argument(fmt::format("invalid UTF-8 in column '{}'", col.dest));
+      if (col.dest == "first_name") {
+        first = cell;
+      } else if (col.dest == "last_name") {
+        last = cell;
+      } else if (col.field) {
+        std::string_view v = cell;
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+        if (!v.empty()) object.emplace_back(col.dest, Json(v));
+      } else {
+        object.emplace_back(col.dest, Json(cell));
+      }
+    }
+    bool has_name = std::any_of(object.begin(), object.end(), [](const Json::Member& m) { return m.first == "name"; });
+    if (!has_name && (!first.empty() || !last.empty())) {
+      std::string full = first.empty() ? last : last.empty() ? first : first + " " + last;
+      object.emplace_back("name", Json(full));
+    }
+    bool has_id = std::any_of(object.begin(), object.end(), [](const Json::Member& m) { return m.first == "lead_id"; });
+    if (!has_id) object.emplace_back("lead_id", Json(fmt::format("row-{}", rec.line)));
+    return raw_lead_from_json(Json(std::move(object)));
+  }
+
+  OwnedStream in_;
+  std::string name_;
+  internal::CsvReader reader_;
+  std::vector<Column> columns_;
+  IdRegistry ids_;
+};
+
+FileFormat format_from_extension(std::string_view path) {
+  std::string p(path);
+  for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto ends = [&](std::string_view ext) { return p.size() >= ext.size() && p.compare(p.size() - ext.size(), ext.size(), ext) == 0; };
+  if (ends(".csv")) return FileFormat::kCsv;
+  if (ends(".jsonl") || ends(".ndjson")) return FileFormat::kJsonl;
+  if (ends(".json")) return FileFormat::kJson;
+  return FileFormat::kAuto;
+}
+
+FileFormat sniff(std::istream& in) {
+  while (true) {
+    int c = in.peek();
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      in.get();
+      continue;
+    }
+    if (c == '[') return FileFormat::kJson;
+    if (c == '{') return FileFormat::kJsonl;
+    return FileFormat::kCsv;
+  }
+}
+
+Result<std::unique_ptr<LeadSource>> make_source(OwnedStream in, std::string name, FileFormat format,
+                                                const FileSourceOptions& options) {
+  if (format == FileFormat::kAuto) format = sniff(*in.stream);
+  switch (format) {
+    case FileFormat::kJsonl:
+      return std::unique_ptr<LeadSource>(std::make_unique<JsonLinesSource>(std::move(in), std::move(name)));
+    case FileFormat::kJson: {
+      std::ostringstream text;
+      text << in.stream->rdbuf();
+      Result<Json> doc = Json::parse(text.str());
+      if (!doc.ok()) return invalid_argument(fmt::format("{}: {}", name, doc.status().message()));
+      if (!doc->is_array()) {
+        return invalid_argument(fmt::format("{}: expected a JSON array of leads, got {}", name, doc->type_name()));
+      }
+      return std::unique_ptr<LeadSource>(std::make_unique<JsonArraySource>(std::move(doc->as_array()), std::move(name)));
+    }
+    case FileFormat::kCsv:
+    case FileFormat::kAuto: {
+      auto src = std::make_unique<CsvSource>(std::move(in), name, options.max_field_bytes);
+      LEADENRICH_RETURN_IF_ERROR(src->init(options.column_map));
+      return std::unique_ptr<LeadSource>(std::move(src));
+    }
+  }
+  return internal_error("unknown file format");
+}
+
+}  // namespace
+
+std::unique_ptr<LeadSource> make_vector_source(std::vector<RawLead> leads, std::string name) {
+  return std::make_unique<VectorSource>(std::move(leads), std::move(name));
+}
+
+std::string_view to_string(FileFormat f) {
+  switch (f) {
+    case FileFormat::kAuto: return "auto";
+    case FileFormat::kCsv: return "csv";
+    case FileFormat::kJson: return "json";
+    case FileFormat::kJsonl: return "jsonl";
+  }
+  return "auto";
+}
+
+Result<FileFormat> parse_file_format(std::string_view name) {
+  for (FileFormat f : {FileFormat::kAuto, FileFormat::kCsv, FileFormat::kJson, FileFormat::kJsonl}) {
+    if (to_string(f) == name) return f;
+  }
+  return invalid_argument(fmt::format("unknown input format '{}' (valid: auto, csv, json, jsonl)", name));
+}
+
+Result<std::unique_ptr<LeadSource>> open_file_source(const std::string& path, const FileSourceOptions& options) {
+  if (path == "-") return make_stream_source(std::cin, "stdin", options);
+  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file) return not_found(fmt::format("{}: cannot open the file", path));
+  FileFormat format = options.format == FileFormat::kAuto ? format_from_extension(path) : options.format;
+  OwnedStream in;
+  in.stream = file.get();
+  in.file = std::move(file);
+  return make_source(std::move(in), path, format, options);
+}
+
+Result<std::unique_ptr<LeadSource>> make_stream_source(std::istream& in, std::string name,
+                                                       const FileSourceOptions& options) {
+  OwnedStream owned;
+  owned.stream = &in;
+  return make_source(std::move(owned), std::move(name), options.format, options);
+}
+
+}  // namespace leadenrich

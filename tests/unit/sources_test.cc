@@ -1,0 +1,163 @@
+#include "leadenrich/sources.h"
+
+#include <sstream>
+
+#include <doctest/doctest.h>
+
+using namespace leadenrich;
+
+namespace {
+
+struct Pulled {
+  std::vector<RawLead> leads;
+  std::vector<std::string> errors;  // "location: message"
+};
+
+Pulled pull_all(LeadSource& src) {
+  Pulled p;
+  while (auto item = src.next()) {
+    if (item->lead.ok()) {
+      p.leads.push_back(*item->lead);
+    } else {
+      p.errors.push_back(item->location + ": " + item->lead.status().message());
+    }
+  }
+  return p;
+}
+
+Pulled pull_text(const std::string& text, FileFormat format = FileFormat::kAuto, FileSourceOptions options = {}) {
+  std::istringstream in(text);
+  options.format = format;
+  auto src = make_stream_source(in, "in", options);
+  REQUIRE(src.ok());
+  return pull_all(**src);
+}
+
+std::string extra(const RawLead& l, const std::string& key) {
+  for (const auto& [k, v] : l.extra) {
+    if (k == key) return v.is_string() ? v.as_string() : v.dump();
+  }
+  return "<absent>";
+}
+
+}  // namespace
+
+TEST_CASE("an Apollo CSV export maps its headers to lead fields and keeps the rest") {
+  Pulled p = pull_text(
+      "\xEF\xBB\xBF" "First Name,Last Name,Title,Company,Email,Website,Person Linkedin Url,Mobile Phone,Apollo Contact Id,Seniority\r\n"
+      "Jane,Doe,VP Sales,Acme,jane@acme.com,https://acme.com,https://linkedin.com/in/jane,+1 555,ap_1,VP\r\n"
+      "\"Zoë\",\"Müller, Jr.\",\"Head of \"\"Growth\"\"\",Globex,,globex.io,,,ap_2,\r\n");
+  REQUIRE(p.errors.empty());
+  REQUIRE(p.leads.size() == 2);
+  const RawLead& jane = p.leads[0];
+  CHECK(jane.lead_id == "ap_1");
+  CHECK(jane.name == "Jane Doe");
+  CHECK(jane.designation == "VP Sales");
+  CHECK(jane.organization == "Acme");
+  CHECK(jane.email == "jane@acme.com");
+  CHECK(jane.website == "https://acme.com");
+  CHECK(jane.linkedin_url == "https://linkedin.com/in/jane");
+  CHECK(jane.phone == "+1 555");
+  CHECK(extra(jane, "Seniority") == "VP");
+  const RawLead& zoe = p.leads[1];
+  CHECK(zoe.name == "Zoë Müller, Jr.");
+  CHECK(zoe.designation == "Head of \"Growth\"");
+  CHECK_FALSE(zoe.email.has_value());
+  CHECK_FALSE(zoe.linkedin_url.has_value());
+}
+
+TEST_CASE("CSV rows without an id column get row-<line> ids; quoted newlines keep line numbers right") {
+  Pulled p = pull_text("name,email\n\"Multi\nLine\",a@x.com\nBob,b@y.com\n\nCarol,c@z.com");
+  REQUIRE(p.leads.size() == 3);
+  CHECK(p.leads[0].lead_id == "row-2");
+  CHECK(p.leads[0].name == "Multi\nLine");
+  CHECK(p.leads[1].lead_id == "row-4");
+  CHECK(p.leads[2].lead_id == "row-6");
+}
+
+TEST_CASE("--map style column mapping wins over the built-in names") {
+  FileSourceOptions opts;
+  opts.column_map = {{"Contact", "name"}, {"Org", "organization"}, {"Title", "role_title"}};
+  Pulled p = pull_text("Contact,Org,Title,ID\nAnn,Initech,CEO,7\n", FileFormat::kCsv, opts);
+  REQUIRE(p.leads.size() == 1);
+  CHECK(p.leads[0].name == "Ann");
+  CHECK(p.leads[0].organization == "Initech");
+  CHECK_FALSE(p.leads[0].designation.has_value());
+  CHECK(extra(p.leads[0], "role_title") == "CEO");
+  CHECK(p.leads[0].lead_id == "7");
+}
+
+TEST_CASE("bad CSV rows are reported with file and line, and the rest is read") {
+  FileSourceOptions opts;
+  opts.max_field_bytes = 64;
+  std::string huge(200, 'x');
+  Pulled p = pull_text("lead_id,name,email\n"
+                       "1,Ann,a@x.com\n"
+                       "2,Bad \xFF UTF8,b@x.com\n"
+                       "1,Dup,d@x.com\n"
+                       "3,Too,many,cells\n"
+                       "4," + huge + ",e@x.com\n"
+                       "5,Eve,e@x.com\n"
+                       "6,\"never closed,f@x.com\n",
+                       FileFormat::kCsv, opts);
+  REQUIRE(p.leads.size() == 2);
+  CHECK(p.leads[0].lead_id == "1");
+  CHECK(p.leads[1].lead_id == "5");
+  REQUIRE(p.errors.size() == 5);
+  CHECK(p.errors[0] == "in:3: invalid UTF-8 in column 'name'");
+  CHECK(p.errors[1] == "in:4: duplicate lead_id '1' (first seen at in:2)");
+  CHECK(p.errors[2] == "in:5: 4 cells but the header has 3 columns");
+  CHECK(p.errors[3] == "in:6: a field is longer than 64 bytes");
+  CHECK(p.errors[4] == "in:8: unterminated quoted field starting at line 8");
+}
+
+TEST_CASE("an empty CSV has no header and says so") {
+  std::istringstream in("");
+  FileSourceOptions opts;
+  opts.format = FileFormat::kCsv;
+  auto src = make_stream_source(in, "empty.csv", opts);
+  CHECK(src.status().message() == "empty.csv: a CSV file needs a header row");
+}
+
+TEST_CASE("JSON lines: one lead per line, bad lines named by line number") {
+  Pulled p = pull_text("{\"lead_id\":\"a\",\"name\":\"A\"}\n\n{not json}\n{\"name\":\"no id\"}\n[1]\n{\"lead_id\":\"b\"}\n");
+  REQUIRE(p.leads.size() == 2);
+  CHECK(p.leads[1].lead_id == "b");
+  REQUIRE(p.errors.size() == 3);
+  CHECK(p.errors[0].rfind("in:3: invalid JSON", 0) == 0);
+  CHECK(p.errors[1] == "in:4: lead.lead_id: missing or empty");
+  CHECK(p.errors[2] == "in:5: lead: expected a JSON object, got array");
+}
+
+TEST_CASE("a JSON array of leads, with bad items named by position") {
+  Pulled p = pull_text(R"([{"lead_id": 1, "website": "acme.com"}, {"lead_id": ""}, {"lead_id": "3", "x": {"y": 1}}])");
+  REQUIRE(p.leads.size() == 2);
+  CHECK(p.leads[0].lead_id == "1");
+  CHECK(extra(p.leads[1], "x") == R"({"y":1})");
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0] == "in: item 2: lead.lead_id: missing or empty");
+
+  std::istringstream not_array(R"({"lead_id": "1"})");
+  FileSourceOptions opts;
+  opts.format = FileFormat::kJson;
+  CHECK(make_stream_source(not_array, "one.json", opts).status().message() ==
+        "one.json: expected a JSON array of leads, got object");
+}
+
+TEST_CASE("opening a missing file is kNotFound naming the path") {
+  auto src = open_file_source("/nonexistent/leads.csv");
+  CHECK(src.status().code() == StatusCode::kNotFound);
+  CHECK(src.status().message() == "/nonexistent/leads.csv: cannot open the file");
+}
+
+TEST_CASE("the vector source yields leads in order and flags duplicates") {
+  std::vector<RawLead> leads(3);
+  leads[0].lead_id = "a";
+  leads[1].lead_id = "b";
+  leads[2].lead_id = "a";
+  auto src = make_vector_source(leads, "list");
+  Pulled p = pull_all(*src);
+  CHECK(p.leads.size() == 2);
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0] == "list[2]: duplicate lead_id 'a' (first seen at list[0])");
+}
