@@ -1,0 +1,127 @@
+#include "internal/plan.h"
+#include "internal/merge.h"
+
+#include <doctest/doctest.h>
+
+using namespace leadenrich;
+using namespace leadenrich::internal;
+
+namespace {
+
+const std::vector<Signal> kAll(kAllSignals.begin(), kAllSignals.end());
+const std::vector<SignalSpec>& specs() { return default_signal_specs(); }
+const SignalSpec& spec(Signal s) { return find_spec(specs(), s); }
+
+RawLead lead(std::string id, std::optional<std::string> email, std::optional<std::string> website,
+             std::optional<std::string> linkedin) {
+  RawLead l;
+  l.lead_id = std::move(id);
+  l.email = std::move(email);
+  l.website = std::move(website);
+  l.linkedin_url = std::move(linkedin);
+  l.organization = "Acme";
+  return l;
+}
+
+std::size_t idx(Signal s) { return static_cast<std::size_t>(s); }
+
+Timestamp now() { return parse_timestamp("2026-11-25T00:00:00Z").value(); }
+
+}  // namespace
+
+TEST_CASE("two spellings of one company and one person plan to the same entities") {
+  LeadPlan a = plan_lead(lead("1", "jane@acme.com", "https://www.Acme.com/x", "linkedin.com/in/Jane"), kAll, specs());
+  LeadPlan b = plan_lead(lead("2", "JANE@eu.acme.com", std::nullopt, "https://www.linkedin.com/in/jane/"), kAll, specs());
+  for (Signal s : kAllSignals) {
+    CAPTURE(to_string(s));
+    CHECK_FALSE(a.entity[idx(s)].empty());
+    CHECK(a.entity[idx(s)] == b.entity[idx(s)]);
+  }
+  CHECK(a.entity[idx(Signal::kNews)] == "company:acme.com");
+  CHECK(a.entity[idx(Signal::kLinkedInPosts)] == "person:https://www.linkedin.com/in/jane");
+}
+
+TEST_CASE("a lead without a LinkedIn URL skips posts locally and keeps its company signals") {
+  LeadPlan p = plan_lead(lead("1", "jane@acme.com", std::nullopt, std::nullopt), kAll, specs());
+  CHECK(p.entity[idx(Signal::kLinkedInPosts)].empty());
+  CHECK(p.local[idx(Signal::kLinkedInPosts)].status == SignalStatus::kSkipped);
+  CHECK(p.local[idx(Signal::kLinkedInPosts)].reason->code == "missing_input");
+  CHECK(p.local[idx(Signal::kLinkedInPosts)].reason->message == "no LinkedIn profile URL");
+  CHECK(p.entity[idx(Signal::kCompanyOverview)] == "company:acme.com");
+}
+
+TEST_CASE("a free-mail lead without a website skips company signals, saying why") {
+  LeadPlan p = plan_lead(lead("1", "jane@gmail.com", std::nullopt, "linkedin.com/in/jane"), kAll, specs());
+  CHECK(p.entity[idx(Signal::kFunding)].empty());
+  CHECK(p.local[idx(Signal::kFunding)].reason->message ==
+        "no company domain (no website, and the email is at free-mail provider gmail.com)");
+  CHECK_FALSE(p.entity[idx(Signal::kLinkedInPosts)].empty());
+}
+
+TEST_CASE("a bad LinkedIn URL is named in the skip reason") {
+  LeadPlan p = plan_lead(lead("1", "a@acme.com", std::nullopt, "https://www.linkedin.com/company/acme"), kAll, specs());
+  CHECK(p.local[idx(Signal::kLinkedInPosts)].reason->message.find("not a person profile") != std::string::npos);
+}
+
+TEST_CASE("signals that are not enabled are disabled, not skipped") {
+  LeadPlan p = plan_lead(lead("1", "a@acme.com", std::nullopt, std::nullopt), {Signal::kNews}, specs());
+  CHECK(p.local[idx(Signal::kCompanyOverview)].status == SignalStatus::kDisabled);
+  CHECK(p.local[idx(Signal::kLinkedInPosts)].status == SignalStatus::kDisabled);
+  CHECK_FALSE(p.entity[idx(Signal::kNews)].empty());
+}
+
+TEST_CASE("entity inputs carry every requested key, null where the lead has none") {
+  RawLead l = lead("1", "a@acme.com", std::nullopt, std::nullopt);
+  LeadPlan p = plan_lead(l, kAll, specs());
+  Json::Object in = entity_inputs(l, p, {"company_website_url", "profile_url"}, SignalLevel::kCompany);
+  CHECK(Json(in).dump() == R"({"company_website_url":"https://acme.com","profile_url":null,"company_name":"Acme"})");
+}
+
+TEST_CASE("merge: completed fields become a typed value, found and billed") {
+  std::vector<ProviderField> fields = {
+      {"company_website_url", Json("https://acme.com"), "completed", "", ""},
+      {"company_description", Json("Acme builds rockets"), "completed", "", ""},
+      {"headcount", Json(250), "completed", "", ""},
+      {"founded_year", Json("2015"), "completed", "", ""},
+      {"company_region", Json(), "no_result", "", ""},
+  };
+  LookupOutcome o = merge_signal(spec(Signal::kCompanyOverview), fields, now());
+  CHECK(o.result.status == SignalStatus::kFound);
+  CHECK(o.billed);
+  CHECK(o.result.fetched_at == now());
+  CHECK(o.result.source == "company:overview@2");
+  EnrichedLead e;
+  apply_value(e, Signal::kCompanyOverview, o.value);
+  REQUIRE(e.company_overview.has_value());
+  CHECK(e.company_overview->headcount_range == NumberRange{250, 250});
+  CHECK(e.company_overview->founded_year_number == 2015);
+}
+
+TEST_CASE("merge: every field status maps to a signal status with pipe0's reason") {
+  const SignalSpec& news = spec(Signal::kNews);
+  auto one = [&](std::string status, Json value = Json(), std::string code = "", std::string msg = "") {
+    return merge_signal(news, {{"company_news_summary", std::move(value), std::move(status), std::move(code), std::move(msg)}}, now());
+  };
+  CHECK(one("no_result").result.status == SignalStatus::kNoResult);
+  CHECK_FALSE(one("no_result").billed);
+  LookupOutcome failed = one("failed", Json(), "ProviderError", "upstream timed out");
+  CHECK(failed.result.status == SignalStatus::kFailed);
+  CHECK(failed.result.reason == Reason{"ProviderError", "upstream timed out"});
+  LookupOutcome skipped = one("skipped", Json(), "RequirementUnmet", "company_website_url missing");
+  CHECK(skipped.result.status == SignalStatus::kSkipped);
+  CHECK(skipped.result.reason->code == "RequirementUnmet");
+  CHECK(one("processing").result.reason->code == "not_finished");
+  LookupOutcome empty = one("completed", Json("   "));
+  CHECK(empty.result.status == SignalStatus::kNoResult);
+  CHECK(empty.billed);  // pipe0 bills a completed output even when it is empty
+  LookupOutcome absent = merge_signal(news, {{"unrelated", Json(1), "completed", "", ""}}, now());
+  CHECK(absent.result.status == SignalStatus::kFailed);
+  CHECK(absent.result.reason->code == "missing_output");
+}
+
+TEST_CASE("merge: tech stack is read from its alias technology_list") {
+  LookupOutcome o = merge_signal(spec(Signal::kTechStack),
+                                 {{"technology_list", Json::parse(R"([{"name":"React"}])").value(), "completed", "", ""}}, now());
+  CHECK(o.result.status == SignalStatus::kFound);
+  CHECK(o.value.dump() == R"({"technologies":[{"name":"React","category":null}]})");
+}
