@@ -1,0 +1,170 @@
+// The enrichment engine: plans, deduplicates, prices, schedules and merges, so every input lead
+// comes out exactly once, in input order, with each signal's status — while each company and
+// person is looked up once and pipe0's capacity stays full.
+#ifndef LEADENRICH_ENGINE_H_
+#define LEADENRICH_ENGINE_H_
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "leadenrich/clock.h"
+#include "leadenrich/config.h"
+#include "leadenrich/lead.h"
+#include "leadenrich/retry.h"
+#include "leadenrich/sources.h"
+#include "leadenrich/status.h"
+
+namespace leadenrich {
+
+class Pipe0Connection;  // pipe0.h
+class Store;            // store.h
+
+/// How records are sent to pipe0.
+enum class RunMode {
+  kAuto,   ///< sync batches for small runs, async batches for bulk (see EngineOptions)
+  kSync,   ///< run/sync, batches of up to sync_batch_size
+  kAsync,  ///< run + check polling, batches of up to async_batch_size
+};
+std::string_view to_string(RunMode m);
+Result<RunMode> parse_run_mode(std::string_view name);
+
+/// Lets another thread stop a run. Thread-safe.
+class CancellationToken {
+ public:
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+/// A snapshot of a run's progress, passed to the progress callback.
+struct Progress {
+  std::size_t leads_read = 0;
+  std::size_t leads_done = 0;
+  std::size_t bad_rows = 0;
+  std::size_t lookups_planned = 0;  ///< distinct entity x signal lookups needing pipe0
+  std::size_t lookups_done = 0;
+  std::size_t cache_hits = 0;
+  std::size_t requests = 0;
+  std::size_t records_in_flight = 0;
+  bool source_done = false;
+};
+
+/// Counts by signal and status, and what the run cost.
+struct RunSummary {
+  std::size_t leads = 0;
+  std::size_t bad_rows = 0;
+  std::size_t companies = 0;  ///< distinct company keys
+  std::size_t people = 0;     ///< distinct person keys
+  std::size_t leads_without_identity = 0;
+  /// counts[signal][status]
+  std::array<std::array<std::size_t, 6>, kSignalCount> counts{};
+  std::size_t lookups = 0;        ///< entity x signal lookups sent to pipe0
+  std::size_t cache_hits = 0;
+  std::size_t requests = 0;       ///< pipe0 HTTP requests (runs, checks)
+  std::size_t records_sent = 0;
+  std::size_t retries = 0;
+  std::size_t billed_lookups = 0; ///< lookups pipe0 bills (an output completed)
+  double estimated_credits = 0;   ///< billed lookups priced with the spec table
+  bool budget_exhausted = false;
+  bool cancelled = false;
+  std::chrono::milliseconds wall_time{0};
+  std::vector<std::string> provider_run_ids;
+
+  std::size_t count(Signal s, SignalStatus st) const {
+    return counts[static_cast<std::size_t>(s)][static_cast<std::size_t>(st)];
+  }
+};
+
+/// A dry run: what a run would look up and cost, spending nothing.
+struct Plan {
+  std::size_t leads = 0;
+  std::size_t bad_rows = 0;
+  std::size_t companies = 0;
+  std::size_t people = 0;
+  std::size_t leads_without_identity = 0;
+  std::array<std::size_t, kSignalCount> lookups{};     ///< per signal, after dedupe and cache
+  std::array<std::size_t, kSignalCount> cache_hits{};  ///< per signal
+  std::array<std::size_t, kSignalCount> skipped{};     ///< per signal, missing input
+  std::size_t records = 0;          ///< pipe0 input records the run would send
+  double estimated_credits = 0;     ///< upper bound: every lookup billed
+};
+
+struct EngineOptions {
+  /// Signals to look up; empty means the config's enabled signals.
+  std::vector<Signal> signals;
+  RunMode mode = RunMode::kAuto;
+  /// kAuto uses async batches when a run needs more records than this.
+  std::size_t auto_async_threshold = 2000;
+  std::size_t sync_batch_size = 9;
+  std::size_t async_batch_size = 100;
+  /// Records submitted and not yet answered, at most.
+  std::size_t max_records_in_flight = 200;
+  /// Leads read ahead of the oldest unfinished one (bounds memory when streaming).
+  std::size_t read_ahead = 5000;
+  RetryPolicy retry;
+  /// Lookups that failed are tried once more at the end of the run.
+  bool retry_failed_at_end = true;
+  /// Polling of async runs: first interval, growing by 1.5x up to the maximum.
+  std::chrono::milliseconds poll_initial{1000};
+  std::chrono::milliseconds poll_max{3000};
+  /// A run's pipe0 job that has not finished by then is reported failed (its id is kept).
+  std::chrono::milliseconds run_deadline{600'000};
+  /// Hard budget in credits; nullopt for none. Lookups that would pass it are budget_exhausted.
+  std::optional<double> budget_credits;
+  /// Cache age override for every signal (the specs' freshness otherwise).
+  std::optional<std::chrono::seconds> max_age;
+  /// Mark every result as sandbox data.
+  bool sandbox = false;
+  /// Called on the engine's thread after each lead is done and on each completion; keep it quick.
+  std::function<void(const Progress&)> progress;
+  std::shared_ptr<CancellationToken> cancel;
+};
+
+/// Enriches leads through a pipe0 connection, with an optional store for caching and journaling.
+/// Thread-safe: enrich_one may be called from many threads at once; each enrich() call runs on
+/// the calling thread and may run concurrently with others.
+class Enricher {
+ public:
+  /// `store` may be null (no cache, no journal); `clock` null means the system clock.
+  Enricher(Config config, std::shared_ptr<Pipe0Connection> pipe0, std::shared_ptr<Store> store = nullptr,
+           std::shared_ptr<Clock> clock = nullptr);
+
+  /// Reads every lead from `source` and calls `sink` once per lead, in input order. Bad rows
+  /// are reported through `on_bad_row` (location, error) and counted, never fatal.
+  /// Returns the summary; an error only when the source itself failed (kUnavailable, ...) — the
+  /// leads read before that were still delivered.
+  Result<RunSummary> enrich(LeadSource& source, const std::function<void(EnrichedLead&&)>& sink,
+                            const EngineOptions& options = {},
+                            const std::function<void(const std::string&, const Status&)>& on_bad_row = nullptr);
+
+  /// Convenience: a list in, a list out (same order, same length, bad leads marked failed).
+  Result<std::vector<EnrichedLead>> enrich(const std::vector<RawLead>& leads, const EngineOptions& options = {});
+
+  /// The runtime path: one small sync request for this lead only (or none, when the store
+  /// answers everything). Returns kInvalidArgument for a lead without lead_id.
+  Result<EnrichedLead> enrich_one(const RawLead& lead, const EngineOptions& options = {});
+
+  /// A dry run: keys, dedupe and cache hits; spends nothing and sends nothing.
+  Result<Plan> plan(LeadSource& source, const EngineOptions& options = {});
+
+  const Config& config() const { return config_; }
+
+ private:
+  Config config_;
+  std::shared_ptr<Pipe0Connection> pipe0_;
+  std::shared_ptr<Store> store_;
+  std::shared_ptr<Clock> clock_;
+};
+
+}  // namespace leadenrich
+
+#endif  // LEADENRICH_ENGINE_H_

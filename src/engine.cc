@@ -1,0 +1,99 @@
+#include "leadenrich/engine.h"
+
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "internal/cache_hooks.h"
+#include "internal/pipe0_port.h"
+#include "internal/run.h"
+
+namespace leadenrich {
+
+std::string_view to_string(RunMode m) {
+  switch (m) {
+    case RunMode::kAuto: return "auto";
+    case RunMode::kSync: return "sync";
+    case RunMode::kAsync: return "async";
+  }
+  return "auto";
+}
+
+Result<RunMode> parse_run_mode(std::string_view name) {
+  for (RunMode m : {RunMode::kAuto, RunMode::kSync, RunMode::kAsync}) {
+    if (to_string(m) == name) return m;
+  }
+  return invalid_argument(fmt::format("unknown mode '{}' (valid: auto, sync, async)", name));
+}
+
+Enricher::Enricher(Config config, std::shared_ptr<Pipe0Connection> pipe0, std::shared_ptr<Store> store,
+                   std::shared_ptr<Clock> clock)
+    : config_(std::move(config)), pipe0_(std::move(pipe0)), store_(std::move(store)),
+      clock_(clock ? std::move(clock) : system_clock()) {}
+
+Result<RunSummary> Enricher::enrich(LeadSource& source, const std::function<void(EnrichedLead&&)>& sink,
+                                    const EngineOptions& options,
+                                    const std::function<void(const std::string&, const Status&)>& on_bad_row) {
+  if (!pipe0_) return failed_precondition("the enricher has no pipe0 connection");
+  std::shared_ptr<internal::Pipe0Port> port = internal::make_pipe0_port(pipe0_, config_.signal_specs);
+  internal::RunContext ctx{&config_, port.get(), clock_.get(),
+                           internal::make_cache_hooks(store_, config_, options, clock_), &options};
+  return internal::run_enrichment(ctx, source, sink, on_bad_row);
+}
+
+Result<std::vector<EnrichedLead>> Enricher::enrich(const std::vector<RawLead>& leads, const EngineOptions& options) {
+  // Every lead comes back, bad ones too: a lead the engine refused (no id, a duplicate id) is
+  // returned with every enabled signal failed and the reason.
+  std::vector<std::optional<EnrichedLead>> slots(leads.size());
+  std::vector<std::size_t> good_index;
+  std::vector<RawLead> good;
+  std::vector<Signal> signals = options.signals.empty() ? config_.enabled_signals : options.signals;
+  auto refused = [&](const RawLead& lead, const Status& st) {
+    EnrichedLead e;
+    e.lead = lead;
+    for (Signal s : signals) {
+      e.result(s).status = SignalStatus::kFailed;
+      e.result(s).reason = Reason{std::string(to_string(st.code())), st.message()};
+    }
+    update_signal_lists(e);
+    e.enriched_at = clock_->now();
+    return e;
+  };
+  std::unordered_map<std::string, std::size_t> first;
+  for (std::size_t i = 0; i < leads.size(); ++i) {
+    if (leads[i].lead_id.empty()) {
+      slots[i] = refused(leads[i], invalid_argument("lead.lead_id: missing or empty"));
+    } else if (!first.emplace(leads[i].lead_id, i).second) {
+      slots[i] = refused(leads[i], invalid_argument(fmt::format("duplicate lead_id '{}'", leads[i].lead_id)));
+    } else {
+      good_index.push_back(i);
+      good.push_back(leads[i]);
+    }
+  }
+  std::unique_ptr<LeadSource> source = make_vector_source(std::move(good));
+  std::size_t next = 0;
+  Result<RunSummary> summary = enrich(*source, [&](EnrichedLead&& e) { slots[good_index[next++]] = std::move(e); }, options);
+  if (!summary.ok()) return summary.status();
+  std::vector<EnrichedLead> out;
+  out.reserve(slots.size());
+  for (auto& slot : slots) out.push_back(std::move(*slot));
+  return out;
+}
+
+Result<EnrichedLead> Enricher::enrich_one(const RawLead& lead, const EngineOptions& options) {
+  if (lead.lead_id.empty()) return invalid_argument("lead.lead_id: missing or empty");
+  EngineOptions one = options;
+  one.mode = RunMode::kSync;  // the runtime path: one small sync request, lowest latency
+  one.retry_failed_at_end = options.retry_failed_at_end;
+  Result<std::vector<EnrichedLead>> out = enrich(std::vector<RawLead>{lead}, one);
+  if (!out.ok()) return out.status();
+  return std::move(out->front());
+}
+
+Result<Plan> Enricher::plan(LeadSource& source, const EngineOptions& options) {
+  internal::RunContext ctx{&config_, nullptr, clock_.get(), internal::make_cache_hooks(store_, config_, options, clock_),
+                           &options};
+  return internal::plan_enrichment(ctx, source);
+}
+
+}  // namespace leadenrich

@@ -1,0 +1,45 @@
+// One enrichment run: the loop that reads, plans, batches, paces, retries, merges and delivers.
+#ifndef LEADENRICH_INTERNAL_RUN_H_
+#define LEADENRICH_INTERNAL_RUN_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "internal/merge.h"
+#include "internal/pipe0_port.h"
+#include "leadenrich/clock.h"
+#include "leadenrich/config.h"
+#include "leadenrich/engine.h"
+#include "leadenrich/sources.h"
+
+namespace leadenrich::internal {
+
+/// The cache as the run sees it: a found / no_result outcome for a signal of an entity.
+struct CacheHooks {
+  std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)> get;
+  std::function<void(Signal, const std::string& entity, const LookupOutcome&)> put;
+};
+
+struct RunContext {
+  const Config* config = nullptr;
+  Pipe0Port* pipe0 = nullptr;  ///< null for a dry run
+  Clock* clock = nullptr;
+  CacheHooks cache;            ///< empty functions when there is no store
+  const EngineOptions* options = nullptr;
+};
+
+using LeadSink = std::function<void(EnrichedLead&&)>;
+using BadRowSink = std::function<void(const std::string& location, const Status& status)>;
+
+/// Runs the whole pipeline over `source` on the calling thread.
+Result<RunSummary> run_enrichment(const RunContext& ctx, LeadSource& source, const LeadSink& sink,
+                                  const BadRowSink& on_bad_row);
+
+/// Plans without sending anything.
+Result<Plan> plan_enrichment(const RunContext& ctx, LeadSource& source);
+
+}  // namespace leadenrich::internal
+
+#endif  // LEADENRICH_INTERNAL_RUN_H_

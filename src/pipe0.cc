@@ -1,0 +1,447 @@
+#include "leadenrich/pipe0.h"
+
+#include <algorithm>
+#include <cctype>
+#include <future>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "leadenrich/version.h"
+
+namespace leadenrich {
+namespace {
+
+constexpr std::string_view kProvider = "pipe0";
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string text_of(const Json* v) {
+  if (v == nullptr) return "";
+  if (v->is_string()) return v->as_string();
+  if (v->is_number()) return v->number_text();
+  return "";
+}
+
+std::string path_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
+}
+
+Result<Pipe0Field> parse_field(const std::string& name, const Json& j) {
+  Pipe0Field f;
+  f.name = name;
+  if (!j.is_object()) {
+    // Drifted or odd shapes: keep the value, call it completed only if it is not null.
+    f.value = j;
+    f.status = j.is_null() ? "no_result" : "completed";
+    return f;
+  }
+  if (const Json* v = j.find("value")) f.value = *v;
+  f.status = text_of(j.find("status"));
+  f.type = text_of(j.find("type"));
+  f.format = text_of(j.find("format"));
+  if (const Json* r = j.find("reason"); r != nullptr && r->is_object()) {
+    f.reason = Pipe0Reason{text_of(r->find("code")), text_of(r->find("summary")), text_of(r->find("message"))};
+  }
+  if (const Json* rb = j.find("resolved_by"); rb != nullptr && rb->is_object()) f.resolved_by = text_of(rb->find("ref"));
+  return f;
+}
+
+}  // namespace
+
+Pipe0Options pipe0_options(const Config& config) {
+  Pipe0Options o;
+  o.base_url = config.pipe0_base_url;
+  o.api_key = config.pipe0_api_key;
+  o.environment = config.pipe0_environment;
+  return o;
+}
+
+Result<std::string> build_pipe0_payload(const Pipe0RunRequest& request, Pipe0Environment environment) {
+  if (request.pipes.empty()) return invalid_argument("a pipe0 request needs at least one pipe");
+  if (request.records.empty()) return invalid_argument("a pipe0 request needs at least one input record");
+  if (request.records.size() > kPipe0MaxRecords) {
+    return invalid_argument(fmt::format("a pipe0 request holds at most {} records, got {}", kPipe0MaxRecords,
+                                        request.records.size()));
+  }
+  std::vector<std::string> required;
+  Json::Array pipes;
+  for (const Pipe0PipeRef& p : request.pipes) {
+    Json::Object pipe;
+    pipe.emplace_back("pipe_id", Json(p.pipe_id));
+    if (!p.config.is_null()) pipe.emplace_back("config", p.config);
+    pipes.emplace_back(std::move(pipe));
+    for (const std::string& in : p.required_inputs) {
+      if (std::find(required.begin(), required.end(), in) == required.end()) required.push_back(in);
+    }
+  }
+  std::unordered_set<std::string> ids;
+  Json::Array input;
+  for (const Pipe0InputRecord& r : request.records) {
+    if (!ids.insert(r.id).second) return invalid_argument(fmt::format("duplicate pipe0 record id '{}'", r.id));
+    Json::Object rec;
+    rec.emplace_back("id", Json(r.id));
+    for (const auto& [k, v] : r.inputs) {
+      if (k != "id") rec.emplace_back(k, v);
+    }
+    for (const std::string& key : required) {
+      bool present = std::any_of(rec.begin(), rec.end(), [&](const Json::Member& m) { return m.first == key; });
+      if (!present) rec.emplace_back(key, Json());
+    }
+    input.emplace_back(std::move(rec));
+  }
+  Json::Object config;
+  config.emplace_back("environment", Json(to_string(environment)));
+  Json::Object body;
+  body.emplace_back("config", Json(std::move(config)));
+  body.emplace_back("pipes", Json(std::move(pipes)));
+  body.emplace_back("input", Json(std::move(input)));
+  return Json(std::move(body)).dump();
+}
+
+const Pipe0Field* Pipe0Record::field(std::string_view name) const {
+  for (const Pipe0Field& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+Result<Pipe0Run> parse_pipe0_run(std::string_view body) {
+  Result<Json> doc = Json::parse(body);
+  if (!doc.ok()) return data_loss(fmt::format("pipe0 sent an unreadable run object: {}", doc.status().message()));
+  if (!doc->is_object()) return invalid_argument(fmt::format("pipe0 sent {} where a run object belongs", doc->type_name()));
+  Pipe0Run run;
+  run.id = text_of(doc->find("id"));
+  if (run.id.empty()) return invalid_argument("pipe0 sent a run object without an id");
+  run.status = lower(text_of(doc->find("status")));
+  if (const Json* order = doc->find("order"); order != nullptr && order->is_array()) {
+    for (const Json& id : order->as_array()) {
+      std::string s = text_of(&id);
+      if (!s.empty()) run.order.push_back(std::move(s));
+    }
+  }
+  if (const Json* errors = doc->find("errors"); errors != nullptr && errors->is_array()) {
+    for (const Json& e : errors->as_array()) {
+      if (e.is_object()) {
+        run.errors.push_back({text_of(e.find("code")), text_of(e.find("message")), text_of(e.find("path"))});
+      } else if (e.is_string()) {
+        run.errors.push_back({"", e.as_string(), ""});
+      }
+    }
+  }
+  if (const Json* records = doc->find("records"); records != nullptr && records->is_object()) {
+    std::vector<Pipe0Record> all;
+    for (const auto& [key, rec] : records->as_object()) {
+      Pipe0Record r;
+      r.id = rec.is_object() && rec.find("id") != nullptr ? text_of(rec.find("id")) : key;
+      if (r.id.empty()) r.id = key;
+      if (const Json* fields = rec.find("fields"); fields != nullptr && fields->is_object()) {
+        for (const auto& [name, f] : fields->as_object()) {
+          Result<Pipe0Field> field = parse_field(name, f);
+          if (field.ok()) r.fields.push_back(std::move(field).value());
+        }
+      }
+      all.push_back(std::move(r));
+    }
+    // Records come back in request order when `order` says so; any others follow.
+    std::vector<bool> used(all.size(), false);
+    for (const std::string& id : run.order) {
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (!used[i] && all[i].id == id) {
+          used[i] = true;
+          run.records.push_back(std::move(all[i]));
+          break;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (!used[i]) run.records.push_back(std::move(all[i]));
+    }
+  }
+  return run;
+}
+
+Pipe0Capacity parse_pipe0_capacity(const HttpHeaders& headers) {
+  auto number = [&](std::string_view name) -> std::optional<int> {
+    std::optional<std::string> v = headers.get(name);
+    if (!v) return std::nullopt;
+    try {
+      std::size_t used = 0;
+      int n = std::stoi(*v, &used);
+      return n;
+    } catch (...) {
+      return std::nullopt;
+    }
+  };
+  return Pipe0Capacity{number("X-Task-Priority"), number("X-P1-Capacity"), number("X-P2-Capacity"),
+                       number("X-P3-Capacity")};
+}
+
+Status pipe0_error_status(const HttpResponse& response, Timestamp now) {
+  int code = response.status;
+  std::string type, title, detail;
+  if (Result<Json> problem = Json::parse(response.body); problem.ok() && problem->is_object()) {
+    type = text_of(problem->find("type"));
+    title = text_of(problem->find("title"));
+    detail = text_of(problem->find("detail"));
+    if (detail.empty()) detail = text_of(problem->find("message"));
+  }
+  std::string slug = type.substr(type.find_last_of('/') == std::string::npos ? 0 : type.find_last_of('/') + 1);
+  std::string message = !detail.empty() ? detail : !title.empty() ? title : fmt::format("pipe0 answered HTTP {}", code);
+  std::string all = lower(type + " " + title + " " + detail);
+  StatusCode sc = StatusCode::kUnknown;
+  if (code == 400 || code == 422) sc = StatusCode::kInvalidArgument;
+  else if (code == 401) sc = StatusCode::kUnauthenticated;
+  else if (code == 403) sc = StatusCode::kPermissionDenied;
+  else if (code == 404) sc = StatusCode::kNotFound;
+  else if (code == 408) sc = StatusCode::kDeadlineExceeded;
+  else if (code == 409) sc = StatusCode::kAborted;
+  else if (code == 429) sc = StatusCode::kResourceExhausted;
+  else if (code >= 500) sc = StatusCode::kUnavailable;
+  if (code >= 400 && code < 500 && code != 429 && code != 408 &&
+      (all.find("credit") != std::string::npos || all.find("balance") != std::string::npos)) {
+    sc = StatusCode::kFailedPrecondition;
+  }
+  if (code == 401) message = "pipe0 rejected the API key (PIPE0_API_KEY): " + message;
+  Status st = Status(sc, message).with_http_status(code).with_provider(std::string(kProvider)).with_error_type(slug);
+  if (std::optional<std::string> ra = response.headers.get("Retry-After")) {
+    if (auto wait = parse_retry_after(*ra, now)) st.with_retry_after(*wait);
+  }
+  return st;
+}
+
+std::optional<std::string> run_id_from_detail(std::string_view detail) {
+  std::size_t i = 0;
+  while (i < detail.size()) {
+    while (i < detail.size() && !(std::isalnum(static_cast<unsigned char>(detail[i])) || detail[i] == '_' || detail[i] == '-')) ++i;
+    std::size_t start = i;
+    while (i < detail.size() && (std::isalnum(static_cast<unsigned char>(detail[i])) || detail[i] == '_' || detail[i] == '-')) ++i;
+    std::string_view token = detail.substr(start, i - start);
+    bool digit = std::any_of(token.begin(), token.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    bool alpha = std::any_of(token.begin(), token.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    if (token.size() >= 10 && digit && alpha) return std::string(token);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_from_this<Pipe0ConnectionImpl> {
+ public:
+  Pipe0ConnectionImpl(Pipe0Options options, std::shared_ptr<HttpTransport> transport, std::shared_ptr<Clock> clock)
+      : options_(std::move(options)), transport_(std::move(transport)), clock_(std::move(clock)) {}
+
+  void run_sync_async(Pipe0RunRequest request, Pipe0Callback done) override {
+    Result<HttpRequest> http = run_request("/v1/pipes/run/sync", request, options_.sync_timeout);
+    if (!http.ok()) return done(http.status());
+    std::weak_ptr<Pipe0ConnectionImpl> weak = weak_from_this();
+    transport_->send_async(std::move(http).value(), [weak, done = std::move(done)](HttpOutcome outcome) mutable {
+      std::shared_ptr<Pipe0ConnectionImpl> self = weak.lock();
+      if (!self) return done(Status(StatusCode::kCancelled, "the pipe0 connection was closed"));
+      Result<Pipe0Response> r = self->interpret(outcome);
+      if (!r.ok() && r.status().http_status() == 408) {
+        std::optional<std::string> id = run_id_from_detail(r.status().message());
+        if (id) {
+          // The run goes on at pipe0: follow it by id (never re-submit). Rare, so a thread of
+          // its own keeps the transport's loop free while it polls.
+          std::thread([self, id = *id, done = std::move(done)]() mutable {
+            Result<Pipe0Run> run = self->wait(id, self->options_.sync_timeout);
+            if (!run.ok()) return done(run.status());
+            done(Pipe0Response{std::move(run).value(), {}, 1});
+          }).detach();
+          return;
+        }
+      }
+      done(std::move(r));
+    });
+  }
+
+  void create_run_async(Pipe0RunRequest request, Pipe0Callback done) override {
+    Result<HttpRequest> http = run_request("/v1/pipes/run", request, options_.request_timeout);
+    if (!http.ok()) return done(http.status());
+    send_async(std::move(http).value(), std::move(done));
+  }
+
+  void check_async(std::string run_id, Pipe0Callback done) override {
+    send_async(get_request("/v1/pipes/check/" + path_escape(run_id)), std::move(done));
+  }
+
+  Result<Pipe0Response> run_sync(const Pipe0RunRequest& request) override {
+    return blocking([&](Pipe0Callback cb) { run_sync_async(request, std::move(cb)); });
+  }
+
+  Result<Pipe0Response> create_run(const Pipe0RunRequest& request) override {
+    Result<HttpRequest> http = run_request("/v1/pipes/run", request, options_.request_timeout);
+    if (!http.ok()) return http.status();
+    return send_blocking(*http, Idempotency::kCreatesRun);
+  }
+
+  Result<Pipe0Response> check(const std::string& run_id) override {
+    return send_blocking(get_request("/v1/pipes/check/" + path_escape(run_id)), Idempotency::kIdempotent);
+  }
+
+  Result<Pipe0Run> wait(const std::string& run_id, std::chrono::milliseconds timeout) override {
+    Clock::SteadyTime deadline = clock_->steady_now() + timeout;
+    std::chrono::milliseconds interval = options_.poll_initial;
+    while (true) {
+      Result<Pipe0Response> r = check(run_id);
+      if (!r.ok()) return r.status();
+      if (r->run.terminal()) return std::move(r->run);
+      if (clock_->steady_now() + interval > deadline) {
+        return Status(StatusCode::kDeadlineExceeded,
+                      fmt::format("pipe0 run {} had not finished after {} s", run_id,
+                                  std::chrono::duration_cast<std::chrono::seconds>(timeout).count()))
+            .with_provider(std::string(kProvider));
+      }
+      clock_->sleep_for(interval);
+      interval = std::min(options_.poll_max, std::chrono::milliseconds(interval.count() * 3 / 2));
+    }
+  }
+
+  Result<Pipe0Run> cancel(const std::string& run_id) override {
+    HttpRequest req = base_request("POST", "/v1/pipes/cancel/" + path_escape(run_id), options_.request_timeout);
+    Result<Pipe0Response> r = send_blocking(req, Idempotency::kIdempotent);
+    if (!r.ok()) return r.status();
+    return std::move(r->run);
+  }
+
+  Status validate(const Pipe0RunRequest& request) override {
+    Result<HttpRequest> http = run_request("/v1/pipes/validate", request, options_.request_timeout);
+    if (!http.ok()) return http.status();
+    int attempts = 0;
+    HttpOutcome o = send_with_retry(*transport_, *http, options_.retry, Idempotency::kIdempotent, *clock_, &attempts);
+    if (!o.response.ok()) return transport_status(o);
+    if (o.response->status / 100 != 2) return pipe0_error_status(*o.response, clock_->now());
+    Result<Json> body = Json::parse(o.response->body);
+    if (body.ok() && body->is_object()) {
+      if (const Json* valid = body->find("valid"); valid != nullptr && valid->is_bool() && !valid->as_bool()) {
+        return invalid_argument("pipe0 says the request is not valid");
+      }
+    }
+    return {};
+  }
+
+  Result<double> credit_balance() override {
+    HttpOutcome o = send_with_retry(*transport_, get_request("/v1/credit-balance"), options_.retry,
+                                    Idempotency::kIdempotent, *clock_);
+    if (!o.response.ok()) return transport_status(o);
+    if (o.response->status / 100 != 2) return pipe0_error_status(*o.response, clock_->now());
+    Result<Json> body = Json::parse(o.response->body);
+    if (!body.ok()) return data_loss(fmt::format("pipe0 sent an unreadable balance: {}", body.status().message()));
+    const Json* balance = body->find("balance");
+    if (balance != nullptr) {
+      if (auto d = balance->to_double()) return *d;
+      if (balance->is_string()) {
+        try {
+          return std::stod(balance->as_string());
+        } catch (...) {
+        }
+      }
+    }
+    return data_loss("pipe0 sent a credit balance without a number");
+  }
+
+ private:
+  HttpRequest base_request(std::string method, const std::string& path, std::chrono::milliseconds timeout) const {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.url = options_.base_url + path;
+    r.headers.add("Authorization", "Bearer " + options_.api_key.reveal());
+    r.headers.add("Accept", "application/json");
+    r.headers.add("User-Agent", fmt::format("leadenrich/{}", kVersion));
+    if (options_.environment == Pipe0Environment::kSandbox) r.headers.add("x-environment", "sandbox");
+    r.connect_timeout = options_.connect_timeout;
+    r.total_timeout = timeout;
+    return r;
+  }
+
+  HttpRequest get_request(const std::string& path) const {
+    return base_request("GET", path, options_.request_timeout);
+  }
+
+  Result<HttpRequest> run_request(const std::string& path, const Pipe0RunRequest& request,
+                                  std::chrono::milliseconds timeout) const {
+    Result<std::string> body = build_pipe0_payload(request, options_.environment);
+    if (!body.ok()) return body.status();
+    HttpRequest r = base_request("POST", path, timeout);
+    r.headers.add("Content-Type", "application/json");
+    r.body = std::move(body).value();
+    return r;
+  }
+
+  Status transport_status(const HttpOutcome& o) const {
+    Status st = o.response.status();
+    st.with_provider(std::string(kProvider));
+    if (o.failure == TransportFailure::kNotSent) st.with_error_type(std::string(kPipe0NotSent));
+    return st;
+  }
+
+  Result<Pipe0Response> interpret(const HttpOutcome& o, int attempts = 1) const {
+    if (!o.response.ok()) return transport_status(o);
+    const HttpResponse& resp = *o.response;
+    if (resp.status / 100 != 2) return pipe0_error_status(resp, clock_->now());
+    Result<Pipe0Run> run = parse_pipe0_run(resp.body);
+    if (!run.ok()) return Status(run.status()).with_provider(std::string(kProvider)).with_http_status(resp.status);
+    return Pipe0Response{std::move(run).value(), parse_pipe0_capacity(resp.headers), attempts};
+  }
+
+  void send_async(HttpRequest request, Pipe0Callback done) {
+    std::weak_ptr<Pipe0ConnectionImpl> weak = weak_from_this();
+    transport_->send_async(std::move(request), [weak, done = std::move(done)](HttpOutcome outcome) {
+      std::shared_ptr<Pipe0ConnectionImpl> self = weak.lock();
+      if (!self) return done(Status(StatusCode::kCancelled, "the pipe0 connection was closed"));
+      done(self->interpret(outcome));
+    });
+  }
+
+  Result<Pipe0Response> send_blocking(const HttpRequest& request, Idempotency idempotency) {
+    int attempts = 0;
+    HttpOutcome o = send_with_retry(*transport_, request, options_.retry, idempotency, *clock_, &attempts);
+    return interpret(o, attempts);
+  }
+
+  template <typename Start>
+  Result<Pipe0Response> blocking(Start start) {
+    std::promise<Result<Pipe0Response>> promise;
+    std::future<Result<Pipe0Response>> future = promise.get_future();
+    start([&promise](Result<Pipe0Response> r) { promise.set_value(std::move(r)); });
+    return future.get();
+  }
+
+  Pipe0Options options_;
+  std::shared_ptr<HttpTransport> transport_;
+  std::shared_ptr<Clock> clock_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Pipe0Connection>> make_pipe0_connection(Pipe0Options options,
+                                                               std::shared_ptr<HttpTransport> transport,
+                                                               std::shared_ptr<Clock> clock) {
+  if (options.api_key.empty()) {
+    return failed_precondition("pipe0 needs an API key: set PIPE0_API_KEY (or use --sandbox)");
+  }
+  if (options.base_url.rfind("http://", 0) != 0 && options.base_url.rfind("https://", 0) != 0) {
+    return invalid_argument(fmt::format("PIPE0_BASE_URL must be an http:// or https:// URL, got '{}'", options.base_url));
+  }
+  while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
+  if (!transport) return invalid_argument("make_pipe0_connection needs a transport");
+  if (!clock) clock = system_clock();
+  return std::shared_ptr<Pipe0Connection>(
+      std::make_shared<Pipe0ConnectionImpl>(std::move(options), std::move(transport), std::move(clock)));
+}
+
+}  // namespace leadenrich

@@ -1,0 +1,420 @@
+// The run loop over a fake pipe0 port: dedupe, per-lead signal choice, merge, budget, ordering,
+// retries, async polling, cancellation. No sockets, no sleeping (a fake clock).
+#include <map>
+#include <mutex>
+
+#include <doctest/doctest.h>
+
+#include "internal/run.h"
+#include "leadenrich/clock.h"
+
+using namespace leadenrich;
+using namespace leadenrich::internal;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Answers like pipe0 would for the default pipes, deterministically from the inputs.
+BatchRecordResult answer_record(const BatchRecord& rec, const std::vector<std::string>& pipes) {
+  BatchRecordResult out;
+  out.id = rec.id;
+  for (const auto& [k, v] : rec.inputs) out.fields.push_back({k, v, "completed", "", ""});
+  const Json* site = nullptr;
+  const Json* profile = nullptr;
+  for (const auto& [k, v] : rec.inputs) {
+    if (k == "company_website_url") site = &v;
+    if (k == "profile_url") profile = &v;
+  }
+  auto has = [&](std::string_view p) { return std::find(pipes.begin(), pipes.end(), p) != pipes.end(); };
+  bool company = site != nullptr && site->is_string();
+  std::string domain = company ? site->as_string().substr(8) : "";
+  auto skipped = [&](const char* field, const char* input) {
+    out.fields.push_back({field, Json(), "skipped", "RequirementUnmet", std::string(input) + " missing"});
+  };
+  if (has("company:overview@2")) {
+    if (!company) {
+      skipped("company_description", "company_website_url");
+    } else if (domain.rfind("empty", 0) == 0) {
+      out.fields.push_back({"company_description", Json(), "no_result", "", ""});
+    } else {
+      out.fields.push_back({"company_description", Json("About " + domain), "completed", "", ""});
+      out.fields.push_back({"headcount", domain.size() % 2 ? Json("201-500") : Json(250), "completed", "", ""});
+    }
+  }
+  if (has("company:techstack:builtwith@1")) {
+    out.fields.push_back({"technology_stack", Json(Json::Array{Json("React")}), company ? "completed" : "skipped", "", ""});
+  }
+  if (has("company:funding:leadmagic@1")) out.fields.push_back({"funding_total_usd", Json("$5M"), company ? "completed" : "skipped", "", ""});
+  if (has("company:newssummary:website@1")) out.fields.push_back({"company_news_summary", Json("News of " + domain), company ? "completed" : "skipped", "", ""});
+  if (has("people:posts:crustdata@1")) {
+    bool person = profile != nullptr && profile->is_string();
+    out.fields.push_back({"crustdata_post_list", person ? Json(Json::Array{Json("Hello")}) : Json(),
+                          person ? "completed" : "skipped", person ? "" : "RequirementUnmet", ""});
+  }
+  return out;
+}
+
+// A scripted port. By default it answers every call inline with a completed run.
+class FakePort : public Pipe0Port {
+ public:
+  std::function<std::optional<Status>(const BatchRequest&, int call)> fail_with;  // error for a call, if any
+  bool hold = false;  // keep callbacks until release() (to answer out of order)
+
+  void run_sync(BatchRequest request, BatchCallback done) override {
+    int call = record(request);
+    if (fail_with) {
+      if (auto st = fail_with(request, call)) return finish(std::move(done), *st);
+    }
+    BatchResponse resp = completed(request, "run_" + std::to_string(call));
+    if (hold) {
+      std::lock_guard lock(mu_);
+      held_.push_back([done = std::move(done), resp]() mutable { done(std::move(resp)); });
+      return;
+    }
+    done(std::move(resp));
+  }
+
+  void create_run(BatchRequest request, BatchCallback done) override {
+    int call = record(request);
+    if (fail_with) {
+      if (auto st = fail_with(request, call)) return finish(std::move(done), *st);
+    }
+    std::string id = "async_" + std::to_string(call);
+    BatchResponse resp;
+    resp.run_id = id;
+    resp.status = "pending";
+    {
+      std::lock_guard lock(mu_);
+      async_[id] = {completed(request, id), 0};
+    }
+    done(std::move(resp));
+  }
+
+  void check(std::string run_id, BatchCallback done) override {
+    BatchResponse resp;
+    {
+      std::lock_guard lock(mu_);
+      ++checks;
+      auto& [final_resp, polls] = async_.at(run_id);
+      if (++polls < polls_until_done) {
+        resp.run_id = run_id;
+        resp.status = "processing";
+      } else {
+        resp = final_resp;
+      }
+    }
+    done(std::move(resp));
+  }
+
+  void release_reversed() {
+    std::vector<std::function<void()>> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+    }
+    for (auto it = held.rbegin(); it != held.rend(); ++it) (*it)();
+  }
+
+  std::vector<BatchRequest> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+  int checks = 0;
+  int polls_until_done = 3;
+
+ private:
+  int record(const BatchRequest& r) {
+    std::lock_guard lock(mu_);
+    requests_.push_back(r);
+    return static_cast<int>(requests_.size());
+  }
+  static void finish(BatchCallback done, Status st) { done(std::move(st)); }
+  static BatchResponse completed(const BatchRequest& request, std::string id) {
+    BatchResponse resp;
+    resp.run_id = std::move(id);
+    resp.status = "completed";
+    for (const BatchRecord& rec : request.records) resp.records.push_back(answer_record(rec, request.pipe_ids));
+    return resp;
+  }
+
+  std::mutex mu_;
+  std::vector<BatchRequest> requests_;
+  std::vector<std::function<void()>> held_;
+  std::map<std::string, std::pair<BatchResponse, int>> async_;
+};
+
+RawLead lead(std::string id, std::string email, std::optional<std::string> linkedin = std::nullopt) {
+  RawLead l;
+  l.lead_id = std::move(id);
+  l.email = std::move(email);
+  l.linkedin_url = std::move(linkedin);
+  return l;
+}
+
+struct Harness {
+  Config config;
+  FakePort port;
+  testing::FakeClock clock;
+  EngineOptions options;
+  CacheHooks cache;
+  std::vector<std::string> bad_rows;
+
+  Result<RunSummary> run(std::vector<RawLead> leads, std::vector<EnrichedLead>& out) {
+    RunContext ctx{&config, &port, &clock, cache, &options};
+    auto source = make_vector_source(std::move(leads));
+    return run_enrichment(ctx, *source, [&](EnrichedLead&& e) { out.push_back(std::move(e)); },
+                          [&](const std::string& loc, const Status& st) { bad_rows.push_back(loc + ": " + st.message()); });
+  }
+};
+
+std::size_t records_for_pipe(const std::vector<BatchRequest>& requests, std::string_view pipe) {
+  std::size_t n = 0;
+  for (const auto& r : requests) {
+    if (std::find(r.pipe_ids.begin(), r.pipe_ids.end(), pipe) != r.pipe_ids.end()) n += r.records.size();
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("each company and person is looked up once, and the result fans out to every lead") {
+  Harness h;
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 30; ++i) {
+    leads.push_back(lead("l" + std::to_string(i), "p" + std::to_string(i) + "@c" + std::to_string(i % 4) + ".com",
+                         i % 3 == 0 ? std::optional<std::string>("linkedin.com/in/p" + std::to_string(i % 6)) : std::nullopt));
+  }
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run(leads, out);
+  REQUIRE(s.ok());
+  REQUIRE(out.size() == 30);
+  for (int i = 0; i < 30; ++i) CHECK(out[i].lead.lead_id == "l" + std::to_string(i));
+  std::vector<BatchRequest> reqs = h.port.requests();
+  CHECK(records_for_pipe(reqs, "company:overview@2") == 4);
+  CHECK(records_for_pipe(reqs, "people:posts:crustdata@1") == 2);  // p0 and p3 (i % 6 for i % 3 == 0)
+  CHECK(s->companies == 4);
+  CHECK(s->people == 2);
+  CHECK(s->count(Signal::kCompanyOverview, SignalStatus::kFound) == 30);
+  CHECK(s->count(Signal::kLinkedInPosts, SignalStatus::kFound) == 10);
+  CHECK(s->count(Signal::kLinkedInPosts, SignalStatus::kSkipped) == 20);
+  // Billed: 4 companies x 4 company pipes + 2 people.
+  CHECK(s->billed_lookups == 18);
+  int billed_on_leads = 0;
+  for (const auto& e : out) billed_on_leads += e.billed_lookups;
+  CHECK(billed_on_leads == 18);
+  CHECK(out[4].company_overview->description == "About c0.com");
+  CHECK(out[4].result(Signal::kCompanyOverview).from_cache == false);
+  CHECK(out[0].signals_found.size() == 5);
+  CHECK(out[1].signals_missed == std::vector<Signal>{Signal::kLinkedInPosts});
+  CHECK(out[0].quality_score == 100);
+  CHECK(out[1].quality_score == 80);
+  CHECK(out[0].enriched_at.has_value());
+}
+
+TEST_CASE("a lead without a LinkedIn URL is never sent for posts, and requests carry every key") {
+  Harness h;
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run({lead("a", "x@acme.com"), lead("b", "y@gmail.com", "linkedin.com/in/yy")}, out).ok());
+  for (const BatchRequest& r : h.port.requests()) {
+    bool posts = std::find(r.pipe_ids.begin(), r.pipe_ids.end(), "people:posts:crustdata@1") != r.pipe_ids.end();
+    for (const BatchRecord& rec : r.records) {
+      Json in(rec.inputs);
+      if (posts) CHECK(in.find("profile_url") != nullptr);
+      else CHECK(in.find("company_website_url") != nullptr);
+      if (posts) CHECK(in.find("profile_url")->as_string() == "https://www.linkedin.com/in/yy");
+    }
+  }
+  CHECK(records_for_pipe(h.port.requests(), "people:posts:crustdata@1") == 1);
+  CHECK(out[0].result(Signal::kLinkedInPosts).reason->code == "missing_input");
+  CHECK(out[1].result(Signal::kNews).status == SignalStatus::kSkipped);
+  CHECK(out[1].result(Signal::kLinkedInPosts).status == SignalStatus::kFound);
+}
+
+TEST_CASE("leads come out in input order even when answers arrive in reverse") {
+  Harness h;
+  h.port.hold = true;
+  h.options.sync_batch_size = 1;
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 12; ++i) leads.push_back(lead("l" + std::to_string(i), "a@c" + std::to_string(i) + ".com"));
+  // Once all 12 are in flight, answer them newest first (from the engine's own thread).
+  bool released = false;
+  h.options.progress = [&](const Progress&) {
+    if (!released && h.port.requests().size() == 12) {
+      released = true;
+      h.port.release_reversed();
+    }
+  };
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run(leads, out);
+  REQUIRE(s.ok());
+  REQUIRE(out.size() == 12);
+  for (int i = 0; i < 12; ++i) CHECK(out[i].lead.lead_id == "l" + std::to_string(i));
+}
+
+TEST_CASE("a budget stops new spend and marks the rest budget_exhausted") {
+  Harness h;
+  h.options.signals = {Signal::kCompanyOverview};  // 1 credit per company
+  h.options.budget_credits = 2;
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s =
+      h.run({lead("a", "x@a1.com"), lead("b", "x@a2.com"), lead("c", "x@a3.com"), lead("d", "y@a1.com")}, out);
+  REQUIRE(s.ok());
+  CHECK(s->budget_exhausted);
+  CHECK(out[0].result(Signal::kCompanyOverview).status == SignalStatus::kFound);
+  CHECK(out[1].result(Signal::kCompanyOverview).status == SignalStatus::kFound);
+  CHECK(out[2].result(Signal::kCompanyOverview).status == SignalStatus::kBudgetExhausted);
+  CHECK(out[3].result(Signal::kCompanyOverview).status == SignalStatus::kFound);  // shares a1.com: no new spend
+  CHECK(records_for_pipe(h.port.requests(), "company:overview@2") == 2);
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kDisabled);
+}
+
+TEST_CASE("a transient failure is retried once more at the end; a 400 is final with its reason") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.fail_with = [](const BatchRequest& r, int call) -> std::optional<Status> {
+    Json in(r.records.front().inputs);
+    if (in.find("company_website_url")->as_string() == "https://bad.com") {
+      return Status(StatusCode::kInvalidArgument, "pipe0 rejected the request").with_http_status(400);
+    }
+    if (call == 1) return Status(StatusCode::kUnavailable, "pipe0 answered 503").with_http_status(503);
+    return std::nullopt;
+  };
+  h.options.sync_batch_size = 1;
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@good.com"), lead("b", "x@bad.com")}, out);
+  REQUIRE(s.ok());
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(out[1].result(Signal::kNews).status == SignalStatus::kFailed);
+  CHECK(out[1].result(Signal::kNews).reason->code == "invalid_argument");
+  CHECK(out[1].result(Signal::kNews).reason->message == "pipe0 rejected the request (HTTP 400)");
+  CHECK(s->retries >= 1);
+}
+
+TEST_CASE("a 429 pauses for Retry-After on the clock and sends the same records again") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.fail_with = [](const BatchRequest&, int call) -> std::optional<Status> {
+    if (call == 1) return Status(StatusCode::kResourceExhausted, "rate limited").with_retry_after(7s);
+    return std::nullopt;
+  };
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run({lead("a", "x@acme.com")}, out).ok());
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(h.port.requests().size() == 2);
+  CHECK(h.clock.slept() >= 7s);
+}
+
+TEST_CASE("unauthenticated stops all spend and every lead still comes out, failed with the reason") {
+  Harness h;
+  h.options.sync_batch_size = 1;
+  h.port.fail_with = [](const BatchRequest&, int) -> std::optional<Status> {
+    return Status(StatusCode::kUnauthenticated, "pipe0 rejected the API key").with_http_status(401);
+  };
+  h.options.max_records_in_flight = 2;
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 20; ++i) leads.push_back(lead("l" + std::to_string(i), "x@c" + std::to_string(i) + ".com"));
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run(leads, out).ok());
+  REQUIRE(out.size() == 20);
+  CHECK(h.port.requests().size() == 2);  // the two in flight when the 401 came; nothing after
+  for (const auto& e : out) CHECK(e.result(Signal::kNews).reason->code == "unauthenticated");
+}
+
+TEST_CASE("async mode creates runs and polls them on the clock until completed") {
+  Harness h;
+  h.options.mode = RunMode::kAsync;
+  h.options.signals = {Signal::kCompanyOverview, Signal::kNews};
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 150; ++i) leads.push_back(lead("l" + std::to_string(i), "a@c" + std::to_string(i) + ".com"));
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run(leads, out);
+  REQUIRE(s.ok());
+  CHECK(out.size() == 150);
+  CHECK(h.port.requests().size() == 2);  // batches of up to 100
+  CHECK(h.port.checks == 6);             // 3 polls each
+  CHECK(h.clock.slept() >= 1000ms);
+  CHECK(s->count(Signal::kNews, SignalStatus::kFound) == 150);
+  CHECK(out[0].provider_run_ids == std::vector<std::string>{"async_1"});
+}
+
+TEST_CASE("no_result is a real answer, and leads without any identity still come out") {
+  Harness h;
+  std::vector<EnrichedLead> out;
+  RawLead nobody;
+  nobody.lead_id = "n";
+  REQUIRE(h.run({lead("a", "x@empty.com"), nobody}, out).ok());
+  CHECK(out[0].result(Signal::kCompanyOverview).status == SignalStatus::kNoResult);
+  CHECK(out[1].signals_found.empty());
+  CHECK(out[1].result(Signal::kCompanyOverview).reason->message == "no company domain (no website and no email)");
+}
+
+TEST_CASE("the cache answers before pipe0, and only found and no_result are written to it") {
+  Harness h;
+  std::map<std::string, LookupOutcome> store;
+  std::vector<std::string> puts;
+  h.cache.get = [&](Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
+    auto it = store.find(std::string(to_string(s)) + "|" + entity);
+    if (it == store.end()) return std::nullopt;
+    return it->second;
+  };
+  h.cache.put = [&](Signal s, const std::string& entity, const LookupOutcome& o) {
+    store[std::string(to_string(s)) + "|" + entity] = o;
+    puts.push_back(std::string(to_string(s)) + "|" + entity);
+  };
+  std::vector<EnrichedLead> first, second;
+  REQUIRE(h.run({lead("a", "x@acme.com")}, first).ok());
+  CHECK(puts.size() == 4);  // 4 company signals; posts skipped locally
+  std::size_t requests_before = h.port.requests().size();
+  Result<RunSummary> s = h.run({lead("b", "y@acme.com")}, second);
+  REQUIRE(s.ok());
+  CHECK(h.port.requests().size() == requests_before);
+  CHECK(s->cache_hits == 4);
+  CHECK(s->billed_lookups == 0);
+  CHECK(second[0].result(Signal::kCompanyOverview).from_cache);
+  CHECK(second[0].billed_lookups == 0);
+  CHECK(second[0].company_overview == first[0].company_overview);
+}
+
+TEST_CASE("cancellation delivers every lead read so far, unfinished lookups failed as cancelled") {
+  Harness h;
+  h.port.hold = true;  // nothing ever answers
+  auto token = std::make_shared<CancellationToken>();
+  h.options.cancel = token;
+  h.options.progress = [&](const Progress& p) {
+    if (p.requests > 0) token->cancel();
+  };
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@a.com"), lead("b", "x@b.com")}, out);
+  REQUIRE(s.ok());
+  CHECK(s->cancelled);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].result(Signal::kNews).reason->code == "cancelled");
+}
+
+TEST_CASE("bad rows are counted and reported, never fatal") {
+  Harness h;
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@a.com"), lead("a", "y@a.com"), lead("c", "z@c.com")}, out);
+  REQUIRE(s.ok());
+  CHECK(out.size() == 2);
+  CHECK(s->bad_rows == 1);
+  REQUIRE(h.bad_rows.size() == 1);
+  CHECK(h.bad_rows[0] == "leads[1]: duplicate lead_id 'a' (first seen at leads[0])");
+}
+
+TEST_CASE("the dry run counts lookups after dedupe and prices them, sending nothing") {
+  Harness h;
+  RunContext ctx{&h.config, nullptr, &h.clock, {}, &h.options};
+  auto source = make_vector_source({lead("a", "x@acme.com", "linkedin.com/in/a"), lead("b", "y@acme.com"),
+                                    lead("c", "z@gmail.com")});
+  Result<Plan> p = plan_enrichment(ctx, *source);
+  REQUIRE(p.ok());
+  CHECK(p->leads == 3);
+  CHECK(p->companies == 1);
+  CHECK(p->people == 1);
+  CHECK(p->lookups[static_cast<std::size_t>(Signal::kFunding)] == 1);
+  CHECK(p->skipped[static_cast<std::size_t>(Signal::kFunding)] == 1);
+  CHECK(p->records == 2);
+  CHECK(p->estimated_credits == doctest::Approx(1 + 1 + 2 + 1 + 1));
+  CHECK(h.port.requests().empty());
+}
