@@ -1,0 +1,155 @@
+// leadenrich campaigns | leads | doctor | sandbox
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "leadenrich/output.h"
+#include "wiring.h"
+
+namespace leadenrich::cli {
+
+int run_campaigns(const GlobalOptions& global, bool sandbox) {
+  Reporter reporter(global);
+  ConnectOptions opts;
+  opts.sandbox = sandbox;
+  opts.need_aturiya = true;
+  Result<Connections> conn = connect(global, opts, reporter);
+  if (!conn.ok()) {
+    reporter.error(conn.status().message());
+    return exit_code_for(conn.status());
+  }
+  Result<std::vector<Campaign>> campaigns = conn->aturiya->campaigns();
+  if (!campaigns.ok()) {
+    reporter.error(campaigns.status().message());
+    return exit_code_for(campaigns.status());
+  }
+  for (const Campaign& c : *campaigns) fmt::print("{}\t{}\n", c.id, c.name);
+  return kExitOk;
+}
+
+int run_leads(const GlobalOptions& global, const LeadsOptions& options) {
+  Reporter reporter(global);
+  ConnectOptions opts;
+  opts.sandbox = options.sandbox;
+  opts.need_aturiya = true;
+  Result<Connections> conn = connect(global, opts, reporter);
+  if (!conn.ok()) {
+    reporter.error(conn.status().message());
+    return exit_code_for(conn.status());
+  }
+  Result<std::unique_ptr<LeadSource>> source = aturiya_source(*conn, options.campaign_id, options.limit, reporter);
+  if (!source.ok()) {
+    reporter.error(source.status().message());
+    return exit_code_for(source.status());
+  }
+  bool first = true;
+  int bad = 0;
+  if (options.format == "json") std::cout << "[";
+  if (options.format == "csv") {
+    std::string header;
+    std::vector<std::string> names(raw_lead_field_names().begin(), raw_lead_field_names().end());
+    append_csv_record(header, names);
+    std::cout << header;
+  }
+  while (std::optional<SourceItem> item = (*source)->next()) {
+    if (!item->lead.ok()) {
+      reporter.warn(fmt::format("{}: {}", item->location, item->lead.status().message()));
+      if (item->fatal) return exit_code_for(item->lead.status());
+      ++bad;
+      continue;
+    }
+    if (options.format == "csv") {
+      Json j = to_json(*item->lead);
+      std::vector<std::string> cells;
+      for (std::string_view name : raw_lead_field_names()) {
+        const Json* v = j.find(name);
+        cells.push_back(v != nullptr && v->is_string() ? v->as_string() : "");
+      }
+      std::string row;
+      append_csv_record(row, cells);
+      std::cout << row;
+    } else {
+      if (options.format == "json") std::cout << (first ? "\n" : ",\n");
+      std::cout << to_json(*item->lead).dump();
+      if (options.format == "jsonl") std::cout << "\n";
+    }
+    first = false;
+  }
+  if (options.format == "json") std::cout << (first ? "]\n" : "\n]\n");
+  return bad > 0 ? kExitPartial : kExitOk;
+}
+
+int run_doctor(const GlobalOptions& global, bool sandbox) {
+  Reporter reporter(global);
+  int code = kExitOk;
+  ConnectOptions opts;
+  opts.sandbox = sandbox;
+  Result<Connections> conn = connect(global, opts, reporter);
+  if (!conn.ok()) {
+    reporter.error(conn.status().message());
+    return exit_code_for(conn.status());
+  }
+  const Config& c = conn->config;
+  fmt::print("configuration:\n{}", c.to_string());
+  auto check = [&](const char* what, const Status& st) {
+    fmt::print("{:<28} {}\n", what, st.ok() ? "ok" : st.message());
+    if (!st.ok() && code == kExitOk) code = exit_code_for(st);
+  };
+  check("aturiya credentials", c.check_aturiya());
+  check("pipe0 credentials", c.check_pipe0());
+  if (c.check_aturiya().ok()) {
+    Result<std::shared_ptr<AturiyaConnection>> a = make_aturiya_connection(aturiya_options(c), conn->transport);
+    if (a.ok()) {
+      Result<AturiyaUser> me = (*a)->me();
+      check("aturiya reachable (me)", me.status());
+      if (me.ok()) fmt::print("{:<28} {} <{}>\n", "aturiya user", me->full_name, me->email);
+      Result<std::vector<Campaign>> campaigns = (*a)->campaigns();
+      check("aturiya campaigns", campaigns.status());
+      if (campaigns.ok()) fmt::print("{:<28} {}\n", "campaigns", campaigns->size());
+    }
+  }
+  if (c.check_pipe0().ok()) {
+    Result<std::shared_ptr<Pipe0Connection>> p = make_pipe0_connection(pipe0_options(c), conn->transport);
+    if (p.ok()) {
+      Result<double> balance = (*p)->credit_balance();
+      check("pipe0 reachable (balance)", balance.status());
+      if (balance.ok()) fmt::print("{:<28} {}\n", "pipe0 credit balance", *balance);
+    }
+  }
+  return code;
+}
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+void on_stop(int) { g_stop = 1; }
+}  // namespace
+
+int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed) {
+  Reporter reporter(global);
+  SandboxOptions options;
+  options.port = port;
+  options.seed = seed;
+  if (global.verbose) options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+  Result<std::unique_ptr<Sandbox>> sandbox = Sandbox::start(options);
+  if (!sandbox.ok()) {
+    reporter.error(sandbox.status().message());
+    return kExitUpstream;
+  }
+  Config c = (*sandbox)->config();
+  fmt::print("{}\n", (*sandbox)->base_url());
+  fmt::print("export PIPE0_BASE_URL={}\nexport ATURIYA_BASE_URL={}\nexport PIPE0_API_KEY={}\n"
+             "export ATURIYA_BEARER_TOKEN={}\nexport ATURIYA_USER_ID={}\nexport ATURIYA_AGENT_ID={}\n",
+             c.pipe0_base_url, c.aturiya_base_url, c.pipe0_api_key.reveal(), c.aturiya_bearer_token.reveal(),
+             c.aturiya_user_id, c.aturiya_agent_id);
+  std::fflush(stdout);
+  std::signal(SIGINT, on_stop);
+  std::signal(SIGTERM, on_stop);
+  while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  (*sandbox)->stop();
+  return kExitOk;
+}
+
+}  // namespace leadenrich::cli

@@ -1,0 +1,51 @@
+// The leadenrich subcommands.
+#ifndef LEADENRICH_APPS_COMMANDS_H_
+#define LEADENRICH_APPS_COMMANDS_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "cli.h"
+#include "leadenrich/sources.h"
+
+namespace leadenrich::cli {
+
+struct EnrichOptions {
+  std::optional<std::string> campaign_id;
+  std::optional<std::string> input;
+  FileFormat input_format = FileFormat::kAuto;
+  std::map<std::string, std::string> column_map;
+  std::optional<std::size_t> limit;
+  std::string format = "both";
+  std::string output_dir = "output";
+  std::optional<std::string> output;
+  std::optional<std::string> signals;
+  RunMode mode = RunMode::kAuto;
+  std::optional<std::size_t> concurrency;
+  std::optional<double> budget;
+  bool dry_run = false;
+  bool sandbox = false;
+  std::optional<std::string> pipe0_environment;
+  std::optional<std::string> store_path;
+  bool no_cache = false;
+  std::optional<std::chrono::seconds> max_age;
+};
+
+int run_enrich(const GlobalOptions& global, const EnrichOptions& options);
+
+struct LeadsOptions {
+  std::optional<std::string> campaign_id;
+  std::optional<std::size_t> limit;
+  std::string format = "jsonl";
+  bool sandbox = false;
+};
+
+int run_campaigns(const GlobalOptions& global, bool sandbox);
+int run_leads(const GlobalOptions& global, const LeadsOptions& options);
+int run_doctor(const GlobalOptions& global, bool sandbox);
+int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed);
+
+}  // namespace leadenrich::cli
+
+#endif  // LEADENRICH_APPS_COMMANDS_H_

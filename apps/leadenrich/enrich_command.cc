@@ -1,0 +1,205 @@
+// leadenrich enrich: a campaign or a file in, JSON / CSV / JSONL out, with a summary.
+#include <csignal>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "leadenrich/output.h"
+#include "leadenrich/sources.h"
+#include "wiring.h"
+
+namespace leadenrich::cli {
+namespace {
+
+// Stops after `limit` good leads, so a limit applies while reading (bad rows do not count).
+class LimitSource : public LeadSource {
+ public:
+  LimitSource(std::unique_ptr<LeadSource> inner, std::optional<std::size_t> limit)
+      : inner_(std::move(inner)), limit_(limit) {}
+  std::optional<SourceItem> next() override {
+    if (limit_ && taken_ >= *limit_) return std::nullopt;
+    std::optional<SourceItem> item = inner_->next();
+    if (item && item->lead.ok()) ++taken_;
+    return item;
+  }
+  std::string describe() const override { return inner_->describe(); }
+
+ private:
+  std::unique_ptr<LeadSource> inner_;
+  std::optional<std::size_t> limit_;
+  std::size_t taken_ = 0;
+};
+
+std::shared_ptr<CancellationToken> g_cancel;
+
+void on_interrupt(int) {
+  if (g_cancel) g_cancel->cancel();
+}
+
+struct Output {
+  OutputFormat format;
+  std::string path;  // "-" for stdout
+  std::unique_ptr<AtomicFile> file;
+  std::unique_ptr<LeadWriter> writer;
+};
+
+}  // namespace
+
+int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
+  Reporter reporter(global);
+  if (opts.campaign_id && opts.input) {
+    reporter.error("give either --campaign-id or --input, not both");
+    return kExitUsage;
+  }
+
+  ConnectOptions connect_options;
+  connect_options.sandbox = opts.sandbox;
+  connect_options.pipe0_environment = opts.pipe0_environment;
+  connect_options.need_aturiya = !opts.input.has_value();
+  connect_options.need_pipe0 = !opts.dry_run;
+  connect_options.store_path = opts.store_path;
+  connect_options.no_cache = opts.no_cache;
+  connect_options.signals = opts.signals;
+  Result<Connections> conn = connect(global, connect_options, reporter);
+  if (!conn.ok()) {
+    reporter.error(conn.status().message());
+    return exit_code_for(conn.status());
+  }
+
+  // The source.
+  std::unique_ptr<LeadSource> source;
+  if (opts.input) {
+    FileSourceOptions fopts;
+    fopts.format = opts.input_format;
+    fopts.column_map = opts.column_map;
+    Result<std::unique_ptr<LeadSource>> file = open_file_source(*opts.input, fopts);
+    if (!file.ok()) {
+      reporter.error(file.status().message());
+      return kExitUsage;
+    }
+    source = std::move(file).value();
+  } else {
+    Result<std::unique_ptr<LeadSource>> campaign = aturiya_source(*conn, opts.campaign_id, opts.limit, reporter);
+    if (!campaign.ok()) {
+      reporter.error(campaign.status().message());
+      return exit_code_for(campaign.status());
+    }
+    source = std::move(campaign).value();
+  }
+  LimitSource limited(std::move(source), opts.limit);
+
+  EngineOptions eopts;
+  eopts.signals = conn->config.enabled_signals;
+  eopts.mode = opts.mode;
+  if (opts.concurrency) eopts.max_records_in_flight = *opts.concurrency;
+  eopts.budget_credits = opts.budget;
+  eopts.max_age = opts.max_age;
+  eopts.sandbox = opts.sandbox || conn->config.pipe0_environment == Pipe0Environment::kSandbox;
+  g_cancel = std::make_shared<CancellationToken>();
+  eopts.cancel = g_cancel;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+
+  if (opts.dry_run) {
+    Result<Plan> plan = conn->enricher->plan(limited, eopts);
+    if (!plan.ok()) {
+      reporter.error(plan.status().message());
+      return exit_code_for(plan.status());
+    }
+    reporter.plan(*plan, conn->config);
+    return plan->bad_rows > 0 ? kExitPartial : kExitOk;
+  }
+
+  // The outputs: files under --output-dir, or JSON lines on stdout with -o -.
+  std::vector<Output> outputs;
+  if (opts.output && *opts.output == "-") {
+    outputs.push_back(Output{OutputFormat::kJsonl, "-", nullptr, make_writer(OutputFormat::kJsonl, std::cout)});
+  } else {
+    std::vector<OutputFormat> formats;
+    if (opts.format == "both") formats = {OutputFormat::kJson, OutputFormat::kCsv};
+    else if (opts.format == "json") formats = {OutputFormat::kJson};
+    else if (opts.format == "csv") formats = {OutputFormat::kCsv};
+    else formats = {OutputFormat::kJsonl};
+    for (OutputFormat f : formats) {
+      std::string path = opts.output && formats.size() == 1
+                             ? *opts.output
+                             : fmt::format("{}/enriched_leads.{}", opts.output_dir, extension(f));
+      Result<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+      if (!file.ok()) {
+        reporter.error(file.status().message());
+        return kExitUsage;
+      }
+      Output out{f, path, std::move(file).value(), nullptr};
+      out.writer = make_writer(f, out.file->stream());
+      outputs.push_back(std::move(out));
+    }
+  }
+
+  Status write_error;
+  std::size_t failed_leads = 0;
+  auto sink = [&](EnrichedLead&& lead) {
+    for (Signal s : kAllSignals) {
+      if (lead.result(s).status == SignalStatus::kFailed) {
+        ++failed_leads;
+        break;
+      }
+    }
+    for (Output& out : outputs) {
+      Status st = out.writer->write(lead);
+      if (!st.ok() && write_error.ok()) {
+        write_error = Status(st.code(), fmt::format("{}: {}", out.path == "-" ? "stdout" : out.path, st.message()));
+        g_cancel->cancel();
+      }
+    }
+  };
+  auto on_bad_row = [&](const std::string& location, const Status& st) {
+    reporter.end_progress();
+    reporter.warn(fmt::format("{}: {} (skipped)", location, st.message()));
+  };
+  eopts.progress = [&](const Progress& p) { reporter.progress(p); };
+
+  reporter.info(fmt::format("enriching {} with {}{}", limited.describe(),
+                            [&] {
+                              std::string names;
+                              for (Signal s : eopts.signals) names += (names.empty() ? "" : ", ") + std::string(to_string(s));
+                              return names;
+                            }(),
+                            eopts.sandbox ? " (sandbox data)" : ""));
+  Result<RunSummary> summary = conn->enricher->enrich(limited, sink, eopts, on_bad_row);
+  reporter.end_progress();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  std::vector<std::string> written;
+  for (Output& out : outputs) {
+    Status st = out.writer->finish();
+    if (st.ok() && out.file && !(summary.ok() && summary->cancelled)) st = out.file->commit();
+    if (!st.ok()) {
+      reporter.error(fmt::format("{}: {}", out.path, st.message()));
+      if (write_error.ok()) write_error = st;
+    } else if (out.file && !(summary.ok() && summary->cancelled)) {
+      written.push_back(out.path);
+    }
+  }
+  if (!write_error.ok()) {
+    reporter.error(write_error.message());
+    return kExitPartial;
+  }
+  if (!summary.ok()) {
+    reporter.error(fmt::format("{}: {}", limited.describe(), summary.status().message()));
+    return exit_code_for(summary.status());
+  }
+  if (summary->cancelled) {
+    reporter.warn("the run was interrupted: no output file was written under its final name");
+  }
+  reporter.summary(*summary, written, eopts.sandbox);
+  // Nothing could be looked up because an API refused or was unreachable.
+  if (summary->lookups > 0 && summary->billed_lookups == 0 && failed_leads == summary->leads && summary->leads > 0) {
+    return kExitUpstream;
+  }
+  if (summary->cancelled) return kExitPartial;
+  return (failed_leads > 0 || summary->bad_rows > 0) ? kExitPartial : kExitOk;
+}
+
+}  // namespace leadenrich::cli

@@ -1,0 +1,139 @@
+// leadenrich: batch enrichment of campaigns and lead files.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "leadenrich/version.h"
+
+namespace {
+
+using namespace leadenrich;
+using namespace leadenrich::cli;
+
+// "30d", "12h", "90m", "45s" or plain seconds.
+std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (n < 0) return std::nullopt;
+  std::string unit = text.substr(used);
+  if (unit.empty() || unit == "s") return std::chrono::seconds(n);
+  if (unit == "m") return std::chrono::seconds(n * 60);
+  if (unit == "h") return std::chrono::seconds(n * 3600);
+  if (unit == "d") return std::chrono::seconds(n * 86400);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"leadenrich: turns raw B2B sales leads into outreach-ready lead objects"};
+  app.set_version_flag("--version", std::string("leadenrich ") + kVersion);
+  app.require_subcommand(1);
+
+  GlobalOptions global;
+  std::string log_format = "text";
+  app.add_flag("-q,--quiet", global.quiet, "Print only warnings, errors and data");
+  app.add_flag("-v,--verbose", global.verbose, "Print more detail");
+  app.add_option("--log-format", log_format, "Format of messages on stderr")
+      ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  app.add_option("--env-file", global.env_file, "The .env file to read (the environment wins)")->capture_default_str();
+
+  // enrich
+  EnrichOptions eo;
+  std::string input_format = "auto", mode = "auto", max_age;
+  std::vector<std::string> maps;
+  std::size_t limit = 0, concurrency = 0;
+  double budget = -1;
+  CLI::App* enrich = app.add_subcommand("enrich", "Enrich a campaign or a lead file");
+  enrich->add_option("--campaign-id", eo.campaign_id, "Aturiya campaign to enrich (default: the first campaign)");
+  enrich->add_option("-i,--input", eo.input, "Lead file: CSV (Apollo export), JSON array or JSON lines; - for stdin");
+  enrich->add_option("--input-format", input_format, "Input format")
+      ->check(CLI::IsMember({"auto", "csv", "json", "jsonl"}))->capture_default_str();
+  enrich->add_option("--map", maps, "CSV column to lead field, e.g. --map 'Contact Email=email' (repeatable)");
+  enrich->add_option("--limit", limit, "Enrich at most N leads (applied while reading)");
+  enrich->add_option("--format", eo.format, "Output format")
+      ->check(CLI::IsMember({"json", "csv", "jsonl", "both"}))->capture_default_str();
+  enrich->add_option("--output-dir", eo.output_dir, "Directory for enriched_leads.{json,csv,jsonl}")->capture_default_str();
+  enrich->add_option("-o,--output", eo.output, "Output file; - streams JSON lines to stdout");
+  enrich->add_option("--signals", eo.signals, "Comma list: company_overview,tech_stack,funding,news,linkedin_posts");
+  enrich->add_option("--mode", mode, "pipe0 run mode")->check(CLI::IsMember({"auto", "sync", "async"}))->capture_default_str();
+  enrich->add_option("--concurrency", concurrency, "Records in flight at most (match your pipe0 plan's P1 capacity)");
+  enrich->add_option("--budget", budget, "Hard budget in credits; lookups past it are budget_exhausted");
+  enrich->add_flag("--dry-run", eo.dry_run, "Plan and estimate cost; send and spend nothing");
+  enrich->add_flag("--sandbox", eo.sandbox, "Run against the built-in sandbox (no credentials, no network)");
+  enrich->add_option("--pipe0-environment", eo.pipe0_environment, "pipe0 environment")
+      ->check(CLI::IsMember({"production", "sandbox"}));
+  enrich->add_option("--store", eo.store_path, "Cache and journal file (default .leadenrich/store.db)");
+  enrich->add_flag("--no-cache", eo.no_cache, "Neither read nor write the cache");
+  enrich->add_option("--max-age", max_age, "Use cached values younger than this (30d, 12h, 90m, 45s)");
+
+  // campaigns / leads / doctor / sandbox
+  bool campaigns_sandbox = false;
+  CLI::App* campaigns = app.add_subcommand("campaigns", "List Aturiya campaigns");
+  campaigns->add_flag("--sandbox", campaigns_sandbox, "Use the built-in sandbox");
+
+  LeadsOptions lo;
+  std::size_t leads_limit = 0;
+  CLI::App* leads = app.add_subcommand("leads", "Print a campaign's raw leads");
+  leads->add_option("--campaign-id", lo.campaign_id, "Campaign (default: the first)");
+  leads->add_option("--limit", leads_limit, "At most N leads");
+  leads->add_option("--format", lo.format, "Output format")->check(CLI::IsMember({"json", "jsonl", "csv"}))->capture_default_str();
+  leads->add_flag("--sandbox", lo.sandbox, "Use the built-in sandbox");
+
+  bool doctor_sandbox = false;
+  CLI::App* doctor = app.add_subcommand("doctor", "Check configuration and reachability");
+  doctor->add_flag("--sandbox", doctor_sandbox, "Check against the built-in sandbox");
+
+  int port = 0;
+  std::uint64_t seed = 42;
+  CLI::App* sandbox = app.add_subcommand("sandbox", "Run the API emulator in the foreground");
+  sandbox->add_option("--port", port, "Port on 127.0.0.1 (0 picks a free one)")->capture_default_str();
+  sandbox->add_option("--seed", seed, "Seed of the synthetic data")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  global.log_format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+  Reporter reporter(global);
+
+  if (enrich->parsed()) {
+    eo.input_format = parse_file_format(input_format).value();
+    eo.mode = parse_run_mode(mode).value();
+    if (limit > 0) eo.limit = limit;
+    if (concurrency > 0) eo.concurrency = concurrency;
+    if (budget >= 0) eo.budget = budget;
+    for (const std::string& m : maps) {
+      std::size_t eq = m.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+        reporter.error(fmt::format("--map '{}': expected COLUMN=FIELD", m));
+        return kExitUsage;
+      }
+      eo.column_map[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    if (!max_age.empty()) {
+      eo.max_age = parse_duration(max_age);
+      if (!eo.max_age) {
+        reporter.error(fmt::format("--max-age '{}': expected a duration like 30d, 12h, 90m or 45s", max_age));
+        return kExitUsage;
+      }
+    }
+    return run_enrich(global, eo);
+  }
+  if (campaigns->parsed()) return run_campaigns(global, campaigns_sandbox);
+  if (leads->parsed()) {
+    if (leads_limit > 0) lo.limit = leads_limit;
+    return run_leads(global, lo);
+  }
+  if (doctor->parsed()) return run_doctor(global, doctor_sandbox);
+  if (sandbox->parsed()) return run_sandbox(global, port, seed);
+  return kExitUsage;
+}
