@@ -239,6 +239,19 @@ std::optional<std::string> run_id_from_detail(std::string_view detail) {
 
 namespace {
 
+// A run object cut short still starts with its id: {"id":"...", ...}. Recovering it lets an
+// accepted run be followed by id instead of being sent (and billed) again.
+std::optional<std::string> run_id_from_partial_body(std::string_view body) {
+  std::size_t key = body.find("\"id\"");
+  if (key == std::string_view::npos || key > 64) return std::nullopt;
+  std::size_t i = key + 4;
+  while (i < body.size() && (body[i] == ' ' || body[i] == ':')) ++i;
+  if (i >= body.size() || body[i] != '"') return std::nullopt;
+  std::size_t end = body.find('"', i + 1);
+  if (end == std::string_view::npos || end == i + 1) return std::nullopt;
+  return std::string(body.substr(i + 1, end - i - 1));
+}
+
 class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_from_this<Pipe0ConnectionImpl> {
  public:
   Pipe0ConnectionImpl(Pipe0Options options, std::shared_ptr<HttpTransport> transport, std::shared_ptr<Clock> clock)
@@ -252,8 +265,12 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
       std::shared_ptr<Pipe0ConnectionImpl> self = weak.lock();
       if (!self) return done(Status(StatusCode::kCancelled, "the pipe0 connection was closed"));
       Result<Pipe0Response> r = self->interpret(outcome);
-      if (!r.ok() && r.status().http_status() == 408) {
-        std::optional<std::string> id = run_id_from_detail(r.status().message());
+      std::optional<std::string> id;
+      if (!r.ok() && r.status().http_status() == 408) id = run_id_from_detail(r.status().message());
+      if (!r.ok() && r.status().code() == StatusCode::kDataLoss && outcome.response.ok()) {
+        id = run_id_from_partial_body(outcome.response->body);
+      }
+      if (!r.ok()) {
         if (id) {
           // The run goes on at pipe0: follow it by id (never re-submit). Rare, so a thread of
           // its own keeps the transport's loop free while it polls.
@@ -272,7 +289,23 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
   void create_run_async(Pipe0RunRequest request, Pipe0Callback done) override {
     Result<HttpRequest> http = run_request("/v1/pipes/run", request, options_.request_timeout);
     if (!http.ok()) return done(http.status());
-    send_async(std::move(http).value(), std::move(done));
+    std::weak_ptr<Pipe0ConnectionImpl> weak = weak_from_this();
+    transport_->send_async(std::move(http).value(), [weak, done = std::move(done)](HttpOutcome outcome) {
+      std::shared_ptr<Pipe0ConnectionImpl> self = weak.lock();
+      if (!self) return done(Status(StatusCode::kCancelled, "the pipe0 connection was closed"));
+      Result<Pipe0Response> r = self->interpret(outcome);
+      if (!r.ok() && r.status().code() == StatusCode::kDataLoss && outcome.response.ok()) {
+        // Accepted, but the answer was cut: follow the run by its id.
+        if (std::optional<std::string> id = run_id_from_partial_body(outcome.response->body)) {
+          Pipe0Response pending;
+          pending.run.id = *id;
+          pending.run.status = "pending";
+          pending.capacity = parse_pipe0_capacity(outcome.response->headers);
+          return done(std::move(pending));
+        }
+      }
+      done(std::move(r));
+    });
   }
 
   void check_async(std::string run_id, Pipe0Callback done) override {

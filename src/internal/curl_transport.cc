@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -60,46 +61,42 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   return size * n;
 }
 
-class CurlTransport : public HttpTransport {
+// The engine of the transport. Owned jointly by the handle and the loop thread, so the last
+// owner may be the loop thread itself (a callback dropping the last handle) without it ever
+// having to join itself.
+class CurlCore : public std::enable_shared_from_this<CurlCore> {
  public:
-  explicit CurlTransport(const CurlTransportOptions& options) : options_(options) {
+  explicit CurlCore(const CurlTransportOptions& options) : options_(options) {
     std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     if (options_.user_agent.empty()) options_.user_agent = fmt::format("leadenrich/{}", kVersion);
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options_.max_connections_per_host));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections_per_host * 2));
-    thread_ = std::thread([this] { loop(); });
   }
 
-  ~CurlTransport() override {
+  ~CurlCore() { curl_multi_cleanup(multi_); }
+
+  /// Starts the loop thread; it holds a reference to the core until it ends.
+  void start_loop() {
+    std::shared_ptr<CurlCore> self = shared_from_this();
+    thread_ = std::thread([self] { self->loop(); });
+  }
+
+  /// Stops the loop. Joins it, unless called on the loop thread (then it ends by itself).
+  void shutdown() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     curl_multi_wakeup(multi_);
-    thread_.join();
-    // Whatever did not finish is cancelled: every callback is called exactly once.
-    for (Transfer* t : active_) {
-      curl_multi_remove_handle(multi_, t->easy);
-      finish_failed(t, TransportFailure::kCancelled, Status(StatusCode::kCancelled, where(t->request) + ": cancelled"));
+    if (std::this_thread::get_id() == thread_.get_id()) {
+      thread_.detach();
+    } else if (thread_.joinable()) {
+      thread_.join();
     }
-    for (auto& job : queue_) {
-      HttpOutcome o;
-      o.response = Status(StatusCode::kCancelled, where(job->request) + ": cancelled");
-      o.failure = TransportFailure::kCancelled;
-      job->done(std::move(o));
-    }
-    curl_multi_cleanup(multi_);
   }
 
-  HttpOutcome send(const HttpRequest& request) override {
-    std::promise<HttpOutcome> promise;
-    std::future<HttpOutcome> future = promise.get_future();
-    send_async(request, [&promise](HttpOutcome o) { promise.set_value(std::move(o)); });
-    return future.get();
-  }
-
-  void send_async(HttpRequest request, std::function<void(HttpOutcome)> done) override {
+  void send_async(HttpRequest request, std::function<void(HttpOutcome)> done) {
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->done = std::move(done);
@@ -213,7 +210,7 @@ class CurlTransport : public HttpTransport {
       std::deque<std::unique_ptr<Transfer>> incoming;
       {
         std::lock_guard lock(mu_);
-        if (stopping_) return;
+        if (stopping_) break;
         incoming.swap(queue_);
       }
       for (auto& t : incoming) start(std::move(t));
@@ -228,6 +225,23 @@ class CurlTransport : public HttpTransport {
       }
       curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
+    // Whatever did not finish is cancelled: every callback is called exactly once.
+    std::vector<Transfer*> unfinished(active_.begin(), active_.end());
+    for (Transfer* t : unfinished) {
+      curl_multi_remove_handle(multi_, t->easy);
+      finish_failed(t, TransportFailure::kCancelled, Status(StatusCode::kCancelled, where(t->request) + ": cancelled"));
+    }
+    std::deque<std::unique_ptr<Transfer>> queued;
+    {
+      std::lock_guard lock(mu_);
+      queued.swap(queue_);
+    }
+    for (auto& job : queued) {
+      HttpOutcome o;
+      o.response = Status(StatusCode::kCancelled, where(job->request) + ": cancelled");
+      o.failure = TransportFailure::kCancelled;
+      job->done(std::move(o));
+    }
   }
 
   CurlTransportOptions options_;
@@ -237,6 +251,30 @@ class CurlTransport : public HttpTransport {
   bool stopping_ = false;
   std::unordered_set<Transfer*> active_;  // owned; touched only by the loop thread (and the destructor after it)
   std::thread thread_;
+};
+
+
+// The handle users hold. Its destruction stops the core.
+class CurlTransport : public HttpTransport {
+ public:
+  explicit CurlTransport(const CurlTransportOptions& options) : core_(std::make_shared<CurlCore>(options)) {
+    core_->start_loop();
+  }
+  ~CurlTransport() override { core_->shutdown(); }
+
+  HttpOutcome send(const HttpRequest& request) override {
+    std::promise<HttpOutcome> promise;
+    std::future<HttpOutcome> future = promise.get_future();
+    core_->send_async(request, [&promise](HttpOutcome o) { promise.set_value(std::move(o)); });
+    return future.get();
+  }
+
+  void send_async(HttpRequest request, std::function<void(HttpOutcome)> done) override {
+    core_->send_async(std::move(request), std::move(done));
+  }
+
+ private:
+  std::shared_ptr<CurlCore> core_;
 };
 
 }  // namespace

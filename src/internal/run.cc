@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "internal/plan.h"
+#include "leadenrich/pipe0.h"
 
 namespace leadenrich::internal {
 namespace {
@@ -427,23 +428,38 @@ class Run {
 
   void on_request_failed(std::size_t id, const Status& st) {
     Batch& b = batches_.at(id);
-    if (st.code() == StatusCode::kResourceExhausted && b.run_id.empty()) {
-      // A 429 was not accepted: send the same records again once the provider allows.
-      milliseconds wait = st.retry_after().value_or(opts_.retry.backoff.initial);
-      pause_until_ = std::max(pause_until_, now() + wait);
+    // Provably not accepted (429, 503 before processing, a connection never made): the same
+    // records may be sent again at once, after a backoff, up to the attempt limit.
+    bool not_accepted = st.code() == StatusCode::kResourceExhausted || st.http_status() == 503 ||
+                        st.error_type() == kPipe0NotSent;
+    if (not_accepted && b.run_id.empty()) {
       Batch moved = std::move(b);
       batches_.erase(id);
       release(moved);
+      milliseconds wait = backoff(moved);
+      if (st.code() == StatusCode::kResourceExhausted) {
+        wait = st.retry_after().value_or(wait);
+        pause_until_ = std::max(pause_until_, now() + wait);  // the provider asked everyone to wait
+      }
+      std::vector<std::string> again;
       for (const std::string& entity : moved.entities) {
-        Entity& e = entities_.at(entity);
-        if (e.submissions >= opts_.retry.limits.max_attempts) {
-          fail_entity(entity, moved.mask, st, false, "");
+        if (entities_.at(entity).submissions >= opts_.retry.limits.max_attempts) {
+          fail_entity(entity, moved.mask, st, true, "");
         } else {
-          e.mask = moved.mask;
-          groups_[moved.mask].push_front(entity);
-          ++records_queued_;
+          again.push_back(entity);
         }
       }
+      if (again.empty()) return;
+      ++summary_.retries;
+      Mask mask = moved.mask;
+      records_queued_ += again.size();
+      timers_.emplace(now() + wait, [this, mask, again] {
+        for (auto it = again.rbegin(); it != again.rend(); ++it) {
+          Entity& e = entities_.at(*it);
+          e.mask = mask;
+          groups_[mask].push_front(*it);
+        }
+      });
       return;
     }
     if (!b.sync && !b.run_id.empty()) {
@@ -511,6 +527,24 @@ class Run {
     e.mask = mask;
     ++summary_.retries;
     enqueue(entity, /*late=*/true);
+  }
+
+  // Truncated exponential backoff with jitter for re-sending a batch.
+  milliseconds backoff(const Batch& b) {
+    const BackoffPolicy& p = opts_.retry.backoff;
+    int attempt = 1;
+    for (const std::string& entity : b.entities) attempt = std::max(attempt, entities_.at(entity).submissions);
+    double delay = static_cast<double>(p.initial.count());
+    for (int i = 1; i < attempt; ++i) delay = std::min(delay * p.multiplier, static_cast<double>(p.maximum.count()));
+    jitter_state_ = mix(jitter_state_ + 0x9e3779b97f4a7c15ULL);
+    double unit = static_cast<double>(jitter_state_ >> 11) / static_cast<double>(1ULL << 53);
+    return milliseconds(static_cast<long long>(delay * (1.0 - std::clamp(p.jitter, 0.0, 1.0) * unit)));
+  }
+
+  static std::uint64_t mix(std::uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
   }
 
   LookupOutcome failed_outcome(Signal s, const Status& st) const {
@@ -682,6 +716,7 @@ class Run {
   std::size_t outstanding_ = 0;
   bool capacity_hold_ = false;
   Clock::SteadyTime pause_until_{};
+  std::uint64_t jitter_state_ = 0x5eed;
   double spent_ = 0;
   double reserved_ = 0;
   bool source_done_ = false;
