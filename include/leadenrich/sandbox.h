@@ -54,6 +54,7 @@ struct SandboxOptions {
 struct SandboxCounters {
   std::map<std::string, std::size_t> requests;  ///< by endpoint, e.g. "pipe0 run/sync", "aturiya leads"
   std::size_t records = 0;                      ///< input records accepted in runs
+  std::map<std::string, std::size_t> lookups;   ///< records x pipe accepted, by pipe id
   std::map<std::string, std::size_t> billed;    ///< billed lookups by pipe id
   std::size_t repeated_billing = 0;             ///< lookups billed again for the same pipe and input
   std::size_t peak_records_in_flight = 0;
