@@ -1,6 +1,7 @@
 #include "leadenrich/sandbox.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -611,12 +612,22 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& options) {
   // Responses go out in several writes; without this, Nagle holds the last one for a delayed ACK.
   state->server.set_tcp_nodelay(true);
   state->routes();
+  // cpp-httplib listens with a backlog of 5: a burst of new connections (an engine opening its
+  // first wave of requests) would see SYNs dropped and retried a second later. Keep the socket
+  // to raise the backlog once it listens.
+  auto listen_socket = std::make_shared<int>(-1);
+  state->server.set_socket_options([listen_socket](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listen_socket = sock;
+  });
   int port = options.port == 0 ? state->server.bind_to_any_port(options.host)
                                 : (state->server.bind_to_port(options.host, options.port) ? options.port : -1);
   if (port <= 0) {
     return unavailable(fmt::format("the sandbox cannot listen on {}:{}", options.host, options.port));
   }
   state->port = port;
+  if (*listen_socket >= 0) ::listen(*listen_socket, 1024);
   State* raw = state.get();
   state->thread = std::thread([raw] { raw->server.listen_after_bind(); });
   for (int i = 0; i < 500 && !state->server.is_running(); ++i) std::this_thread::sleep_for(milliseconds(2));
