@@ -581,6 +581,7 @@ struct Sandbox::State {
       };
       o.emplace_back("requests", map_json(c.requests));
       o.emplace_back("records", Json(static_cast<std::int64_t>(c.records)));
+      o.emplace_back("lookups", map_json(c.lookups));
       o.emplace_back("billed", map_json(c.billed));
       o.emplace_back("repeated_billing", Json(static_cast<std::int64_t>(c.repeated_billing)));
       o.emplace_back("peak_records_in_flight", Json(static_cast<std::int64_t>(c.peak_records_in_flight)));
