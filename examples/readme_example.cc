@@ -1,20 +1,21 @@
-// Reads a raw lead, finds who it is about, and writes the outreach-ready JSON shape.
+// Enriches one lead against the built-in sandbox and prints each signal's status.
 #include <iostream>
 
-#include <leadenrich/identity.h>
-#include <leadenrich/lead.h>
+#include <leadenrich/engine.h>
+#include <leadenrich/pipe0.h>
+#include <leadenrich/sandbox.h>
 
 int main() {
   using namespace leadenrich;
-  Result<RawLead> lead = parse_raw_lead(
-      R"({"lead_id": "l-1", "email": "Jane@Acme.com", "linkedin_url": "linkedin.com/in/Jane-Doe/"})");
-  if (!lead.ok()) {
-    std::cerr << lead.status().to_string() << "\n";
-    return 1;
-  }
-  EnrichedLead out;
-  out.lead = *lead;
-  out.company_key = company_identity(*lead).domain;                        // "acme.com"
-  out.person_key = normalize_linkedin_profile(*lead->linkedin_url).value_or("");
-  std::cout << to_json(out).dump() << "\n";
+  auto sandbox = Sandbox::start().value();  // real APIs: Config config = load_config().value();
+  Config config = sandbox->config();
+  auto pipe0 = make_pipe0_connection(pipe0_options(config), make_curl_transport()).value();
+  Enricher enricher(config, pipe0);
+  RawLead jane;
+  jane.lead_id = "l-1";
+  jane.email = "jane@acme.com";
+  jane.linkedin_url = "linkedin.com/in/jane-doe";
+  EnrichedLead lead = enricher.enrich_one(jane).value();
+  for (Signal s : kAllSignals) std::cout << to_string(s) << ": " << to_string(lead.result(s).status) << "\n";
+  std::cout << "company " << *lead.company_key << ", quality score " << lead.quality_score << "\n";
 }
