@@ -7,6 +7,8 @@
 #include "internal/cache_hooks.h"
 #include "internal/pipe0_port.h"
 #include "internal/run.h"
+#include "leadenrich/pipe0.h"
+#include "leadenrich/store.h"
 
 namespace leadenrich {
 
@@ -88,6 +90,49 @@ Result<EnrichedLead> Enricher::enrich_one(const RawLead& lead, const EngineOptio
   Result<std::vector<EnrichedLead>> out = enrich(std::vector<RawLead>{lead}, one);
   if (!out.ok()) return out.status();
   return std::move(out->front());
+}
+
+Result<std::size_t> Enricher::recover_submissions(const std::string& journal_run_id, std::chrono::milliseconds timeout) {
+  if (!store_) return failed_precondition("recovering a run needs a store");
+  if (!pipe0_) return failed_precondition("recovering a run needs a pipe0 connection");
+  Result<std::vector<PendingSubmission>> pending = store_->pending_submissions(journal_run_id);
+  if (!pending.ok()) return pending.status();
+  EngineOptions none;
+  internal::CacheHooks cache = internal::make_cache_hooks(store_, config_, none, clock_);
+  std::size_t recovered = 0;
+  for (const PendingSubmission& sub : *pending) {
+    Result<Pipe0Run> run = pipe0_->wait(sub.pipe0_run_id, timeout);
+    if (!run.ok()) {
+      // Expired (404) or still running: forget it; the lookups will simply be made again.
+      if (run.status().code() == StatusCode::kNotFound) (void)store_->forget_submission(journal_run_id, sub.pipe0_run_id);
+      continue;
+    }
+    Timestamp now = clock_->now();
+    for (const Pipe0Record& rec : run->records) {
+      std::size_t index = 0;
+      try {
+        index = std::stoul(rec.id);
+      } catch (...) {
+        continue;
+      }
+      if (index == 0 || index > sub.entities.size()) continue;
+      std::vector<internal::ProviderField> fields;
+      for (const Pipe0Field& f : rec.fields) {
+        if (f.is_input()) continue;
+        fields.push_back({f.name, f.value, f.status, f.reason ? f.reason->code : "",
+                          f.reason ? (f.reason->message.empty() ? f.reason->summary : f.reason->message) : ""});
+      }
+      for (Signal s : sub.signals) {
+        internal::LookupOutcome o = internal::merge_signal(config_.spec(s), fields, now);
+        if (o.result.status == SignalStatus::kFound || o.result.status == SignalStatus::kNoResult) {
+          cache.put(s, sub.entities[index - 1], o);
+          ++recovered;
+        }
+      }
+    }
+    (void)store_->forget_submission(journal_run_id, sub.pipe0_run_id);
+  }
+  return recovered;
 }
 
 Result<Plan> Enricher::plan(LeadSource& source, const EngineOptions& options) {

@@ -122,6 +122,26 @@ int run_doctor(const GlobalOptions& global, bool sandbox) {
   return code;
 }
 
+int run_runs(const GlobalOptions& global, const std::optional<std::string>& store_path, bool sandbox) {
+  Reporter reporter(global);
+  SqliteStoreOptions so;
+  so.path = store_path.value_or(default_store_path(sandbox));
+  Result<std::shared_ptr<Store>> store = open_sqlite_store(so);
+  if (!store.ok()) {
+    reporter.error(store.status().message());
+    return exit_code_for(store.status());
+  }
+  Result<std::vector<RunRecord>> runs = (*store)->list_runs();
+  if (!runs.ok()) {
+    reporter.error(runs.status().message());
+    return exit_code_for(runs.status());
+  }
+  for (const RunRecord& r : *runs) {
+    fmt::print("{}\t{}\t{} leads\t{}\t{}\n", r.id, to_string(r.state), r.leads_done, format_timestamp(r.updated_at), r.input);
+  }
+  return kExitOk;
+}
+
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_stop(int) { g_stop = 1; }

@@ -30,6 +30,7 @@ struct EnrichOptions {
   std::optional<std::string> store_path;
   bool no_cache = false;
   std::optional<std::chrono::seconds> max_age;
+  std::optional<std::string> resume;
 };
 
 int run_enrich(const GlobalOptions& global, const EnrichOptions& options);
@@ -45,6 +46,7 @@ int run_campaigns(const GlobalOptions& global, bool sandbox);
 int run_leads(const GlobalOptions& global, const LeadsOptions& options);
 int run_doctor(const GlobalOptions& global, bool sandbox);
 int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed);
+int run_runs(const GlobalOptions& global, const std::optional<std::string>& store_path, bool sandbox);
 
 }  // namespace leadenrich::cli
 

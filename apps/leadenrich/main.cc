@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   CLI::App app{"leadenrich: turns raw B2B sales leads into outreach-ready lead objects"};
   app.set_version_flag("--version", std::string("leadenrich ") + kVersion);
   app.require_subcommand(1);
+  app.fallthrough();  // global options work after the subcommand too: `leadenrich enrich ... -q`
 
   GlobalOptions global;
   std::string log_format = "text";
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   enrich->add_option("--store", eo.store_path, "Cache and journal file (default .leadenrich/store.db)");
   enrich->add_flag("--no-cache", eo.no_cache, "Neither read nor write the cache");
   enrich->add_option("--max-age", max_age, "Use cached values younger than this (30d, 12h, 90m, 45s)");
+  enrich->add_option("--resume", eo.resume, "Continue an interrupted run (see `leadenrich runs`)");
 
   // campaigns / leads / doctor / sandbox
   bool campaigns_sandbox = false;
@@ -89,6 +91,12 @@ int main(int argc, char** argv) {
   bool doctor_sandbox = false;
   CLI::App* doctor = app.add_subcommand("doctor", "Check configuration and reachability");
   doctor->add_flag("--sandbox", doctor_sandbox, "Check against the built-in sandbox");
+
+  std::optional<std::string> runs_store;
+  bool runs_sandbox = false;
+  CLI::App* runs = app.add_subcommand("runs", "List enrichment runs and their state");
+  runs->add_option("--store", runs_store, "Store file (default .leadenrich/store.db)");
+  runs->add_flag("--sandbox", runs_sandbox, "The sandbox's store (.leadenrich/sandbox.db)");
 
   int port = 0;
   std::uint64_t seed = 42;
@@ -135,5 +143,6 @@ int main(int argc, char** argv) {
   }
   if (doctor->parsed()) return run_doctor(global, doctor_sandbox);
   if (sandbox->parsed()) return run_sandbox(global, port, seed);
+  if (runs->parsed()) return run_runs(global, runs_store, runs_sandbox);
   return kExitUsage;
 }

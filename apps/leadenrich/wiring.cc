@@ -48,8 +48,20 @@ Result<Connections> connect(const GlobalOptions& global, const ConnectOptions& o
     if (!p.ok()) return p.status();
     c.pipe0 = std::move(p).value();
   }
-  c.enricher = std::make_unique<Enricher>(c.config, c.pipe0);
+  if (options.need_store && !options.no_cache) {
+    bool sandbox_data = options.sandbox || c.config.pipe0_environment == Pipe0Environment::kSandbox;
+    SqliteStoreOptions so;
+    so.path = options.store_path.value_or(default_store_path(sandbox_data));
+    Result<std::shared_ptr<Store>> store = open_sqlite_store(so);
+    if (!store.ok()) return store.status();
+    c.store = std::move(store).value();
+  }
+  c.enricher = std::make_unique<Enricher>(c.config, c.pipe0, c.store);
   return c;
+}
+
+std::string default_store_path(bool sandbox) {
+  return sandbox ? ".leadenrich/sandbox.db" : ".leadenrich/store.db";
 }
 
 Result<std::unique_ptr<LeadSource>> aturiya_source(Connections& conn, const std::optional<std::string>& campaign_id,

@@ -12,6 +12,7 @@
 #include "leadenrich/engine.h"
 #include "leadenrich/pipe0.h"
 #include "leadenrich/sandbox.h"
+#include "leadenrich/store.h"
 #include "leadenrich/transport.h"
 
 namespace leadenrich::cli {
@@ -24,7 +25,11 @@ struct ConnectOptions {
   bool need_pipe0 = false;
   std::optional<std::string> store_path;
   bool no_cache = false;
+  bool need_store = false;
 };
+
+/// The default store: sandbox data never shares a file with real data.
+std::string default_store_path(bool sandbox);
 
 struct Connections {
   Config config;
@@ -32,6 +37,7 @@ struct Connections {
   std::shared_ptr<HttpTransport> transport;
   std::shared_ptr<AturiyaConnection> aturiya;
   std::shared_ptr<Pipe0Connection> pipe0;
+  std::shared_ptr<Store> store;  ///< null with --no-cache
   std::unique_ptr<Enricher> enricher;
 };
 

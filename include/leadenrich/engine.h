@@ -122,6 +122,9 @@ struct EngineOptions {
   std::optional<double> budget_credits;
   /// Cache age override for every signal (the specs' freshness otherwise).
   std::optional<std::chrono::seconds> max_age;
+  /// With a store: the journal run under which accepted async pipe0 runs are recorded before
+  /// they are polled (so a restart checks them instead of submitting again). Empty: none.
+  std::string journal_run_id;
   /// Mark every result as sandbox data.
   bool sandbox = false;
   /// Called on the engine's thread after each lead is done and on each completion; keep it quick.
@@ -155,6 +158,11 @@ class Enricher {
 
   /// A dry run: keys, dedupe and cache hits; spends nothing and sends nothing.
   Result<Plan> plan(LeadSource& source, const EngineOptions& options = {});
+
+  /// For a resumed run: checks the async pipe0 runs journaled under `journal_run_id` (never
+  /// submitting them again), caches their results and forgets them. Returns how many lookups
+  /// were recovered. Needs a store; kFailedPrecondition without one.
+  Result<std::size_t> recover_submissions(const std::string& journal_run_id, std::chrono::milliseconds timeout);
 
   const Config& config() const { return config_; }
 

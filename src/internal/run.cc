@@ -359,6 +359,13 @@ class Run {
       if (!resp.run_id.empty() && b.run_id.empty()) {
         b.run_id = resp.run_id;
         summary_.provider_run_ids.push_back(resp.run_id);
+        if (!b.sync && ctx_.cache.submitted) {
+          std::vector<Signal> signals;
+          for (Signal s : kAllSignals) {
+            if (b.mask & bit(s)) signals.push_back(s);
+          }
+          ctx_.cache.submitted(b.run_id, b.entities, signals);
+        }
       }
       bool terminal = resp.status == "completed" || resp.status == "failed" || resp.status == "canceled" ||
                       resp.status == "cancelled";
@@ -388,6 +395,13 @@ class Run {
     Batch b = std::move(batches_.at(id));
     batches_.erase(id);
     release(b);
+    struct Settle {  // forget the journaled submission once its results are merged (and cached)
+      const CacheHooks& hooks;
+      const Batch& batch;
+      ~Settle() {
+        if (!batch.sync && !batch.run_id.empty() && hooks.settled) hooks.settled(batch.run_id);
+      }
+    } settle{ctx_.cache, b};
     if (resp.status == "failed" || resp.status == "canceled" || resp.status == "cancelled") {
       std::string why = resp.errors.empty() ? fmt::format("pipe0 run {} {}", resp.run_id, resp.status)
                                             : fmt::format("pipe0 run {} {}: {}", resp.run_id, resp.status, resp.errors.front());

@@ -20,6 +20,11 @@ namespace leadenrich::internal {
 struct CacheHooks {
   std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)> get;
   std::function<void(Signal, const std::string& entity, const LookupOutcome&)> put;
+  /// An async pipe0 run was accepted for these entities and signals (journal it before polling).
+  std::function<void(const std::string& pipe0_run_id, const std::vector<std::string>& entities,
+                     const std::vector<Signal>& signals)> submitted;
+  /// Its results are in (and cached): the journal can forget it.
+  std::function<void(const std::string& pipe0_run_id)> settled;
 };
 
 struct RunContext {

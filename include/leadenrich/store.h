@@ -1,0 +1,116 @@
+// The store: a cache of signal values per entity with a freshness window per signal, and a
+// journal of runs so a killed run resumes paying only for what it had not finished. SQLite is the
+// embedded default; nothing here is SQLite-specific, so a PostgreSQL store can follow.
+#ifndef LEADENRICH_STORE_H_
+#define LEADENRICH_STORE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "leadenrich/json.h"
+#include "leadenrich/lead.h"
+#include "leadenrich/signals.h"
+#include "leadenrich/status.h"
+
+namespace leadenrich {
+
+/// What a cached value answers: a signal of an entity, from a pipe with an output configuration.
+struct CacheKey {
+  Signal signal = Signal::kCompanyOverview;
+  std::string entity;       ///< "company:acme.com" or "person:https://www.linkedin.com/in/x"
+  std::string pipe_id;      ///< with @version: a new version is a new key
+  std::string config_hash;  ///< config_hash(spec): renamed output fields are a new key
+};
+
+struct CacheEntry {
+  SignalStatus status = SignalStatus::kFound;  ///< kFound or kNoResult only
+  Json value;                                  ///< signal_value_to_json form; null for no_result
+  std::string source;
+  Timestamp fetched_at;
+};
+
+/// How long entries are believed: found values and "nothing exists" answers separately.
+struct Freshness {
+  std::chrono::seconds found{0};
+  std::chrono::seconds no_result{0};
+};
+/// The spec's windows, or `max_age` for both when given.
+Freshness freshness_for(const SignalSpec& spec, std::optional<std::chrono::seconds> max_age = std::nullopt);
+
+/// A short stable hash of a spec's pipe id and output field names.
+std::string config_hash(const SignalSpec& spec);
+
+enum class RunState { kRunning, kFinished, kFailed, kCancelled };
+std::string_view to_string(RunState s);
+
+struct RunRecord {
+  std::string id;
+  RunState state = RunState::kRunning;
+  std::string input;  ///< the input's fingerprint (what was enriched, with which signals)
+  Timestamp created_at;
+  Timestamp updated_at;
+  std::size_t leads_done = 0;
+};
+
+/// A pipe0 async run accepted during a run and not yet known to be finished.
+struct PendingSubmission {
+  std::string pipe0_run_id;
+  std::vector<std::string> entities;  ///< record i+1 of the run is entities[i]
+  std::vector<Signal> signals;
+};
+
+/// Thread-safe: a run writing while other threads or processes read is fine.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- cache ----
+  /// The entry for `key` when younger than its status's window at `now`, else nullopt.
+  virtual Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) = 0;
+  /// Stores an entry. kInvalidArgument for anything but found or no_result: failures are never cached.
+  virtual Status put(const CacheKey& key, const CacheEntry& entry) = 0;
+  /// Entries per signal name.
+  virtual Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() = 0;
+
+  // ---- run journal ----
+  /// Starts a run over `input`; returns its id ("run_20261125T020000Z_ab12cd").
+  virtual Result<std::string> begin_run(const std::string& input, Timestamp now) = 0;
+  /// kNotFound for an unknown id.
+  virtual Result<RunRecord> run(const std::string& run_id) = 0;
+  /// The newest run over `input` that did not finish, if any.
+  virtual Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) = 0;
+  virtual Result<std::vector<RunRecord>> list_runs() = 0;
+  /// Records a finished lead as the run delivers it (index = position in the input).
+  virtual Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) = 0;
+  /// The leads a run recorded, by input index.
+  virtual Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& run_id) = 0;
+  virtual Status finish_run(const std::string& run_id, RunState state, Timestamp now) = 0;
+
+  /// Records an accepted async pipe0 run before it is polled, so a restart checks it instead of
+  /// submitting its records again; forget_submission once its results are in.
+  virtual Status record_submission(const std::string& run_id, const PendingSubmission& submission) = 0;
+  virtual Status forget_submission(const std::string& run_id, const std::string& pipe0_run_id) = 0;
+  virtual Result<std::vector<PendingSubmission>> pending_submissions(const std::string& run_id) = 0;
+};
+
+struct SqliteStoreOptions {
+  std::string path = ".leadenrich/store.db";  ///< parent directories are created; ":memory:" works
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+/// Opens (creating or migrating) a SQLite store. kDataLoss naming the path when the file is not
+/// a leadenrich store or is damaged; kFailedPrecondition when it was written by a newer version.
+Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options = {});
+
+/// The schema version this build writes.
+inline constexpr int kStoreSchemaVersion = 2;
+
+}  // namespace leadenrich
+
+#endif  // LEADENRICH_STORE_H_

@@ -1,0 +1,355 @@
+// The SQLite store: one connection behind a mutex, WAL so readers in other processes never
+// block the writer, a busy timeout for the rare writer-writer overlap, a versioned schema
+// migrated on open.
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "leadenrich/store.h"
+
+namespace leadenrich {
+namespace {
+
+// Each migration takes the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {
+    // 1: the cache.
+    "CREATE TABLE cache ("
+    "  signal TEXT NOT NULL, entity TEXT NOT NULL, pipe_id TEXT NOT NULL, config_hash TEXT NOT NULL,"
+    "  status TEXT NOT NULL, value TEXT NOT NULL, source TEXT NOT NULL, fetched_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (signal, entity, pipe_id, config_hash));",
+    // 2: the run journal.
+    "CREATE TABLE runs ("
+    "  id TEXT PRIMARY KEY, input TEXT NOT NULL, state TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX runs_by_input ON runs (input, state);"
+    "CREATE TABLE run_leads (run_id TEXT NOT NULL, idx INTEGER NOT NULL, lead TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, idx));"
+    "CREATE TABLE run_submissions (run_id TEXT NOT NULL, pipe0_run_id TEXT NOT NULL,"
+    "  entities TEXT NOT NULL, signals TEXT NOT NULL, PRIMARY KEY (run_id, pipe0_run_id));",
+};
+static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+
+std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  int rc() const { return rc_; }
+  Statement& bind(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  std::string text(int col) const {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  Status error(int rc, std::string_view what) const {
+    StatusCode code = StatusCode::kInternal;
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) code = StatusCode::kDataLoss;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) code = StatusCode::kUnavailable;
+    if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
+      code = StatusCode::kUnavailable;
+    }
+    return Status(code, fmt::format("store {}: {}: {}", path_, what, sqlite3_errstr(rc)));
+  }
+
+  Status exec(const char* sql, std::string_view what) {
+    char* msg = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? Status() : error(rc, what);
+  }
+
+  // Brings the schema to the current version; refuses files that are not ours or are newer.
+  Status migrate() {
+    std::lock_guard lock(mu_);
+    Statement version(db_, "PRAGMA user_version");
+    if (!version.ok()) return error(version.rc(), "not a leadenrich store");
+    int rc = version.step();
+    if (rc != SQLITE_ROW) return error(rc, "not a leadenrich store");
+    int v = static_cast<int>(version.integer(0));
+    if (v > kStoreSchemaVersion) {
+      return Status(StatusCode::kFailedPrecondition,
+                    fmt::format("store {}: written by a newer leadenrich (schema {}, this build knows {})", path_, v,
+                                kStoreSchemaVersion));
+    }
+    if (v == 0) {
+      Statement tables(db_, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+      if (tables.step() == SQLITE_ROW && tables.integer(0) > 0) {
+        return Status(StatusCode::kDataLoss, fmt::format("store {}: not a leadenrich store (it holds other tables)", path_));
+      }
+    }
+    for (int next = v; next < kStoreSchemaVersion; ++next) {
+      LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "migrate"));
+      std::string sql = std::string(kMigrations[next]) + fmt::format("PRAGMA user_version = {};", next + 1);
+      Status st = exec(sql.c_str(), fmt::format("migrate to schema {}", next + 1));
+      if (!st.ok()) {
+        (void)exec("ROLLBACK", "rollback");
+        return st;
+      }
+      LEADENRICH_RETURN_IF_ERROR(exec("COMMIT", "migrate"));
+    }
+    return {};
+  }
+
+  Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_,
+                "SELECT status, value, source, fetched_at FROM cache "
+                "WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ?");
+    if (!s.ok()) return error(s.rc(), "read the cache");
+    s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<CacheEntry>();
+    if (rc != SQLITE_ROW) return error(rc, "read the cache");
+    CacheEntry e;
+    Result<SignalStatus> status = parse_signal_status(s.text(0));
+    if (!status.ok()) return std::optional<CacheEntry>();  // an unknown status is a miss
+    e.status = *status;
+    Result<Json> value = Json::parse(s.text(1));
+    if (!value.ok()) return std::optional<CacheEntry>();
+    e.value = std::move(value).value();
+    e.source = s.text(2);
+    e.fetched_at = from_millis(s.integer(3));
+    std::chrono::seconds window = e.status == SignalStatus::kFound ? freshness.found : freshness.no_result;
+    if (now - e.fetched_at >= window) return std::optional<CacheEntry>();
+    return std::optional<CacheEntry>(std::move(e));
+  }
+
+  Status put(const CacheKey& key, const CacheEntry& entry) override {
+    if (entry.status != SignalStatus::kFound && entry.status != SignalStatus::kNoResult) {
+      return invalid_argument(fmt::format("only found and no_result answers are cached, not {}", to_string(entry.status)));
+    }
+    std::lock_guard lock(mu_);
+    Statement s(db_, "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!s.ok()) return error(s.rc(), "write the cache");
+    s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
+    s.bind(5, to_string(entry.status)).bind(6, entry.value.dump()).bind(7, entry.source).bind(8, millis(entry.fetched_at));
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "write the cache");
+  }
+
+  Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "SELECT signal, count(*) FROM cache GROUP BY signal ORDER BY signal");
+    if (!s.ok()) return error(s.rc(), "read the cache");
+    std::vector<std::pair<std::string, std::size_t>> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.emplace_back(s.text(0), static_cast<std::size_t>(s.integer(1)));
+    if (rc != SQLITE_DONE) return error(rc, "read the cache");
+    return out;
+  }
+
+  Result<std::string> begin_run(const std::string& input, Timestamp now) override {
+    std::random_device rd;
+    std::string id = fmt::format("run_{}_{:06x}", compact(now), rd() & 0xffffff);
+    std::lock_guard lock(mu_);
+    Statement s(db_, "INSERT INTO runs VALUES (?, ?, 'running', ?, ?)");
+    if (!s.ok()) return error(s.rc(), "begin a run");
+    s.bind(1, id).bind(2, input).bind(3, millis(now)).bind(4, millis(now));
+    int rc = s.step();
+    if (rc != SQLITE_DONE) return error(rc, "begin a run");
+    return id;
+  }
+
+  Result<RunRecord> run(const std::string& run_id) override {
+    Result<std::vector<RunRecord>> runs = query_runs("WHERE id = ?", run_id);
+    if (!runs.ok()) return runs.status();
+    if (runs->empty()) return not_found(fmt::format("no run {} in store {}", run_id, path_));
+    return runs->front();
+  }
+
+  Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
+    Result<std::vector<RunRecord>> runs = query_runs("WHERE input = ? AND state <> 'finished'", input);
+    if (!runs.ok()) return runs.status();
+    if (runs->empty()) return std::optional<RunRecord>();
+    return std::optional<RunRecord>(runs->front());
+  }
+
+  Result<std::vector<RunRecord>> list_runs() override { return query_runs("", ""); }
+
+  Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) override {
+    std::string text = to_json(lead).dump();
+    std::lock_guard lock(mu_);
+    LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "record a lead"));
+    Statement s(db_, "INSERT OR REPLACE INTO run_leads VALUES (?, ?, ?)");
+    s.bind(1, run_id).bind(2, static_cast<std::int64_t>(index)).bind(3, text);
+    int rc = s.step();
+    Statement u(db_, "UPDATE runs SET updated_at = ? WHERE id = ?");
+    u.bind(1, millis(now)).bind(2, run_id);
+    int rc2 = u.step();
+    if (rc != SQLITE_DONE || rc2 != SQLITE_DONE) {
+      (void)exec("ROLLBACK", "rollback");
+      return error(rc != SQLITE_DONE ? rc : rc2, "record a lead");
+    }
+    return exec("COMMIT", "record a lead");
+  }
+
+  Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "SELECT idx, lead FROM run_leads WHERE run_id = ? ORDER BY idx");
+    if (!s.ok()) return error(s.rc(), "read a run");
+    s.bind(1, run_id);
+    std::vector<std::pair<std::size_t, EnrichedLead>> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      Result<EnrichedLead> lead = parse_enriched_lead(s.text(1));
+      if (!lead.ok()) {
+        return data_loss(fmt::format("store {}: run {} lead {} is damaged: {}", path_, run_id, s.integer(0),
+                                     lead.status().message()));
+      }
+      out.emplace_back(static_cast<std::size_t>(s.integer(0)), std::move(lead).value());
+    }
+    if (rc != SQLITE_DONE) return error(rc, "read a run");
+    return out;
+  }
+
+  Status finish_run(const std::string& run_id, RunState state, Timestamp now) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "UPDATE runs SET state = ?, updated_at = ? WHERE id = ?");
+    s.bind(1, to_string(state)).bind(2, millis(now)).bind(3, run_id);
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "finish a run");
+  }
+
+  Status record_submission(const std::string& run_id, const PendingSubmission& sub) override {
+    Json::Array entities, signals;
+    for (const std::string& e : sub.entities) entities.emplace_back(e);
+    for (Signal s : sub.signals) signals.emplace_back(to_string(s));
+    std::lock_guard lock(mu_);
+    Statement s(db_, "INSERT OR REPLACE INTO run_submissions VALUES (?, ?, ?, ?)");
+    s.bind(1, run_id).bind(2, sub.pipe0_run_id).bind(3, Json(std::move(entities)).dump()).bind(4, Json(std::move(signals)).dump());
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "record a submission");
+  }
+
+  Status forget_submission(const std::string& run_id, const std::string& pipe0_run_id) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "DELETE FROM run_submissions WHERE run_id = ? AND pipe0_run_id = ?");
+    s.bind(1, run_id).bind(2, pipe0_run_id);
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "forget a submission");
+  }
+
+  Result<std::vector<PendingSubmission>> pending_submissions(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "SELECT pipe0_run_id, entities, signals FROM run_submissions WHERE run_id = ?");
+    s.bind(1, run_id);
+    std::vector<PendingSubmission> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      PendingSubmission p;
+      p.pipe0_run_id = s.text(0);
+      Result<Json> entities = Json::parse(s.text(1));
+      Result<Json> signals = Json::parse(s.text(2));
+      if (!entities.ok() || !signals.ok() || !entities->is_array() || !signals->is_array()) continue;
+      for (const Json& e : entities->as_array()) p.entities.push_back(e.is_string() ? e.as_string() : "");
+      for (const Json& sig : signals->as_array()) {
+        if (sig.is_string()) {
+          if (Result<Signal> parsed = parse_signal(sig.as_string()); parsed.ok()) p.signals.push_back(*parsed);
+        }
+      }
+      out.push_back(std::move(p));
+    }
+    if (rc != SQLITE_DONE) return error(rc, "read submissions");
+    return out;
+  }
+
+ private:
+  static std::string compact(Timestamp t) {
+    std::string iso = format_timestamp(std::chrono::floor<std::chrono::seconds>(t));  // 2026-11-25T02:00:00Z
+    std::string out;
+    for (char c : iso) {
+      if (c != '-' && c != ':') out.push_back(c);
+    }
+    return out;
+  }
+
+  Result<std::vector<RunRecord>> query_runs(const char* where, const std::string& arg) {
+    std::lock_guard lock(mu_);
+    std::string sql = fmt::format(
+        "SELECT r.id, r.state, r.input, r.created_at, r.updated_at, "
+        "(SELECT count(*) FROM run_leads l WHERE l.run_id = r.id) FROM runs r {} ORDER BY r.created_at DESC, r.id DESC",
+        where);
+    Statement s(db_, sql.c_str());
+    if (!s.ok()) return error(s.rc(), "read runs");
+    if (*where != '\0') s.bind(1, arg);
+    std::vector<RunRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      RunRecord r;
+      r.id = s.text(0);
+      std::string state = s.text(1);
+      r.state = state == "finished" ? RunState::kFinished : state == "failed" ? RunState::kFailed
+                : state == "cancelled" ? RunState::kCancelled : RunState::kRunning;
+      r.input = s.text(2);
+      r.created_at = from_millis(s.integer(3));
+      r.updated_at = from_millis(s.integer(4));
+      r.leads_done = static_cast<std::size_t>(s.integer(5));
+      out.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return error(rc, "read runs");
+    return out;
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options) {
+  if (options.path != ":memory:") {
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) return unavailable(fmt::format("store {}: cannot create {}: {}", options.path, parent.string(), ec.message()));
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return unavailable(fmt::format("store {}: cannot open: {}", options.path, msg));
+  }
+  auto store = std::make_shared<SqliteStore>(db, options.path);
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+  // A file that is not a database fails here, on the first read of its header.
+  Status st = store->exec("PRAGMA journal_mode = WAL", "not a leadenrich store");
+  if (st.ok()) st = store->exec("PRAGMA synchronous = NORMAL", "open");
+  if (st.ok()) st = store->migrate();
+  if (!st.ok()) return st;
+  return std::shared_ptr<Store>(store);
+}
+
+}  // namespace leadenrich

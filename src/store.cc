@@ -1,0 +1,37 @@
+#include "leadenrich/store.h"
+
+#include <fmt/format.h>
+
+namespace leadenrich {
+
+Freshness freshness_for(const SignalSpec& spec, std::optional<std::chrono::seconds> max_age) {
+  if (max_age) return Freshness{*max_age, std::min(*max_age, spec.no_result_freshness)};
+  return Freshness{spec.freshness, spec.no_result_freshness};
+}
+
+std::string config_hash(const SignalSpec& spec) {
+  // FNV-1a over the pipe id and the output names: stable across builds and platforms.
+  std::uint64_t h = 1469598103934665603ULL;
+  auto add = [&](std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+  };
+  add(spec.pipe_id);
+  for (const OutputField& o : spec.outputs) {
+    add(o.role);
+    for (const std::string& n : o.names) add(n);
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::string_view to_string(RunState s) {
+  switch (s) {
+    case RunState::kRunning: return "running";
+    case RunState::kFinished: return "finished";
+    case RunState::kFailed: return "failed";
+    case RunState::kCancelled: return "cancelled";
+  }
+  return "running";
+}
+
+}  // namespace leadenrich
