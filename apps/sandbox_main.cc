@@ -50,12 +50,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "leadenrich-sandbox: {}\n", sandbox.status().message());
     return 3;
   }
-  Config c = (*sandbox)->config();
-  fmt::print("{}\n", (*sandbox)->base_url());
-  fmt::print("PIPE0_BASE_URL={}\nATURIYA_BASE_URL={}\nPIPE0_API_KEY={}\nATURIYA_BEARER_TOKEN={}\n"
-             "ATURIYA_USER_ID={}\nATURIYA_AGENT_ID={}\n",
-             c.pipe0_base_url, c.aturiya_base_url, c.pipe0_api_key.reveal(), c.aturiya_bearer_token.reveal(),
-             c.aturiya_user_id, c.aturiya_agent_id);
+  fmt::print("{}\n{}", (*sandbox)->base_url(), (*sandbox)->environment());
   std::fflush(stdout);
   std::signal(SIGINT, on_stop);
   std::signal(SIGTERM, on_stop);

@@ -5,31 +5,18 @@
 
 #include <fmt/format.h>
 
+#include "internal/url.h"
 #include "leadenrich/version.h"
 
 namespace leadenrich {
 namespace {
 
+// The text of a scalar member, or "" when absent or not a scalar.
+std::string json_text(const Json* v) { return v != nullptr ? v->to_text() : std::string(); }
+
 constexpr const char* kProvider = "aturiya";
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-  }
-  return out;
-}
 
-std::string text_of(const Json* v) {
-  if (v == nullptr) return "";
-  if (v->is_string()) return v->as_string();
-  if (v->is_number()) return v->number_text();
-  return "";
-}
 
 std::optional<long long> int_of(const Json* v) {
   if (v == nullptr) return std::nullopt;
@@ -57,8 +44,8 @@ Result<Campaign> campaign_from(const Json& j) {
   if (!j.is_object()) return invalid_argument(fmt::format("Aturiya sent a campaign that is {}", j.type_name()));
   Campaign c;
   for (const auto& [k, v] : j.as_object()) {
-    if (k == "id") c.id = text_of(&v);
-    else if (k == "name") c.name = text_of(&v);
+    if (k == "id") c.id = json_text(&v);
+    else if (k == "name") c.name = json_text(&v);
     else c.extra.emplace_back(k, v);
   }
   if (c.id.empty()) return invalid_argument("Aturiya sent a campaign without an id");
@@ -75,10 +62,10 @@ class AturiyaConnectionImpl : public AturiyaConnection {
     if (!body.ok()) return body.status();
     AturiyaUser u;
     const Json* data = body->find("data");
-    u.full_name = text_of(body->find("full_name"));
-    u.email = text_of(body->find("email"));
-    if (u.full_name.empty() && data != nullptr) u.full_name = text_of(data->find("full_name"));
-    if (u.email.empty() && data != nullptr) u.email = text_of(data->find("email"));
+    u.full_name = json_text(body->find("full_name"));
+    u.email = json_text(body->find("email"));
+    if (u.full_name.empty() && data != nullptr) u.full_name = json_text(data->find("full_name"));
+    if (u.email.empty() && data != nullptr) u.email = json_text(data->find("email"));
     return u;
   }
 
@@ -96,7 +83,7 @@ class AturiyaConnectionImpl : public AturiyaConnection {
   }
 
   Result<Campaign> campaign(const std::string& campaign_id) override {
-    Result<Json> body = get(agent_path() + "/campaigns/" + escape(campaign_id), "campaign " + campaign_id);
+    Result<Json> body = get(agent_path() + "/campaigns/" + internal::percent_encode(campaign_id), "campaign " + campaign_id);
     if (!body.ok()) return body.status();
     const Json* data = body->find("data");
     if (data == nullptr) return data_loss("Aturiya sent a campaign response without data");
@@ -106,7 +93,7 @@ class AturiyaConnectionImpl : public AturiyaConnection {
   Result<Page> leads_page(const std::string& campaign_id, std::size_t page, std::size_t per_page) override {
     // The web app sends `limit`, the pipeline sent `per_page`: send both.
     std::string path = fmt::format("{}/leads?campaign_id={}&page={}&per_page={}&limit={}", agent_path(),
-                                   escape(campaign_id), page, per_page, per_page);
+                                   internal::percent_encode(campaign_id), page, per_page, per_page);
     Result<Json> body = get(path, fmt::format("leads of campaign {} page {}", campaign_id, page));
     if (!body.ok()) return body.status();
     const Json* data = body->find("data");
@@ -147,7 +134,7 @@ class AturiyaConnectionImpl : public AturiyaConnection {
   }
 
   Result<RawLead> lead(const std::string& lead_id) override {
-    Result<Json> body = get(agent_path() + "/leads/" + escape(lead_id), "lead " + lead_id);
+    Result<Json> body = get(agent_path() + "/leads/" + internal::percent_encode(lead_id), "lead " + lead_id);
     if (!body.ok()) return body.status();
     const Json* data = body->find("data");
     if (data == nullptr) return data_loss("Aturiya sent a lead response without data");
@@ -156,7 +143,7 @@ class AturiyaConnectionImpl : public AturiyaConnection {
 
  private:
   std::string agent_path() const {
-    return fmt::format("/users/{}/agents/sdr/{}", escape(options_.user_id), escape(options_.agent_id));
+    return fmt::format("/users/{}/agents/sdr/{}", internal::percent_encode(options_.user_id), internal::percent_encode(options_.agent_id));
   }
 
   Result<Json> get(const std::string& path, const std::string& what) {
@@ -176,7 +163,7 @@ class AturiyaConnectionImpl : public AturiyaConnection {
     const HttpResponse& resp = *o.response;
     Result<Json> body = Json::parse(resp.body);
     std::string server_message;
-    if (body.ok() && body->is_object()) server_message = text_of(body->find("message"));
+    if (body.ok() && body->is_object()) server_message = json_text(body->find("message"));
     if (resp.status / 100 != 2) {
       std::string message =
           resp.status == 401 ? fmt::format("Aturiya rejected the token (ATURIYA_BEARER_TOKEN) for {}{}", what,

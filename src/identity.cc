@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "internal/utf8.h"
+
 namespace leadenrich {
 namespace {
 
@@ -28,24 +30,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
-// Decodes UTF-8 into code points; false on invalid input.
-bool decode_utf8(std::string_view s, std::vector<std::uint32_t>& out) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
-    for (std::size_t k = 1; k < n; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3Fu);
-    }
-    out.push_back(cp);
-    i += n;
   }
   return true;
 }
@@ -109,7 +93,7 @@ bool label_to_ascii(std::string_view label, std::string& out) {
     return true;
   }
   std::vector<std::uint32_t> cps;
-  if (!decode_utf8(label, cps)) return false;
+  if (!internal::decode_utf8(label, cps)) return false;
   for (std::uint32_t& cp : cps) {
     if (cp >= 'A' && cp <= 'Z') cp += 'a' - 'A';
   }

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "internal/utf8.h"
+
 namespace leadenrich {
 namespace {
 
@@ -33,28 +35,6 @@ bool is_json_number(std::string_view s) {
     if (!digits()) return false;
   }
   return i == s.size();
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1Fu; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0Fu; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07u; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
-  }
-  // Reject overlong forms, surrogates and values past U+10FFFF.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) return 0;
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
 }
 
 }  // namespace
@@ -134,6 +114,15 @@ std::optional<std::int64_t> Json::to_int() const {
   return static_cast<std::int64_t>(*d);
 }
 
+std::string Json::to_text() const {
+  switch (type()) {
+    case Type::kString: return std::get<std::string>(v_);
+    case Type::kNumber: return std::get<Number>(v_).text;
+    case Type::kBool: return std::get<bool>(v_) ? "true" : "false";
+    default: return "";
+  }
+}
+
 const Json* Json::find(std::string_view key) const {
   if (!is_object()) return nullptr;
   for (const auto& [k, v] : std::get<Object>(v_)) {
@@ -167,7 +156,7 @@ void append_json_string(std::string& out, std::string_view s) {
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      std::size_t n = utf8_sequence_length(s, i);
+      std::size_t n = internal::utf8_sequence_length(s, i);
       if (n == 0) {
         out += "\xEF\xBF\xBD";  // U+FFFD: never write invalid UTF-8
         ++i;

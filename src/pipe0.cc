@@ -8,10 +8,14 @@
 
 #include <fmt/format.h>
 
+#include "internal/url.h"
 #include "leadenrich/version.h"
 
 namespace leadenrich {
 namespace {
+
+// The text of a scalar member, or "" when absent or not a scalar.
+std::string json_text(const Json* v) { return v != nullptr ? v->to_text() : std::string(); }
 
 constexpr std::string_view kProvider = "pipe0";
 
@@ -21,24 +25,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string text_of(const Json* v) {
-  if (v == nullptr) return "";
-  if (v->is_string()) return v->as_string();
-  if (v->is_number()) return v->number_text();
-  return "";
-}
 
-std::string path_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-  }
-  return out;
-}
 
 Result<Pipe0Field> parse_field(const std::string& name, const Json& j) {
   Pipe0Field f;
@@ -50,13 +37,13 @@ Result<Pipe0Field> parse_field(const std::string& name, const Json& j) {
     return f;
   }
   if (const Json* v = j.find("value")) f.value = *v;
-  f.status = text_of(j.find("status"));
-  f.type = text_of(j.find("type"));
-  f.format = text_of(j.find("format"));
+  f.status = json_text(j.find("status"));
+  f.type = json_text(j.find("type"));
+  f.format = json_text(j.find("format"));
   if (const Json* r = j.find("reason"); r != nullptr && r->is_object()) {
-    f.reason = Pipe0Reason{text_of(r->find("code")), text_of(r->find("summary")), text_of(r->find("message"))};
+    f.reason = Pipe0Reason{json_text(r->find("code")), json_text(r->find("summary")), json_text(r->find("message"))};
   }
-  if (const Json* rb = j.find("resolved_by"); rb != nullptr && rb->is_object()) f.resolved_by = text_of(rb->find("ref"));
+  if (const Json* rb = j.find("resolved_by"); rb != nullptr && rb->is_object()) f.resolved_by = json_text(rb->find("ref"));
   return f;
 }
 
@@ -124,19 +111,19 @@ Result<Pipe0Run> parse_pipe0_run(std::string_view body) {
   if (!doc.ok()) return data_loss(fmt::format("pipe0 sent an unreadable run object: {}", doc.status().message()));
   if (!doc->is_object()) return invalid_argument(fmt::format("pipe0 sent {} where a run object belongs", doc->type_name()));
   Pipe0Run run;
-  run.id = text_of(doc->find("id"));
+  run.id = json_text(doc->find("id"));
   if (run.id.empty()) return invalid_argument("pipe0 sent a run object without an id");
-  run.status = lower(text_of(doc->find("status")));
+  run.status = lower(json_text(doc->find("status")));
   if (const Json* order = doc->find("order"); order != nullptr && order->is_array()) {
     for (const Json& id : order->as_array()) {
-      std::string s = text_of(&id);
+      std::string s = json_text(&id);
       if (!s.empty()) run.order.push_back(std::move(s));
     }
   }
   if (const Json* errors = doc->find("errors"); errors != nullptr && errors->is_array()) {
     for (const Json& e : errors->as_array()) {
       if (e.is_object()) {
-        run.errors.push_back({text_of(e.find("code")), text_of(e.find("message")), text_of(e.find("path"))});
+        run.errors.push_back({json_text(e.find("code")), json_text(e.find("message")), json_text(e.find("path"))});
       } else if (e.is_string()) {
         run.errors.push_back({"", e.as_string(), ""});
       }
@@ -146,7 +133,7 @@ Result<Pipe0Run> parse_pipe0_run(std::string_view body) {
     std::vector<Pipe0Record> all;
     for (const auto& [key, rec] : records->as_object()) {
       Pipe0Record r;
-      r.id = rec.is_object() && rec.find("id") != nullptr ? text_of(rec.find("id")) : key;
+      r.id = rec.is_object() && rec.find("id") != nullptr ? json_text(rec.find("id")) : key;
       if (r.id.empty()) r.id = key;
       if (const Json* fields = rec.find("fields"); fields != nullptr && fields->is_object()) {
         for (const auto& [name, f] : fields->as_object()) {
@@ -194,10 +181,10 @@ Status pipe0_error_status(const HttpResponse& response, Timestamp now) {
   int code = response.status;
   std::string type, title, detail;
   if (Result<Json> problem = Json::parse(response.body); problem.ok() && problem->is_object()) {
-    type = text_of(problem->find("type"));
-    title = text_of(problem->find("title"));
-    detail = text_of(problem->find("detail"));
-    if (detail.empty()) detail = text_of(problem->find("message"));
+    type = json_text(problem->find("type"));
+    title = json_text(problem->find("title"));
+    detail = json_text(problem->find("detail"));
+    if (detail.empty()) detail = json_text(problem->find("message"));
   }
   std::string slug = type.substr(type.find_last_of('/') == std::string::npos ? 0 : type.find_last_of('/') + 1);
   std::string message = !detail.empty() ? detail : !title.empty() ? title : fmt::format("pipe0 answered HTTP {}", code);
@@ -309,7 +296,7 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
   }
 
   void check_async(std::string run_id, Pipe0Callback done) override {
-    send_async(get_request("/v1/pipes/check/" + path_escape(run_id)), std::move(done));
+    send_async(get_request("/v1/pipes/check/" + internal::percent_encode(run_id)), std::move(done));
   }
 
   Result<Pipe0Response> run_sync(const Pipe0RunRequest& request) override {
@@ -323,7 +310,7 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
   }
 
   Result<Pipe0Response> check(const std::string& run_id) override {
-    return send_blocking(get_request("/v1/pipes/check/" + path_escape(run_id)), Idempotency::kIdempotent);
+    return send_blocking(get_request("/v1/pipes/check/" + internal::percent_encode(run_id)), Idempotency::kIdempotent);
   }
 
   Result<Pipe0Run> wait(const std::string& run_id, std::chrono::milliseconds timeout) override {
@@ -345,7 +332,7 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
   }
 
   Result<Pipe0Run> cancel(const std::string& run_id) override {
-    HttpRequest req = base_request("POST", "/v1/pipes/cancel/" + path_escape(run_id), options_.request_timeout);
+    HttpRequest req = base_request("POST", "/v1/pipes/cancel/" + internal::percent_encode(run_id), options_.request_timeout);
     Result<Pipe0Response> r = send_blocking(req, Idempotency::kIdempotent);
     if (!r.ok()) return r.status();
     return std::move(r->run);

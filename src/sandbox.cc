@@ -66,11 +66,6 @@ Json envelope(int code, std::string_view message, Json data) {
   return Json(std::move(e));
 }
 
-std::string text_of(const Json& v) {
-  if (v.is_string()) return v.as_string();
-  if (v.is_number()) return v.number_text();
-  return "";
-}
 
 }  // namespace
 
@@ -205,7 +200,7 @@ struct Sandbox::State {
     Json::Array order;
     Json::Object records;
     for (const Json& rec : run.input) {
-      std::string rid = text_of(*rec.find("id"));
+      std::string rid = rec.find("id")->to_text();
       order.emplace_back(rid);
       Json::Object fields;
       for (const auto& [k, v] : rec.as_object()) {
@@ -266,7 +261,7 @@ struct Sandbox::State {
     }
     for (const Json& p : pipes->as_array()) {
       const Json* id = p.find("pipe_id");
-      std::string pid = id != nullptr ? text_of(*id) : "";
+      std::string pid = id != nullptr ? id->to_text() : "";
       if (internal::find_sandbox_pipe(pid) == nullptr) {
         return problem(400, "unknown-pipe", "Bad Request", fmt::format("unknown pipe_id '{}'", pid));
       }
@@ -283,7 +278,7 @@ struct Sandbox::State {
     std::unordered_set<std::string> ids;
     for (const Json& rec : input->as_array()) {
       const Json* id = rec.find("id");
-      std::string rid = id != nullptr ? text_of(*id) : "";
+      std::string rid = id != nullptr ? id->to_text() : "";
       if (!rec.is_object() || rid.empty()) {
         return problem(400, "validation-error", "Bad Request", "every input record needs an id");
       }
@@ -479,7 +474,7 @@ struct Sandbox::State {
 
   const Json* campaign(const std::string& id) const {
     for (const Json& c : world.campaigns) {
-      if (text_of(*c.find("id")) == id) return &c;
+      if (c.find("id")->to_text() == id) return &c;
     }
     return nullptr;
   }
@@ -499,7 +494,7 @@ struct Sandbox::State {
     long long per_page = std::clamp(number("per_page", number("limit", 20)), 1LL, 100LL);
     std::vector<const Json*> all;
     for (std::size_t c = 0; c < world.campaigns.size(); ++c) {
-      bool match = cid.empty() || options.ignore_campaign_filter || text_of(*world.campaigns[c].find("id")) == cid;
+      bool match = cid.empty() || options.ignore_campaign_filter || world.campaigns[c].find("id")->to_text() == cid;
       if (!match) continue;
       for (const Json& l : world.leads[c]) all.push_back(&l);
     }
@@ -562,7 +557,7 @@ struct Sandbox::State {
       std::string id = q.matches[3];
       for (const auto& leads : world.leads) {
         for (const Json& l : leads) {
-          if (text_of(*l.find("lead_id")) == id) return send_json(r, 200, envelope(200, "ok", l));
+          if (l.find("lead_id")->to_text() == id) return send_json(r, 200, envelope(200, "ok", l));
         }
       }
       send_json(r, 404, envelope(404, "lead not found", Json()));
@@ -650,6 +645,14 @@ Config Sandbox::config() const {
   c.aturiya_user_id = user_id();
   c.aturiya_agent_id = agent_id();
   return c;
+}
+
+std::string Sandbox::environment() const {
+  Config c = config();
+  return fmt::format("PIPE0_BASE_URL={}\nATURIYA_BASE_URL={}\nPIPE0_API_KEY={}\nATURIYA_BEARER_TOKEN={}\n"
+                     "ATURIYA_USER_ID={}\nATURIYA_AGENT_ID={}\n",
+                     c.pipe0_base_url, c.aturiya_base_url, c.pipe0_api_key.reveal(), c.aturiya_bearer_token.reveal(),
+                     c.aturiya_user_id, c.aturiya_agent_id);
 }
 
 void Sandbox::set_faults(const SandboxFaults& faults) {

@@ -11,30 +11,10 @@
 #include <fmt/format.h>
 
 #include "internal/csv.h"
+#include "internal/utf8.h"
 
 namespace leadenrich {
 namespace {
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
-    for (std::size_t k = 1; k < n; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3Fu);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 // Duplicate lead ids within one source are bad rows: the first occurrence wins.
 class IdRegistry {
@@ -93,7 +73,7 @@ class JsonLinesSource : public LeadSource {
       ++line_no_;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       std::string location = fmt::format("{}:{}", name_, line_no_);
-      if (!valid_utf8(line)) return SourceItem{invalid_argument("invalid UTF-8"), location, false};
+      if (!internal::valid_utf8(line)) return SourceItem{invalid_argument("invalid UTF-8"), location, false};
       return checked(parse_raw_lead(line), std::move(location), ids_);
     }
     if (in_.stream->bad()) {
@@ -237,7 +217,7 @@ class CsvSource : public LeadSource {
     for (std::size_t i = 0; i < rec.fields.size(); ++i) {
       const std::string& cell = rec.fields[i];
       const Column& col = columns_[i];
-      if (!valid_utf8(cell)) return invalid_argument(fmt::format("invalid UTF-8 in column '{}'", col.dest));
+      if (!internal::valid_utf8(cell)) return invalid_argument(fmt::format("invalid UTF-8 in column '{}'", col.dest));
       if (col.dest == "first_name") {
         first = cell;
       } else if (col.dest == "last_name") {

@@ -158,12 +158,7 @@ int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed) {
     reporter.error(sandbox.status().message());
     return kExitUpstream;
   }
-  Config c = (*sandbox)->config();
-  fmt::print("{}\n", (*sandbox)->base_url());
-  fmt::print("export PIPE0_BASE_URL={}\nexport ATURIYA_BASE_URL={}\nexport PIPE0_API_KEY={}\n"
-             "export ATURIYA_BEARER_TOKEN={}\nexport ATURIYA_USER_ID={}\nexport ATURIYA_AGENT_ID={}\n",
-             c.pipe0_base_url, c.aturiya_base_url, c.pipe0_api_key.reveal(), c.aturiya_bearer_token.reveal(),
-             c.aturiya_user_id, c.aturiya_agent_id);
+  fmt::print("{}\n{}", (*sandbox)->base_url(), (*sandbox)->environment());
   std::fflush(stdout);
   std::signal(SIGINT, on_stop);
   std::signal(SIGTERM, on_stop);

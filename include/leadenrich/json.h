@@ -71,6 +71,9 @@ class Json {
   /// The number as an integer, if this is a number with an exact integer value in range.
   std::optional<std::int64_t> to_int() const;
 
+  /// A string as it is, a number's text, a boolean's word; empty for null, arrays and objects.
+  std::string to_text() const;
+
   /// The first member named `key`, or nullptr (also when this is not an object).
   const Json* find(std::string_view key) const;
   /// Appends a member (this must be an object or null, which becomes an object).

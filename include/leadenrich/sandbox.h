@@ -83,6 +83,9 @@ class Sandbox {
   std::string api_key() const;
   /// A Config whose URLs, credentials and ids point at this sandbox.
   Config config() const;
+  /// "NAME=value" lines for the six variables that point clients at this sandbox (its keys are
+  /// sandbox keys, not secrets).
+  std::string environment() const;
 
   void set_faults(const SandboxFaults& faults);
   SandboxCounters counters() const;
