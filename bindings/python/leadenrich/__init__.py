@@ -1,0 +1,73 @@
+"""leadenrich: turns raw B2B sales leads into outreach-ready lead objects.
+
+    import leadenrich
+    with leadenrich.Sandbox() as sandbox:
+        lead = leadenrich.Enricher(sandbox.config).enrich_one({"lead_id": "1", "email": "jane@acme.com"})
+"""
+import asyncio
+from typing import Any, Dict, Iterable, Optional
+
+from ._errors import (AuthenticationError, CancelledError, ConfigurationError, Error, InvalidInputError,
+                      NotFoundError, RateLimitError, UnavailableError)
+from ._leadenrich import AturiyaClient, Config, EnrichedLead, Enricher, RawLead, __version__
+from ._leadenrich import _Sandbox
+
+__all__ = [
+    "AturiyaClient", "Config", "EnrichedLead", "Enricher", "RawLead", "Sandbox", "__version__",
+    "Error", "AuthenticationError", "CancelledError", "ConfigurationError", "InvalidInputError",
+    "NotFoundError", "RateLimitError", "UnavailableError",
+]
+
+
+async def _enrich_one_async(self: Enricher, lead: Any) -> EnrichedLead:
+    """Like enrich_one, without blocking the event loop (runs in the default executor)."""
+    return await asyncio.get_running_loop().run_in_executor(None, self.enrich_one, lead)
+
+
+Enricher.enrich_one_async = _enrich_one_async
+
+
+class Sandbox:
+    """The in-process emulator of the Aturiya and pipe0 APIs, with synthetic data.
+
+    Use it as a context manager; ``config`` points every client at it.
+    """
+
+    def __init__(self, seed: int = 42, latency_ms: int = 0, fail_5xx: float = 0.0, require_key: str = ""):
+        self._options = dict(seed=seed, latency_ms=latency_ms, fail_5xx=fail_5xx, require_key=require_key)
+        self._sandbox: Optional[_Sandbox] = None
+
+    def start(self) -> "Sandbox":
+        if self._sandbox is None:
+            self._sandbox = _Sandbox.start(**self._options)
+        return self
+
+    def stop(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.stop()
+            self._sandbox = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._running().base_url
+
+    @property
+    def config(self) -> Config:
+        return self._running().config
+
+    def counters(self) -> Dict[str, Any]:
+        return self._running().counters()
+
+    def _running(self) -> _Sandbox:
+        if self._sandbox is None:
+            raise Error("the sandbox is not running: use `with Sandbox() as sandbox:` or call start()")
+        return self._sandbox
+
+    def __repr__(self) -> str:
+        return f"Sandbox(base_url={self._sandbox.base_url!r})" if self._sandbox else "Sandbox(stopped)"
