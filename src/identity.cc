@@ -189,7 +189,7 @@ Result<std::string> normalize_domain(std::string_view website) {
   if (host.size() > 253) return reject("the host is too long");
   while (host.rfind("www.", 0) == 0 && std::count(host.begin(), host.end(), '.') >= 2) host.erase(0, 4);
   if (host.find('.') == std::string::npos) return reject("a host name needs a dot");
-  std::string_view tld = host.substr(host.rfind('.') + 1);
+  std::string_view tld = std::string_view(host).substr(host.rfind('.') + 1);
   if (std::all_of(tld.begin(), tld.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     return reject("an IP address is not a company domain");
   }
