@@ -11,7 +11,11 @@ endfunction()
 
 # leadenrich_set_sanitizers(target): ASan + UBSan when LEADENRICH_SANITIZE is on.
 function(leadenrich_set_sanitizers target)
-  if(LEADENRICH_SANITIZE)
+  if(LEADENRICH_FUZZ)
+    # The library under fuzzing: coverage for libFuzzer, and the sanitizers that turn bugs into crashes.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  elseif(LEADENRICH_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)

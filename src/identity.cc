@@ -315,8 +315,11 @@ Result<std::string> normalize_linkedin_profile(std::string_view url) {
       // Percent-encoded UTF-8 folds to the same key as the raw bytes.
       c = static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
       i += 2;
-    } else if (!(static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)) ||
-                 c == '-' || c == '_' || c == '.')) {
+    }
+    // Decoded or literal, the same characters only: a decoded '/' or '%' would make the key
+    // normalise to something else the second time.
+    if (!(static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '_' || c == '.')) {
       return reject("the profile name has a character LinkedIn does not use");
     }
     slug.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);

@@ -40,6 +40,8 @@ bool is_json_number(std::string_view s) {
 }  // namespace
 
 Json::Json(double d) {
+  // Negative zero would write as "-0" and read back as the integer 0: write it as 0.
+  if (d == 0) d = 0;
   if (std::isfinite(d)) v_ = Number{fmt::format("{}", d)};
 }
 

@@ -150,7 +150,8 @@ TEST_CASE("LinkedIn profile URLs fold to one canonical form") {
   }
   const char* rejected[] = {"", "https://www.linkedin.com/company/acme", "https://twitter.com/in/jane",
                             "https://www.linkedin.com/in/", "https://notlinkedin.com/in/jane",
-                            "https://www.linkedin.com/in/jane doe", "jane-doe"};
+                            "https://www.linkedin.com/in/jane doe", "jane-doe",
+                            "https://www.linkedin.com/in/jane%2Fdoe", "https://www.linkedin.com/in/a%25b"};
   for (const char* r : rejected) {
     CAPTURE(r);
     CHECK_FALSE(normalize_linkedin_profile(r).ok());

@@ -98,3 +98,9 @@ TEST_CASE("find returns the first member and nullptr for non-objects") {
   CHECK(j.find("b") == nullptr);
   CHECK(Json(3).find("a") == nullptr);
 }
+
+TEST_CASE("negative zero is written as 0, so parse and dump agree (found by fuzzing)") {
+  Json j = Json::parse("-0e8").value();
+  CHECK(j.dump() == "0");
+  CHECK(Json::parse(j.dump()).value().dump() == "0");
+}

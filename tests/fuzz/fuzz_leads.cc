@@ -1,0 +1,17 @@
+// Lead and enriched-lead readers on arbitrary JSON: errors, never crashes; what reads writes back.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "leadenrich/lead.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto raw = leadenrich::parse_raw_lead(text); raw.ok()) {
+    if (leadenrich::raw_lead_from_json(leadenrich::to_json(*raw)).value() != *raw) std::abort();
+  }
+  if (auto e = leadenrich::parse_enriched_lead(text); e.ok()) {
+    (void)leadenrich::to_json(*e).dump();
+  }
+  return 0;
+}

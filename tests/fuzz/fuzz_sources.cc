@@ -1,0 +1,23 @@
+// The file sources (CSV, JSON lines, JSON arrays) on arbitrary bytes: every item is a lead or an
+// error with a location; never a crash or a hang.
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+#include "leadenrich/sources.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const leadenrich::FileFormat formats[] = {leadenrich::FileFormat::kCsv, leadenrich::FileFormat::kJsonl,
+                                            leadenrich::FileFormat::kJson, leadenrich::FileFormat::kAuto};
+  leadenrich::FileSourceOptions options;
+  options.format = formats[data[0] % 4];
+  options.max_field_bytes = 256;
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data) + 1, size - 1));
+  auto source = leadenrich::make_stream_source(in, "fuzz", options);
+  if (!source.ok()) return 0;
+  while (auto item = (*source)->next()) {
+    if (!item->lead.ok() && item->location.empty()) __builtin_trap();
+  }
+  return 0;
+}
