@@ -320,15 +320,21 @@ struct Sandbox::State {
     return false;
   }
 
-  // POST run/sync, run, validate.
-  void handle_run(const httplib::Request& req, httplib::Response& res, std::string_view mode) {
-    count(fmt::format("pipe0 {}", mode));
+  // Every pipe0 call: counted, authorised, rate-limited, and (unless `faults` is false) exposed
+  // to the injected faults when `inject_faults`. False when the response is already decided.
+  bool pipe0_guard(const httplib::Request& req, httplib::Response& res, std::string_view endpoint, bool inject_faults) {
+    count(fmt::format("pipe0 {}", endpoint));
     if (!authorized(req)) {
       send_json(res, 401, problem(401, "unauthorized", "Unauthorized", "missing or invalid API key"));
-      return;
+      return false;
     }
-    if (rate_limited(res)) return;
-    if (mode != "validate" && pre_fault(res, true)) return;
+    if (rate_limited(res)) return false;
+    return !(inject_faults && pre_fault(res, true));
+  }
+
+  // POST run/sync, run, validate.
+  void handle_run(const httplib::Request& req, httplib::Response& res, std::string_view mode) {
+    if (!pipe0_guard(req, res, mode, mode != "validate")) return;
     StoredRun run;
     if (std::optional<Json> bad = validate(req.body, run)) {
       send_json(res, 400, *bad);
@@ -391,13 +397,7 @@ struct Sandbox::State {
   }
 
   void handle_check(const httplib::Request& req, httplib::Response& res) {
-    count("pipe0 check");
-    if (!authorized(req)) {
-      send_json(res, 401, problem(401, "unauthorized", "Unauthorized", "missing or invalid API key"));
-      return;
-    }
-    if (rate_limited(res)) return;
-    if (pre_fault(res, true)) return;
+    if (!pipe0_guard(req, res, "check", true)) return;
     std::string id = req.matches[1];
     Json body;
     {
