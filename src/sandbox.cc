@@ -320,8 +320,8 @@ struct Sandbox::State {
     return false;
   }
 
-  // Every pipe0 call: counted, authorised, rate-limited, and (unless `faults` is false) exposed
-  // to the injected faults when `inject_faults`. False when the response is already decided.
+  // Every pipe0 call: counted, authorised, rate-limited, and exposed to the injected faults
+  // when `inject_faults`. False when the response is already decided.
   bool pipe0_guard(const httplib::Request& req, httplib::Response& res, std::string_view endpoint, bool inject_faults) {
     count(fmt::format("pipe0 {}", endpoint));
     if (!authorized(req)) {
