@@ -1,0 +1,122 @@
+// The curl transport against a small server on 127.0.0.1: round trips, failure kinds, and many
+// requests in flight on one event loop.
+#include <httplib.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "leadenrich/transport.h"
+
+using namespace leadenrich;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Server {
+  httplib::Server http;
+  std::thread thread;
+  int port = 0;
+  std::atomic<int> in_flight{0};
+  std::atomic<int> peak{0};
+  Server() {
+    http.new_task_queue = [] { return new httplib::ThreadPool(64); };
+    http.Post("/echo", [](const httplib::Request& q, httplib::Response& r) {
+      r.set_header("X-Seen-Agent", q.get_header_value("User-Agent"));
+      r.set_content(q.body, "text/plain");
+    });
+    http.Get("/missing", [](const httplib::Request&, httplib::Response& r) { r.status = 404; r.set_content("nope", "text/plain"); });
+    http.Get("/slow", [this](const httplib::Request&, httplib::Response& r) {
+      int now = ++in_flight;
+      for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {}
+      std::this_thread::sleep_for(300ms);
+      --in_flight;
+      r.set_content("done", "text/plain");
+    });
+    port = http.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { http.listen_after_bind(); });
+    for (int i = 0; i < 500 && !http.is_running(); ++i) std::this_thread::sleep_for(2ms);
+  }
+  ~Server() {
+    http.stop();
+    thread.join();
+  }
+  std::string url(const char* path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+};
+
+}  // namespace
+
+TEST_CASE("a POST round-trips its body, with the leadenrich user agent; a 404 is a response") {
+  Server s;
+  auto t = make_curl_transport();
+  HttpRequest r;
+  r.method = "POST";
+  r.url = s.url("/echo");
+  r.body = R"({"hello":"wörld"})";
+  HttpOutcome o = t->send(r);
+  REQUIRE(o.response.ok());
+  CHECK(o.response->status == 200);
+  CHECK(o.response->body == r.body);
+  CHECK(o.response->headers.get("x-seen-agent")->rfind("leadenrich/", 0) == 0);
+  HttpRequest g;
+  g.url = s.url("/missing");
+  HttpOutcome missing = t->send(g);
+  REQUIRE(missing.response.ok());
+  CHECK(missing.response->status == 404);
+}
+
+TEST_CASE("a refused connection was not sent; a slow answer is a timeout") {
+  auto t = make_curl_transport();
+  HttpRequest refused;
+  refused.url = "http://127.0.0.1:9/nothing";
+  HttpOutcome o = t->send(refused);
+  CHECK(o.failure == TransportFailure::kNotSent);
+  CHECK(o.response.status().code() == StatusCode::kUnavailable);
+  Server s;
+  HttpRequest slow;
+  slow.url = s.url("/slow");
+  slow.total_timeout = 50ms;
+  HttpOutcome late = t->send(slow);
+  CHECK(late.failure == TransportFailure::kTimeout);
+  CHECK(late.response.status().code() == StatusCode::kDeadlineExceeded);
+  CHECK(late.response.status().message().find("127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE("fifty requests are in flight together on one event loop") {
+  Server s;
+  auto t = make_curl_transport();
+  std::atomic<int> ok{0};
+  std::promise<void> all;
+  std::atomic<int> left{50};
+  for (int i = 0; i < 50; ++i) {
+    HttpRequest r;
+    r.url = s.url("/slow");
+    t->send_async(r, [&](HttpOutcome o) {
+      if (o.response.ok() && o.response->status == 200) ++ok;
+      if (--left == 0) all.set_value();
+    });
+  }
+  REQUIRE(all.get_future().wait_for(30s) == std::future_status::ready);
+  CHECK(ok == 50);
+  CHECK(s.peak > 1);  // they overlapped on the server
+}
+
+TEST_CASE("destroying the transport cancels what is pending, each callback once") {
+  Server s;
+  std::atomic<int> cancelled{0}, called{0};
+  {
+    auto t = make_curl_transport();
+    for (int i = 0; i < 5; ++i) {
+      HttpRequest r;
+      r.url = s.url("/slow");
+      t->send_async(r, [&](HttpOutcome o) {
+        ++called;
+        if (o.failure == TransportFailure::kCancelled) ++cancelled;
+      });
+    }
+  }
+  CHECK(called == 5);
+  CHECK(cancelled >= 1);
+}
