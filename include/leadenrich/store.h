@@ -97,6 +97,12 @@ class Store {
   virtual Status record_submission(const std::string& run_id, const PendingSubmission& submission) = 0;
   virtual Status forget_submission(const std::string& run_id, const std::string& pipe0_run_id) = 0;
   virtual Result<std::vector<PendingSubmission>> pending_submissions(const std::string& run_id) = 0;
+
+  // ---- last result per lead (the runtime API's GET /api/leads/{id}/enrichment) ----
+  /// Replaces the saved result of the lead's lead_id. kInvalidArgument without a lead_id.
+  virtual Status save_lead_result(const EnrichedLead& lead, Timestamp now) = 0;
+  /// The saved result as to_json(EnrichedLead) text (parse_enriched_lead reads it), or nullopt.
+  virtual Result<std::optional<std::string>> lead_result(const std::string& lead_id) = 0;
 };
 
 struct SqliteStoreOptions {
@@ -109,7 +115,7 @@ struct SqliteStoreOptions {
 Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options = {});
 
 /// The schema version this build writes.
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 }  // namespace leadenrich
 

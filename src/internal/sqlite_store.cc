@@ -31,6 +31,8 @@ constexpr const char* kMigrations[] = {
     "  PRIMARY KEY (run_id, idx));"
     "CREATE TABLE run_submissions (run_id TEXT NOT NULL, pipe0_run_id TEXT NOT NULL,"
     "  entities TEXT NOT NULL, signals TEXT NOT NULL, PRIMARY KEY (run_id, pipe0_run_id));",
+    // 3: the last result per lead, for the runtime API.
+    "CREATE TABLE lead_results (lead_id TEXT PRIMARY KEY, lead TEXT NOT NULL, saved_at INTEGER NOT NULL);",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 
@@ -211,6 +213,28 @@ class SqliteStore : public Store {
       return error(rc != SQLITE_DONE ? rc : rc2, "record a lead");
     }
     return exec("COMMIT", "record a lead");
+  }
+
+  Status save_lead_result(const EnrichedLead& lead, Timestamp now) override {
+    if (lead.lead.lead_id.empty()) return invalid_argument("save_lead_result: the lead has no lead_id");
+    std::string text = to_json(lead).dump();
+    std::lock_guard lock(mu_);
+    Statement s(db_, "INSERT OR REPLACE INTO lead_results VALUES (?, ?, ?)");
+    if (!s.ok()) return error(s.rc(), "save a lead result");
+    s.bind(1, lead.lead.lead_id).bind(2, text).bind(3, millis(now));
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "save a lead result");
+  }
+
+  Result<std::optional<std::string>> lead_result(const std::string& lead_id) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "SELECT lead FROM lead_results WHERE lead_id = ?");
+    if (!s.ok()) return error(s.rc(), "read a lead result");
+    s.bind(1, lead_id);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return error(rc, "read a lead result");
+    return std::optional<std::string>(s.text(0));
   }
 
   Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& run_id) override {

@@ -119,6 +119,30 @@ TEST_CASE("a version-1 store is migrated on open and keeps its cache") {
   auto store = open(path);
   CHECK(store->get(key(Signal::kNews, "company:old.com"), t0(), freshness_for(spec(Signal::kNews)))->has_value());
   CHECK(store->begin_run("input", t0()).ok());  // the v2 tables exist now
+  CHECK(store->lead_result("lead_1").ok());       // and the v3 one
+}
+
+TEST_CASE("the last result per lead is saved, replaced and read back as the output JSON") {
+  TempDir dir;
+  auto store = open(dir.file("s.db"));
+  CHECK(store->lead_result("lead_1").value() == std::nullopt);
+
+  EnrichedLead first;
+  first.lead.lead_id = "lead_1";
+  first.quality_score = 40;
+  REQUIRE(store->save_lead_result(first, t0()).ok());
+  EnrichedLead second = first;
+  second.quality_score = 75;
+  REQUIRE(store->save_lead_result(second, t0()).ok());
+
+  std::optional<std::string> text = store->lead_result("lead_1").value();
+  REQUIRE(text.has_value());
+  CHECK(*text == to_json(second).dump());
+  CHECK(parse_enriched_lead(*text).value() == second);
+  CHECK(store->lead_result("lead_2").value() == std::nullopt);
+
+  EnrichedLead no_id;
+  CHECK(store->save_lead_result(no_id, t0()).code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("damaged, foreign and newer files give one clear error, never a crash") {

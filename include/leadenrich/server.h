@@ -1,0 +1,91 @@
+// leadenrich-server: the runtime HTTP API an SDR agent calls per lead, and the web UI's backend.
+// Routes, errors and metrics are documented in docs/server.md; GET /openapi.json describes them.
+#ifndef LEADENRICH_SERVER_H_
+#define LEADENRICH_SERVER_H_
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "leadenrich/config.h"
+#include "leadenrich/status.h"
+
+namespace leadenrich {
+
+class AturiyaConnection;  // aturiya.h
+class Enricher;           // engine.h
+class Store;              // store.h
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;  ///< 0 picks a free port
+  /// Worker threads: requests served at once (an enrichment holds one while it waits upstream).
+  int threads = 32;
+  /// Bearer keys accepted on every route but /api/health. Empty refuses to start unless
+  /// insecure_no_auth is set.
+  std::vector<Secret> api_keys;
+  bool insecure_no_auth = false;
+  /// Larger request bodies get 413.
+  std::size_t max_body_bytes = 1 << 20;
+  /// Leads per POST /api/enrich, at most.
+  std::size_t max_batch = 100;
+  /// per_page of GET /api/campaigns/{id}/leads, at most.
+  std::size_t max_per_page = 200;
+  /// Origins allowed to call the API from a browser; empty sends no CORS headers at all.
+  std::vector<std::string> cors_origins;
+  /// The built web UI (index.html and assets); empty or missing serves a page saying how to build it.
+  std::string web_root;
+  /// Reported by /api/health; results carry sandbox=true anyway.
+  bool sandbox = false;
+  /// One line per request ("GET /api/health 200 0.1ms") and lifecycle messages; never a secret.
+  std::function<void(const std::string&)> log;
+};
+
+/// What the server talks to. `aturiya` may be null (then campaign routes and enrich-by-id answer
+/// 503); `enricher` and `store` are required.
+struct ServerBackend {
+  std::shared_ptr<AturiyaConnection> aturiya;
+  std::shared_ptr<Enricher> enricher;
+  std::shared_ptr<Store> store;
+};
+
+/// Keys from a comma-separated list (LEADENRICH_API_KEYS); blanks around keys are dropped.
+std::vector<Secret> parse_api_keys(std::string_view list);
+
+/// True when `candidate` equals one of `keys`, taking the same time whichever key (if any)
+/// matches and however much of it does.
+bool api_key_matches(const std::vector<Secret>& keys, std::string_view candidate);
+
+/// A running server. Thread-safe.
+class Server {
+ public:
+  /// Binds and starts serving before it returns. kFailedPrecondition with no keys and no
+  /// insecure_no_auth; kInvalidArgument for a missing backend part; kUnavailable when it
+  /// cannot bind.
+  static Result<std::unique_ptr<Server>> start(ServerOptions options, ServerBackend backend);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// "http://HOST:PORT".
+  std::string base_url() const;
+  int port() const;
+  /// Stops accepting connections, lets requests in progress finish, then returns. Idempotent.
+  void stop();
+  /// Blocks until the server has stopped (after stop() from another thread).
+  void wait();
+
+  struct State;
+
+ private:
+  explicit Server(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace leadenrich
+
+#endif  // LEADENRICH_SERVER_H_

@@ -1,0 +1,647 @@
+// leadenrich-server: routes over cpp-httplib's thread pool. Every request passes one pre-routing
+// step (CORS, auth, body size), one handler, and one logger (a log line and the metrics).
+#include "leadenrich/server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "internal/flights.h"
+#include "internal/openapi.h"
+#include "internal/server_metrics.h"
+#include "leadenrich/aturiya.h"
+#include "leadenrich/engine.h"
+#include "leadenrich/identity.h"
+#include "leadenrich/store.h"
+#include "leadenrich/version.h"
+
+namespace leadenrich {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t kDefaultPerPage = 50;
+
+/// The routes, for registration and for the metrics' route label.
+struct Route {
+  const char* method;
+  const char* label;    ///< the OpenAPI path
+  const char* pattern;  ///< cpp-httplib's full-match regex
+};
+constexpr Route kRoutes[] = {
+    {"GET", "/api/health", "/api/health"},
+    {"GET", "/api/campaigns", "/api/campaigns"},
+    {"GET", "/api/campaigns/{id}/leads", "/api/campaigns/([^/]+)/leads"},
+    {"POST", "/api/leads/{id}/enrich", "/api/leads/([^/]+)/enrich"},
+    {"GET", "/api/leads/{id}/enrichment", "/api/leads/([^/]+)/enrichment"},
+    {"POST", "/api/enrich", "/api/enrich"},
+    {"GET", "/openapi.json", "/openapi.json"},
+    {"GET", "/metrics", "/metrics"},
+};
+
+std::string route_label(const std::string& method, const std::string& path) {
+  static const std::vector<std::regex> patterns = [] {
+    std::vector<std::regex> out;
+    for (const Route& r : kRoutes) out.emplace_back(r.pattern);
+    return out;
+  }();
+  for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
+    if (std::regex_match(path, patterns[i])) return method == kRoutes[i].method ? kRoutes[i].label : "method_not_allowed";
+  }
+  if (method == "GET" && path.rfind("/api/", 0) != 0) return "static";
+  return "unmatched";
+}
+
+/// Per request, on the worker thread that answers it.
+struct RequestContext {
+  SteadyClock::time_point start{};
+  bool started = false;
+};
+thread_local RequestContext t_request;
+
+/// Ids as the APIs hand them out: letters, digits and _ . : @ -, at most 128 characters.
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == ':' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void send_json(Response& res, int status, const Json& body) {
+  res.status = status;
+  // With a charset, cpp-httplib does not compress: the API's answers are small.
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void send_error(Response& res, int status, std::string_view code, std::string_view message) {
+  Json::Object error{{"code", Json(code)}, {"message", Json(message)}};
+  send_json(res, status, Json(Json::Object{{"error", Json(std::move(error))}}));
+}
+
+/// An error from a call to `api` (Aturiya or pipe0) as the HTTP answer a client can act on.
+/// Our own credentials being refused upstream is the server's problem, not the caller's: 502.
+void send_upstream_error(Response& res, std::string_view api, const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kNotFound:
+      send_error(res, 404, "not_found", st.message());
+      return;
+    case StatusCode::kDeadlineExceeded:
+      send_error(res, 504, "upstream_timeout", fmt::format("{} did not answer in time: {}", api, st.message()));
+      return;
+    default:
+      send_error(res, 502, "upstream_error", fmt::format("{} failed: {}", api, st.to_string()));
+      return;
+  }
+}
+
+/// Summary of a stored result for the leads table.
+Json enrichment_summary(const std::string& stored) {
+  Result<Json> parsed = Json::parse(stored);
+  if (!parsed.ok()) return nullptr;
+  Json::Object out;
+  for (const char* key : {"quality_score", "signals_found", "signals_missed", "enriched_at"}) {
+    const Json* v = parsed->find(key);
+    out.emplace_back(key, v ? *v : Json());
+  }
+  Json::Object statuses;
+  if (const Json* signals = parsed->find("signals"); signals && signals->is_object()) {
+    for (const auto& [name, entry] : signals->as_object()) {
+      const Json* status = entry.find("status");
+      statuses.emplace_back(name, status ? *status : Json());
+    }
+  }
+  out.emplace_back("statuses", Json(std::move(statuses)));
+  return Json(std::move(out));
+}
+
+/// The failures of a lead that came from pipe0 being unreachable or refusing us, if no signal got
+/// an answer at all: then the caller gets 502/504 instead of a lead full of failures.
+std::optional<Status> upstream_failure(const EnrichedLead& lead) {
+  std::optional<Status> failure;
+  for (Signal s : kAllSignals) {
+    const SignalResult& r = lead.result(s);
+    if (r.status == SignalStatus::kFound || r.status == SignalStatus::kNoResult) return std::nullopt;
+    if (r.status != SignalStatus::kFailed || !r.reason) continue;
+    StatusCode code = r.reason->code == "deadline_exceeded" ? StatusCode::kDeadlineExceeded : StatusCode::kUnavailable;
+    if (!failure || code == StatusCode::kDeadlineExceeded) {
+      failure = Status(code, fmt::format("{}: {}", r.reason->code, r.reason->message));
+    }
+  }
+  return failure;
+}
+
+}  // namespace
+
+std::vector<Secret> parse_api_keys(std::string_view list) {
+  std::vector<Secret> keys;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view key = list.substr(start, comma - start);
+    while (!key.empty() && (key.front() == ' ' || key.front() == '\t')) key.remove_prefix(1);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
+    if (!key.empty()) keys.emplace_back(std::string(key));
+    start = comma + 1;
+  }
+  return keys;
+}
+
+bool api_key_matches(const std::vector<Secret>& keys, std::string_view candidate) {
+  // Every key is compared over the candidate's full length, whatever matched before, so the time
+  // taken says nothing about which key or how many leading bytes matched.
+  unsigned matched = 0;
+  for (const Secret& key : keys) {
+    const std::string& k = key.reveal();
+    unsigned diff = k.size() == candidate.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < candidate.size(); ++i) {
+      unsigned char a = static_cast<unsigned char>(candidate[i]);
+      unsigned char b = k.empty() ? 0 : static_cast<unsigned char>(k[i % k.size()]);
+      diff |= static_cast<unsigned>(a ^ b);
+    }
+    matched |= static_cast<unsigned>(diff == 0 && !k.empty());
+  }
+  return matched != 0;
+}
+
+struct Server::State {
+  ServerOptions options;
+  ServerBackend backend;
+  httplib::Server http;
+  internal::ServerMetrics metrics;
+  internal::Flights flights;
+  std::string index_html;  ///< non-empty when the UI is not built: a page saying how to build it
+  std::thread thread;
+  int port = 0;
+  std::mutex mu;
+  std::condition_variable stopped_cv;
+  bool stopped = false;
+
+  void log(const std::string& line) const {
+    if (options.log) options.log(line);
+  }
+
+  EngineOptions engine_options() const {
+    EngineOptions o;
+    o.sandbox = options.sandbox;
+    return o;
+  }
+
+  // ---- pre-routing: CORS, auth, body size ----
+  httplib::Server::HandlerResponse pre_route(const Request& req, Response& res) {
+    t_request.start = SteadyClock::now();
+    t_request.started = true;
+    metrics.in_flight(+1);
+    bool cors_allowed = false;
+    if (!options.cors_origins.empty() && req.has_header("Origin")) {
+      std::string origin = req.get_header_value("Origin");
+      for (const std::string& allowed : options.cors_origins) {
+        if (allowed == origin || allowed == "*") cors_allowed = true;
+      }
+      if (cors_allowed) {
+        res.set_header("Access-Control-Allow-Origin", origin);
+        res.set_header("Vary", "Origin");
+      }
+    }
+    if (req.method == "OPTIONS") {
+      if (!cors_allowed) {
+        send_error(res, 404, "not_found", "no such route");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      res.status = 204;
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Max-Age", "600");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    bool needs_key = (req.path.rfind("/api/", 0) == 0 && req.path != "/api/health") || req.path == "/metrics";
+    if (needs_key && !options.insecure_no_auth) {
+      std::string header = req.get_header_value("Authorization");
+      constexpr std::string_view kBearer = "Bearer ";
+      bool ok = header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0 &&
+                api_key_matches(options.api_keys, std::string_view(header).substr(kBearer.size()));
+      if (!ok) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401, "unauthorized",
+                   header.empty() ? "missing API key: send Authorization: Bearer <key>" : "invalid API key");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    if (req.method == "POST" && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      // Such a request has no body (RFC 9112 section 6.3), but cpp-httplib 0.11 would wait for the
+      // connection to close (`curl -X POST` keeps it open). Saying so lets it read zero bytes; the
+      // request object is the server's own, handed to this hook as const.
+      const_cast<Request&>(req).set_header("Content-Length", "0");
+    }
+    if (req.has_header("Content-Length")) {
+      std::string length = req.get_header_value("Content-Length");
+      if (length.size() > 18 || std::stoull("0" + length) > options.max_body_bytes) {
+        send_error(res, 413, "payload_too_large",
+                   fmt::format("request body over the limit of {} bytes", options.max_body_bytes));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  // ---- handlers ----
+  void health(const Request&, Response& res) {
+    send_json(res, 200,
+              Json(Json::Object{{"status", Json("ok")},
+                                {"version", Json(kVersion)},
+                                {"sandbox", Json(options.sandbox)},
+                                {"auth", Json(!options.insecure_no_auth)},
+                                {"max_batch", Json(static_cast<std::int64_t>(options.max_batch))}}));
+  }
+
+  bool need_aturiya(Response& res) {
+    if (backend.aturiya) return true;
+    send_error(res, 503, "unavailable", "Aturiya is not configured (ATURIYA_BEARER_TOKEN, ATURIYA_USER_ID, ATURIYA_AGENT_ID)");
+    return false;
+  }
+
+  void campaigns(const Request&, Response& res) {
+    if (!need_aturiya(res)) return;
+    Result<std::vector<Campaign>> list = backend.aturiya->campaigns();
+    if (!list.ok()) {
+      metrics.upstream_error("aturiya", std::string(to_string(list.status().code())));
+      send_upstream_error(res, "Aturiya", list.status());
+      return;
+    }
+    Json::Array out;
+    for (const Campaign& c : *list) {
+      Json::Object o{{"id", Json(c.id)}, {"name", Json(c.name)}};
+      for (const auto& member : c.extra) o.push_back(member);
+      out.emplace_back(std::move(o));
+    }
+    send_json(res, 200, Json(Json::Object{{"campaigns", Json(std::move(out))}}));
+  }
+
+  /// A positive integer query parameter, or `fallback` when absent; nullopt (after a 400) when bad.
+  static std::optional<std::size_t> query_number(const Request& req, Response& res, const char* name,
+                                                 std::size_t fallback, std::size_t max) {
+    if (!req.has_param(name)) return fallback;
+    std::string text = req.get_param_value(name);
+    std::size_t value = 0;
+    bool ok = !text.empty() && text.size() <= 9;
+    for (char c : text) ok = ok && c >= '0' && c <= '9';
+    if (ok) value = std::stoul(text);
+    if (!ok || value < 1 || value > max) {
+      send_error(res, 400, "invalid_argument", fmt::format("{} must be a whole number from 1 to {}", name, max));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  void campaign_leads(const Request& req, Response& res) {
+    std::string campaign_id = req.matches[1];
+    if (!valid_id(campaign_id)) {
+      send_error(res, 400, "invalid_argument", "invalid campaign id");
+      return;
+    }
+    std::optional<std::size_t> page = query_number(req, res, "page", 1, 100000);
+    if (!page) return;
+    std::optional<std::size_t> per_page = query_number(req, res, "per_page", kDefaultPerPage, options.max_per_page);
+    if (!per_page) return;
+    if (!need_aturiya(res)) return;
+    Result<AturiyaConnection::Page> got = backend.aturiya->leads_page(campaign_id, *page, *per_page);
+    if (!got.ok()) {
+      metrics.upstream_error("aturiya", std::string(to_string(got.status().code())));
+      send_upstream_error(res, "Aturiya", got.status());
+      return;
+    }
+    Json::Array leads;
+    Json::Array bad;
+    for (std::size_t i = 0; i < got->leads.size(); ++i) {
+      const Result<RawLead>& lead = got->leads[i];
+      if (!lead.ok()) {
+        bad.emplace_back(Json::Object{{"index", Json(static_cast<std::int64_t>(i))},
+                                      {"error", Json(lead.status().message())}});
+        continue;
+      }
+      Json enrichment;
+      Result<std::optional<std::string>> stored = backend.store->lead_result(lead->lead_id);
+      if (stored.ok() && stored->has_value()) enrichment = enrichment_summary(**stored);
+      leads.emplace_back(Json::Object{{"lead", to_json(*lead)}, {"enrichment", std::move(enrichment)}});
+    }
+    send_json(res, 200,
+              Json(Json::Object{{"campaign_id", Json(campaign_id)},
+                                {"page", Json(static_cast<std::int64_t>(*page))},
+                                {"per_page", Json(static_cast<std::int64_t>(*per_page))},
+                                {"has_next", Json(got->has_next)},
+                                {"leads", Json(std::move(leads))},
+                                {"bad_leads", Json(std::move(bad))}}));
+  }
+
+  static std::string company_flight_key(const RawLead& lead) {
+    CompanyIdentity id = company_identity(lead);
+    return id.domain ? "company:" + *id.domain : std::string();
+  }
+
+  /// The runtime path for one lead: a small sync request, or none when the store has it all.
+  Result<std::vector<EnrichedLead>> enrich_single(const RawLead& lead) {
+    Result<EnrichedLead> one = backend.enricher->enrich_one(lead, engine_options());
+    if (!one.ok()) return one.status();
+    return std::vector<EnrichedLead>{std::move(one).value()};
+  }
+
+  /// Enriches `leads` after boarding their companies' flights; answers the request on failure
+  /// and returns nullopt then.
+  std::optional<std::vector<EnrichedLead>> enrich(const std::vector<RawLead>& leads, Response& res) {
+    std::vector<std::string> keys;
+    for (const RawLead& lead : leads) {
+      std::string key = company_flight_key(lead);
+      if (!key.empty()) keys.push_back(std::move(key));
+    }
+    internal::Flights::Ticket ticket = flights.board(std::move(keys));
+    for (std::size_t i = 0; i < ticket.waited(); ++i) metrics.coalesced_wait();
+
+    Result<std::vector<EnrichedLead>> out = leads.size() == 1 ? enrich_single(leads.front())
+                                                              : backend.enricher->enrich(leads, engine_options());
+    if (!out.ok()) {
+      metrics.upstream_error("pipe0", std::string(to_string(out.status().code())));
+      send_upstream_error(res, "pipe0", out.status());
+      return std::nullopt;
+    }
+    std::optional<Status> all_failed;
+    for (const EnrichedLead& lead : *out) {
+      std::optional<Status> failure = upstream_failure(lead);
+      if (!failure) {
+        all_failed.reset();
+        break;
+      }
+      if (!all_failed || failure->code() == StatusCode::kDeadlineExceeded) all_failed = failure;
+    }
+    bool any_failed = false;
+    for (const EnrichedLead& lead : *out) {
+      for (Signal s : kAllSignals) any_failed = any_failed || lead.result(s).status == SignalStatus::kFailed;
+    }
+    if (all_failed) {
+      metrics.upstream_error("pipe0", std::string(to_string(all_failed->code())));
+      send_upstream_error(res, "pipe0", *all_failed);
+      return std::nullopt;
+    }
+    if (any_failed) metrics.upstream_error("pipe0", "partial");
+    Timestamp now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    for (const EnrichedLead& lead : *out) {
+      metrics.enriched(lead);
+      Status saved = backend.store->save_lead_result(lead, now);
+      if (!saved.ok()) log(fmt::format("warning: result of lead {} not saved: {}", lead.lead.lead_id, saved.to_string()));
+    }
+    return std::move(out).value();
+  }
+
+  static bool blank(std::string_view body) {
+    return body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  }
+
+  void enrich_lead(const Request& req, Response& res) {
+    std::string lead_id = req.matches[1];
+    if (!valid_id(lead_id)) {
+      send_error(res, 400, "invalid_argument", "invalid lead id");
+      return;
+    }
+    RawLead lead;
+    if (blank(req.body)) {
+      if (!need_aturiya(res)) return;
+      Result<RawLead> fetched = backend.aturiya->lead(lead_id);
+      if (!fetched.ok()) {
+        if (fetched.status().code() != StatusCode::kNotFound) {
+          metrics.upstream_error("aturiya", std::string(to_string(fetched.status().code())));
+        }
+        send_upstream_error(res, "Aturiya", fetched.status());
+        return;
+      }
+      lead = std::move(fetched).value();
+    } else {
+      Result<RawLead> parsed = parse_raw_lead(req.body);
+      if (!parsed.ok()) {
+        send_error(res, 400, "invalid_argument", fmt::format("request body: {}", parsed.status().message()));
+        return;
+      }
+      if (parsed->lead_id != lead_id) {
+        send_error(res, 400, "invalid_argument",
+                   fmt::format("request body: lead_id \"{}\" does not match the path's \"{}\"", parsed->lead_id, lead_id));
+        return;
+      }
+      lead = std::move(parsed).value();
+    }
+    std::optional<std::vector<EnrichedLead>> out = enrich({lead}, res);
+    if (!out) return;
+    send_json(res, 200, to_json(out->front()));
+  }
+
+  void enrichment(const Request& req, Response& res) {
+    std::string lead_id = req.matches[1];
+    if (!valid_id(lead_id)) {
+      send_error(res, 400, "invalid_argument", "invalid lead id");
+      return;
+    }
+    Result<std::optional<std::string>> stored = backend.store->lead_result(lead_id);
+    if (!stored.ok()) {
+      send_error(res, 500, "internal", stored.status().to_string());
+      return;
+    }
+    if (!stored->has_value()) {
+      send_error(res, 404, "not_found", fmt::format("no enrichment stored for lead {}", lead_id));
+      return;
+    }
+    res.status = 200;
+    res.set_content(std::move(**stored), "application/json; charset=utf-8");
+  }
+
+  void enrich_batch(const Request& req, Response& res) {
+    Result<Json> body = Json::parse(req.body);
+    if (!body.ok()) {
+      send_error(res, 400, "invalid_argument", fmt::format("request body: {}", body.status().message()));
+      return;
+    }
+    const Json* list = body->is_array() ? &*body : body->find("leads");
+    if (list == nullptr || !list->is_array()) {
+      send_error(res, 400, "invalid_argument", "request body: expected {\"leads\": [...]}");
+      return;
+    }
+    if (list->as_array().empty()) {
+      send_error(res, 400, "invalid_argument", "request body: leads is empty");
+      return;
+    }
+    if (list->as_array().size() > options.max_batch) {
+      send_error(res, 400, "too_many_leads",
+                 fmt::format("request body: {} leads, at most {} per request", list->as_array().size(), options.max_batch));
+      return;
+    }
+    std::vector<RawLead> leads;
+    for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+      Result<RawLead> lead = raw_lead_from_json(list->as_array()[i]);
+      if (!lead.ok()) {
+        send_error(res, 400, "invalid_argument", fmt::format("request body: leads[{}]: {}", i, lead.status().message()));
+        return;
+      }
+      if (!valid_id(lead->lead_id)) {
+        send_error(res, 400, "invalid_argument", fmt::format("request body: leads[{}]: invalid lead_id", i));
+        return;
+      }
+      leads.push_back(std::move(lead).value());
+    }
+    std::optional<std::vector<EnrichedLead>> out = enrich(leads, res);
+    if (!out) return;
+    Json::Array items;
+    std::int64_t billed = 0;
+    std::int64_t cache_hits = 0;
+    for (const EnrichedLead& lead : *out) {
+      billed += lead.billed_lookups;
+      for (Signal s : kAllSignals) cache_hits += lead.result(s).from_cache ? 1 : 0;
+      items.push_back(to_json(lead));
+    }
+    Json::Object summary{{"leads", Json(static_cast<std::int64_t>(out->size()))},
+                         {"billed_lookups", Json(billed)},
+                         {"cache_hits", Json(cache_hits)}};
+    send_json(res, 200, Json(Json::Object{{"leads", Json(std::move(items))}, {"summary", Json(std::move(summary))}}));
+  }
+
+  // ---- after every response: the log line and the metrics ----
+  void after(const Request& req, const Response& res) {
+    auto took = t_request.started ? SteadyClock::now() - t_request.start : SteadyClock::duration::zero();
+    if (t_request.started) metrics.in_flight(-1);
+    t_request.started = false;
+    metrics.request(req.method, route_label(req.method, req.path), res.status, took);
+    log(fmt::format("{} {} {} {:.2f}ms", req.method, req.path, res.status,
+                    std::chrono::duration<double, std::milli>(took).count()));
+  }
+
+  void routes() {
+    auto bind = [this](void (State::*handler)(const Request&, Response&)) {
+      return [this, handler](const Request& q, Response& r) { (this->*handler)(q, r); };
+    };
+    http.Get("/api/health", bind(&State::health));
+    http.Get("/api/campaigns", bind(&State::campaigns));
+    http.Get("/api/campaigns/([^/]+)/leads", bind(&State::campaign_leads));
+    http.Post("/api/leads/([^/]+)/enrich", bind(&State::enrich_lead));
+    http.Get("/api/leads/([^/]+)/enrichment", bind(&State::enrichment));
+    http.Post("/api/enrich", bind(&State::enrich_batch));
+    http.Get("/openapi.json", [](const Request&, Response& r) {
+      r.set_content(internal::openapi_document(), "application/json; charset=utf-8");
+    });
+    http.Get("/metrics", [this](const Request&, Response& r) {
+      r.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    if (!index_html.empty()) {
+      http.Get("/", [this](const Request&, Response& r) { r.set_content(index_html, "text/html; charset=utf-8"); });
+    }
+    http.set_pre_routing_handler([this](const Request& q, Response& r) { return pre_route(q, r); });
+    // Whatever cpp-httplib answers by itself (no route, body too large, bad request) is JSON too.
+    httplib::Server::HandlerWithResponse json_errors = [](const Request& q, Response& r) {
+      if (!r.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      if (r.status == 404) {
+        send_error(r, 404, "not_found", fmt::format("no route {} {}", q.method, q.path));
+      } else if (r.status == 413) {
+        send_error(r, 413, "payload_too_large", "request body over the limit");
+      } else {
+        send_error(r, r.status, "bad_request", fmt::format("HTTP {}", r.status));
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    http.set_error_handler(std::move(json_errors));
+    http.set_exception_handler([this](const Request& q, Response& r, std::exception_ptr ep) {
+      std::string what = "unknown error";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      log(fmt::format("error: {} {}: {}", q.method, q.path, what));
+      send_error(r, 500, "internal", "internal error");
+    });
+    http.set_logger([this](const Request& q, const Response& r) { after(q, r); });
+  }
+};
+
+Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Server::~Server() { stop(); }
+
+Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBackend backend) {
+  if (!backend.enricher) return invalid_argument("server: an enricher is required");
+  if (!backend.store) return invalid_argument("server: a store is required (it holds the last result of each lead)");
+  if (options.api_keys.empty() && !options.insecure_no_auth) {
+    return failed_precondition(
+        "no API keys: set LEADENRICH_API_KEYS (comma-separated) or pass --insecure-no-auth to serve without them");
+  }
+  if (options.max_batch == 0) return invalid_argument("server: max_batch must be at least 1");
+  auto state = std::make_unique<State>();
+  state->options = std::move(options);
+  state->backend = std::move(backend);
+  const ServerOptions& o = state->options;
+
+  std::error_code ec;
+  bool ui_built = !o.web_root.empty() && std::filesystem::is_regular_file(std::filesystem::path(o.web_root) / "index.html", ec);
+  if (ui_built) {
+    state->http.set_mount_point("/", o.web_root);
+  } else {
+    state->index_html =
+        "<!doctype html><meta charset=utf-8><title>leadenrich</title>"
+        "<p>The leadenrich web UI is not built. Build it with <code>bash scripts/build.sh</code> (it needs npm), "
+        "or point <code>--web-root</code> at a built copy. The API is at <a href=\"/openapi.json\">/openapi.json</a>.";
+  }
+  int threads = std::max(2, o.threads);
+  state->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  state->http.set_payload_max_length(o.max_body_bytes);
+  state->http.set_tcp_nodelay(true);
+  state->http.set_keep_alive_timeout(2);
+  state->routes();
+  auto listen_socket = std::make_shared<int>(-1);
+  state->http.set_socket_options([listen_socket](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listen_socket = sock;
+  });
+  int port = o.port == 0 ? state->http.bind_to_any_port(o.host)
+                         : (state->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port <= 0) return unavailable(fmt::format("cannot listen on {}:{} (in use, or not an address of this host)", o.host, o.port));
+  state->port = port;
+  // cpp-httplib listens with a backlog of 5; a burst of clients would see SYNs dropped.
+  if (*listen_socket >= 0) ::listen(*listen_socket, 1024);
+  State* raw = state.get();
+  state->thread = std::thread([raw] {
+    raw->http.listen_after_bind();
+    std::lock_guard lock(raw->mu);
+    raw->stopped = true;
+    raw->stopped_cv.notify_all();
+  });
+  for (int i = 0; i < 500 && !state->http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (!ui_built) state->log("web UI not built: / serves a page saying how to build it");
+  if (o.insecure_no_auth) {
+    state->log("WARNING: --insecure-no-auth: the API answers anyone who can reach " +
+               fmt::format("{}:{}", o.host, port) + " without an API key");
+  }
+  return std::unique_ptr<Server>(new Server(std::move(state)));
+}
+
+std::string Server::base_url() const { return fmt::format("http://{}:{}", state_->options.host, state_->port); }
+int Server::port() const { return state_->port; }
+
+void Server::stop() {
+  if (!state_->thread.joinable()) return;
+  // stop() closes the listening socket; listen_after_bind then joins the workers, so requests
+  // in progress are answered before the thread ends.
+  state_->http.stop();
+  state_->thread.join();
+}
+
+void Server::wait() {
+  std::unique_lock lock(state_->mu);
+  state_->stopped_cv.wait(lock, [this] { return state_->stopped; });
+}
+
+}  // namespace leadenrich
