@@ -599,6 +599,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
   state->http.set_payload_max_length(o.max_body_bytes);
   state->http.set_tcp_nodelay(true);
   state->http.set_keep_alive_timeout(2);
+  // cpp-httplib closes a keep-alive connection after 5 requests by default; an agent reuses its.
+  state->http.set_keep_alive_max_count(10000);
   state->routes();
   auto listen_socket = std::make_shared<int>(-1);
   state->http.set_socket_options([listen_socket](int sock) {
