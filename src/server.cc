@@ -200,8 +200,8 @@ struct Server::State {
   // ---- pre-routing: CORS, auth, body size ----
   httplib::Server::HandlerResponse pre_route(const Request& req, Response& res) {
     t_request.start = SteadyClock::now();
+    if (!t_request.started) metrics.in_flight(+1);  // started: the last request here was never logged
     t_request.started = true;
-    metrics.in_flight(+1);
     bool cors_allowed = false;
     if (!options.cors_origins.empty() && req.has_header("Origin")) {
       std::string origin = req.get_header_value("Origin");
@@ -245,7 +245,12 @@ struct Server::State {
     }
     if (req.has_header("Content-Length")) {
       std::string length = req.get_header_value("Content-Length");
-      if (length.size() > 18 || std::stoull("0" + length) > options.max_body_bytes) {
+      bool digits = !length.empty() && length.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) {
+        send_error(res, 400, "invalid_argument", "Content-Length is not a number");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (length.size() > 18 || std::stoull(length) > options.max_body_bytes) {
         send_error(res, 413, "payload_too_large",
                    fmt::format("request body over the limit of {} bytes", options.max_body_bytes));
         return httplib::Server::HandlerResponse::Handled;
