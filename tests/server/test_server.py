@@ -351,6 +351,21 @@ def test_unreachable_upstreams_are_502_and_never_leak_the_keys(tmp_path):
     assert SECRET not in s.log()
 
 
+def test_without_aturiya_only_its_routes_are_503(sandbox, tmp_path):
+    env = {k: v for k, v in sandbox.env(LEADENRICH_API_KEYS=KEY).items() if not k.startswith("ATURIYA_")}
+    s = Server(tmp_path, env=env)
+    try:
+        assert "Aturiya not configured" in s.log()
+        for method, path in [("GET", "/api/campaigns"), ("GET", "/api/campaigns/cmp_0001/leads"),
+                             ("POST", "/api/leads/lead_1_0001/enrich")]:
+            status, code, message = error_of(s.json(method, path))
+            assert (status, code) == (503, "unavailable") and "ATURIYA_BEARER_TOKEN" in message
+        status, enriched = s.json("POST", "/api/leads/n-1/enrich", body={"lead_id": "n-1", "website": "no-aturiya.io"})
+        assert status == 200 and enriched["company_key"] == "no-aturiya.io"
+    finally:
+        s.close()
+
+
 def test_a_slow_upstream_is_504(tmp_path):
     sandbox = ExternalSandbox("--latency-ms", "3000")
     s = Server(tmp_path, "--upstream-timeout-ms", "300", env=sandbox.env(LEADENRICH_API_KEYS=KEY))
