@@ -78,9 +78,13 @@ class Server:
         return text
 
     def close(self):
+        """Stops it with SIGTERM; a server that was running must exit 0 (and cleanly under ASan)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=20)
+            code = self.proc.wait(timeout=20)
+            self.reader.join(timeout=5)
+            assert code == 0, self.log()
+            assert "Sanitizer" not in self.log(), self.log()
         self.reader.join(timeout=5)
 
 
