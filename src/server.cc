@@ -251,6 +251,8 @@ struct Server::State {
         return httplib::Server::HandlerResponse::Handled;
       }
       if (length.size() > 18 || std::stoull(length) > options.max_body_bytes) {
+        // The body is left unread, so the connection cannot carry another request.
+        res.set_header("Connection", "close");
         send_error(res, 413, "payload_too_large",
                    fmt::format("request body over the limit of {} bytes", options.max_body_bytes));
         return httplib::Server::HandlerResponse::Handled;

@@ -16,17 +16,23 @@
 namespace leadenrich {
 namespace {
 
-// Duplicate lead ids within one source are bad rows: the first occurrence wins.
+// Duplicate lead ids within one source are bad rows: the first occurrence wins. Kept for the
+// whole file, so an entry is small: the id, and where it was without the source's name (which
+// every location of one source starts with) — short enough to need no allocation of its own.
 class IdRegistry {
  public:
   // Empty when new; else the location of the first occurrence.
   std::string seen(const std::string& id, const std::string& location) {
-    auto [it, inserted] = first_.emplace(id, location);
-    return inserted ? std::string() : it->second;
+    if (first_.empty()) prefix_ = location.substr(0, location.find_last_not_of("0123456789") + 1);
+    bool strip = location.compare(0, prefix_.size(), prefix_) == 0;
+    auto [it, inserted] = first_.try_emplace(id, strip, strip ? location.substr(prefix_.size()) : location);
+    if (inserted) return std::string();
+    return it->second.first ? prefix_ + it->second.second : it->second.second;
   }
 
  private:
-  std::unordered_map<std::string, std::string> first_;
+  std::string prefix_;
+  std::unordered_map<std::string, std::pair<bool, std::string>> first_;
 };
 
 SourceItem checked(Result<RawLead> lead, std::string location, IdRegistry& ids) {

@@ -29,8 +29,8 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
     return o;
   };
   hooks.put = [store, key](Signal s, const std::string& entity, const LookupOutcome& o) {
-    if (!o.result.fetched_at) return;
-    (void)store->put(key(s, entity), CacheEntry{o.result.status, o.value, o.result.source, *o.result.fetched_at});
+    if (!o.result.fetched_at) return false;
+    return store->put(key(s, entity), CacheEntry{o.result.status, o.value, o.result.source, *o.result.fetched_at}).ok();
   };
   if (!options.journal_run_id.empty()) {
     std::string run_id = options.journal_run_id;

@@ -40,6 +40,14 @@ struct Lookup {
   std::vector<std::size_t> waiters;  // sequence numbers of leads waiting for it
   bool attributed = false;           // its billing has been put on a lead
   std::string run_id;
+  bool in_store = false;  // from the store, or written to it
+};
+
+// A lookup that is over and whose answer the store holds: all the run keeps of it (see settle()).
+struct Settled {
+  SignalStatus status = SignalStatus::kFound;
+  bool from_cache = false;
+  std::uint32_t run = 0;  // 1 + index into the run's pipe0 run ids; 0 for none
 };
 
 // A company or person to send to pipe0, with the signals it still needs.
@@ -49,6 +57,7 @@ struct Entity {
   Mask mask = 0;
   int submissions = 0;
   bool second_chance_used = false;
+  int open = 0;  // its lookups sent to pipe0 and not finished; at 0 it is forgotten
 };
 
 struct PendingLead {
@@ -157,8 +166,8 @@ class Run {
     p.lead.company_key = plan.company_key;
     p.lead.person_key = plan.person_key;
     p.lead.sandbox = opts_.sandbox;
-    if (plan.company_key) companies_.insert(*plan.company_key);
-    if (plan.person_key) people_.insert(*plan.person_key);
+    if (plan.company_key) companies_.insert(key_hash(*plan.company_key));
+    if (plan.person_key) people_.insert(key_hash(*plan.person_key));
     if (!plan.company_key && !plan.person_key) ++summary_.leads_without_identity;
     leads_.push_back(std::move(p));
     PendingLead& lead = leads_.back();
@@ -174,11 +183,16 @@ class Run {
       std::string key = lookup_key(entity, s);
       auto it = lookups_.find(key);
       if (it == lookups_.end()) {
+        if (std::optional<Lookup> back = restore(s, entity, key)) {
+          apply(lead, *back);
+          continue;
+        }
         it = lookups_.emplace(key, new_lookup(s, entity, lead.lead.lead, plan, touched)).first;
       }
       Lookup& lk = it->second;
       if (lk.done) {
         apply(lead, lk);
+        settle(it);
       } else {
         lk.waiters.push_back(lead.seq);
         ++lead.pending;
@@ -197,6 +211,7 @@ class Run {
         lk.done = true;
         lk.outcome = std::move(*hit);
         lk.from_cache = true;
+        lk.in_store = true;
         ++summary_.cache_hits;
         ++progress_.cache_hits;
         return lk;
@@ -228,6 +243,7 @@ class Run {
     }
     if (e.mask == 0) touched.push_back(entity);
     e.mask |= bit(s);
+    ++e.open;
     return lk;
   }
 
@@ -579,8 +595,9 @@ class Run {
   }
 
   void finish(const std::string& entity, Signal s, LookupOutcome outcome, const std::string& run_id) {
-    Lookup& lk = lookups_.at(lookup_key(entity, s));
-    if (lk.done) return;
+    auto it = lookups_.find(lookup_key(entity, s));
+    if (it == lookups_.end() || it->second.done) return;
+    Lookup& lk = it->second;
     double price = spec(s).credits_per_lookup;
     reserved_ = std::max(0.0, reserved_ - price);
     if (outcome.billed) {
@@ -594,7 +611,7 @@ class Run {
     ++progress_.lookups_done;
     SignalStatus st = lk.outcome.result.status;
     if (ctx_.cache.put && (st == SignalStatus::kFound || st == SignalStatus::kNoResult)) {
-      ctx_.cache.put(s, entity, lk.outcome);
+      lk.in_store = ctx_.cache.put(s, entity, lk.outcome);
     }
     for (std::size_t seq : lk.waiters) {
       PendingLead& p = lead_at(seq);
@@ -603,6 +620,51 @@ class Run {
     }
     lk.waiters.clear();
     lk.waiters.shrink_to_fit();
+    auto eit = entities_.find(entity);
+    if (eit != entities_.end() && --eit->second.open <= 0 && eit->second.mask == 0) entities_.erase(eit);
+    settle(it);
+  }
+
+  // Memory stays flat over a huge file only if a finished lookup does not keep its value (a
+  // person's posts, a company's overview) for the rest of the run. With a store the answer is
+  // already on disk, so the run keeps a few bytes of it and reads it back when another lead of
+  // the same entity comes (restore()); without a store it stays, so nothing is paid for twice.
+  void settle(std::unordered_map<std::string, Lookup>::iterator it) {
+    Lookup& lk = it->second;
+    if (!lk.in_store || !ctx_.cache.get || !lk.waiters.empty()) return;
+    settled_[key_hash(it->first)] = Settled{lk.outcome.result.status, lk.from_cache, run_index(lk.run_id)};
+    lookups_.erase(it);
+  }
+
+  std::optional<Lookup> restore(Signal s, const std::string& entity, const std::string& key) {
+    if (settled_.empty()) return std::nullopt;
+    auto sit = settled_.find(key_hash(key));
+    if (sit == settled_.end()) return std::nullopt;
+    Settled st = sit->second;
+    settled_.erase(sit);
+    std::optional<LookupOutcome> hit = ctx_.cache.get(s, entity);
+    // The store lost it (expired under a tiny --max-age, or unreadable): look it up again.
+    if (!hit || hit->result.status != st.status) return std::nullopt;
+    Lookup lk;
+    lk.signal = s;
+    lk.entity = entity;
+    lk.done = true;
+    lk.outcome = std::move(*hit);
+    lk.from_cache = st.from_cache;
+    lk.attributed = true;  // its billing went to the first lead that had it
+    lk.in_store = true;
+    if (st.run > 0) lk.run_id = run_ids_[st.run - 1];
+    settled_.emplace(key_hash(key), st);
+    return lk;
+  }
+
+  static std::uint64_t key_hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+  std::uint32_t run_index(const std::string& run_id) {
+    if (run_id.empty()) return 0;
+    auto [it, inserted] = run_index_.try_emplace(run_id, static_cast<std::uint32_t>(run_ids_.size() + 1));
+    if (inserted) run_ids_.push_back(run_id);
+    return it->second;
   }
 
   void apply(PendingLead& p, Lookup& lk) {
@@ -696,9 +758,11 @@ class Run {
     if (can_progress) return;
     // Nothing in flight, nothing scheduled, yet leads wait: never hang, fail what is left.
     Status st(StatusCode::kInternal, "the run stalled with lookups outstanding");
-    for (auto& [key, lk] : lookups_) {
-      if (!lk.done) finish(lk.entity, lk.signal, failed_outcome(lk.signal, st), "");
+    std::vector<std::pair<std::string, Signal>> open;
+    for (const auto& [key, lk] : lookups_) {
+      if (!lk.done) open.emplace_back(lk.entity, lk.signal);
     }
+    for (const auto& [entity, s] : open) finish(entity, s, failed_outcome(s, st), "");
   }
 
   const RunContext& ctx_;
@@ -720,8 +784,12 @@ class Run {
   std::map<Mask, std::deque<std::string>> late_;
   std::unordered_map<std::size_t, Batch> batches_;
   std::multimap<Clock::SteadyTime, std::function<void()>> timers_;
-  std::unordered_set<std::string> companies_;
-  std::unordered_set<std::string> people_;
+  std::unordered_map<std::uint64_t, Settled> settled_;
+  std::vector<std::string> run_ids_;
+  std::unordered_map<std::string, std::uint32_t> run_index_;
+  // Distinct keys, counted by a 64-bit hash: exact but for odds of about 1 in 10^8 at a million.
+  std::unordered_set<std::uint64_t> companies_;
+  std::unordered_set<std::uint64_t> people_;
 
   std::size_t next_batch_ = 0;
   std::size_t records_in_flight_ = 0;

@@ -19,7 +19,8 @@ namespace leadenrich::internal {
 /// The cache as the run sees it: a found / no_result outcome for a signal of an entity.
 struct CacheHooks {
   std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)> get;
-  std::function<void(Signal, const std::string& entity, const LookupOutcome&)> put;
+  /// Returns true when the outcome was stored (a later get() will return it while fresh).
+  std::function<bool(Signal, const std::string& entity, const LookupOutcome&)> put;
   /// An async pipe0 run was accepted for these entities and signals (journal it before polling).
   std::function<void(const std::string& pipe0_run_id, const std::vector<std::string>& entities,
                      const std::vector<Signal>& signals)> submitted;

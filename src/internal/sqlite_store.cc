@@ -39,10 +39,52 @@ static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
 
+// Prepared statements, kept for the connection's life: preparing is most of the cost of a
+// cache read, and a run makes several per lead. Not thread-safe (the store's mutex guards it).
+class PreparedStatements {
+ public:
+  explicit PreparedStatements(sqlite3* db) : db_(db) {}
+  ~PreparedStatements() { clear(); }
+  PreparedStatements(const PreparedStatements&) = delete;
+  PreparedStatements& operator=(const PreparedStatements&) = delete;
+
+  void clear() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+    stmts_.clear();
+  }
+
+  // The statement for `sql`, prepared once; null with `rc` set when it cannot be prepared.
+  sqlite3_stmt* get(const char* sql, int& rc) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) {
+      rc = SQLITE_OK;
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return nullptr;
+    }
+    stmts_.emplace(sql, stmt);
+    return stmt;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+};
+
+// One use of a prepared statement: reset and unbound again when it goes out of scope.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(PreparedStatements& prepared, const char* sql) { stmt_ = prepared.get(sql, rc_); }
+  ~Statement() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
@@ -55,7 +97,7 @@ class Statement {
     sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
-  int step() { return sqlite3_step(stmt_); }
+  int step() { return stmt_ != nullptr ? sqlite3_step(stmt_) : rc_; }
   std::string text(int col) const {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
     return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
@@ -70,8 +112,11 @@ class Statement {
 
 class SqliteStore : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {}
+  ~SqliteStore() override {
+    prepared_.clear();  // a connection with statements left open does not close
+    sqlite3_close(db_);
+  }
 
   Status error(int rc, std::string_view what) const {
     StatusCode code = StatusCode::kInternal;
@@ -93,7 +138,7 @@ class SqliteStore : public Store {
   // Brings the schema to the current version; refuses files that are not ours or are newer.
   Status migrate() {
     std::lock_guard lock(mu_);
-    Statement version(db_, "PRAGMA user_version");
+    Statement version(prepared_, "PRAGMA user_version");
     if (!version.ok()) return error(version.rc(), "not a leadenrich store");
     int rc = version.step();
     if (rc != SQLITE_ROW) return error(rc, "not a leadenrich store");
@@ -104,7 +149,7 @@ class SqliteStore : public Store {
                                 kStoreSchemaVersion));
     }
     if (v == 0) {
-      Statement tables(db_, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+      Statement tables(prepared_, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
       if (tables.step() == SQLITE_ROW && tables.integer(0) > 0) {
         return Status(StatusCode::kDataLoss, fmt::format("store {}: not a leadenrich store (it holds other tables)", path_));
       }
@@ -124,7 +169,7 @@ class SqliteStore : public Store {
 
   Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) override {
     std::lock_guard lock(mu_);
-    Statement s(db_,
+    Statement s(prepared_,
                 "SELECT status, value, source, fetched_at FROM cache "
                 "WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ?");
     if (!s.ok()) return error(s.rc(), "read the cache");
@@ -151,7 +196,7 @@ class SqliteStore : public Store {
       return invalid_argument(fmt::format("only found and no_result answers are cached, not {}", to_string(entry.status)));
     }
     std::lock_guard lock(mu_);
-    Statement s(db_, "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement s(prepared_, "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!s.ok()) return error(s.rc(), "write the cache");
     s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
     s.bind(5, to_string(entry.status)).bind(6, entry.value.dump()).bind(7, entry.source).bind(8, millis(entry.fetched_at));
@@ -161,7 +206,7 @@ class SqliteStore : public Store {
 
   Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "SELECT signal, count(*) FROM cache GROUP BY signal ORDER BY signal");
+    Statement s(prepared_, "SELECT signal, count(*) FROM cache GROUP BY signal ORDER BY signal");
     if (!s.ok()) return error(s.rc(), "read the cache");
     std::vector<std::pair<std::string, std::size_t>> out;
     int rc;
@@ -174,7 +219,7 @@ class SqliteStore : public Store {
     std::random_device rd;
     std::string id = fmt::format("run_{}_{:06x}", compact(now), rd() & 0xffffff);
     std::lock_guard lock(mu_);
-    Statement s(db_, "INSERT INTO runs VALUES (?, ?, 'running', ?, ?)");
+    Statement s(prepared_, "INSERT INTO runs VALUES (?, ?, 'running', ?, ?)");
     if (!s.ok()) return error(s.rc(), "begin a run");
     s.bind(1, id).bind(2, input).bind(3, millis(now)).bind(4, millis(now));
     int rc = s.step();
@@ -202,10 +247,10 @@ class SqliteStore : public Store {
     std::string text = to_json(lead).dump();
     std::lock_guard lock(mu_);
     LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "record a lead"));
-    Statement s(db_, "INSERT OR REPLACE INTO run_leads VALUES (?, ?, ?)");
+    Statement s(prepared_, "INSERT OR REPLACE INTO run_leads VALUES (?, ?, ?)");
     s.bind(1, run_id).bind(2, static_cast<std::int64_t>(index)).bind(3, text);
     int rc = s.step();
-    Statement u(db_, "UPDATE runs SET updated_at = ? WHERE id = ?");
+    Statement u(prepared_, "UPDATE runs SET updated_at = ? WHERE id = ?");
     u.bind(1, millis(now)).bind(2, run_id);
     int rc2 = u.step();
     if (rc != SQLITE_DONE || rc2 != SQLITE_DONE) {
@@ -219,7 +264,7 @@ class SqliteStore : public Store {
     if (lead.lead.lead_id.empty()) return invalid_argument("save_lead_result: the lead has no lead_id");
     std::string text = to_json(lead).dump();
     std::lock_guard lock(mu_);
-    Statement s(db_, "INSERT OR REPLACE INTO lead_results VALUES (?, ?, ?)");
+    Statement s(prepared_, "INSERT OR REPLACE INTO lead_results VALUES (?, ?, ?)");
     if (!s.ok()) return error(s.rc(), "save a lead result");
     s.bind(1, lead.lead.lead_id).bind(2, text).bind(3, millis(now));
     int rc = s.step();
@@ -228,7 +273,7 @@ class SqliteStore : public Store {
 
   Result<std::optional<std::string>> lead_result(const std::string& lead_id) override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "SELECT lead FROM lead_results WHERE lead_id = ?");
+    Statement s(prepared_, "SELECT lead FROM lead_results WHERE lead_id = ?");
     if (!s.ok()) return error(s.rc(), "read a lead result");
     s.bind(1, lead_id);
     int rc = s.step();
@@ -239,7 +284,7 @@ class SqliteStore : public Store {
 
   Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& run_id) override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "SELECT idx, lead FROM run_leads WHERE run_id = ? ORDER BY idx");
+    Statement s(prepared_, "SELECT idx, lead FROM run_leads WHERE run_id = ? ORDER BY idx");
     if (!s.ok()) return error(s.rc(), "read a run");
     s.bind(1, run_id);
     std::vector<std::pair<std::size_t, EnrichedLead>> out;
@@ -258,7 +303,7 @@ class SqliteStore : public Store {
 
   Status finish_run(const std::string& run_id, RunState state, Timestamp now) override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "UPDATE runs SET state = ?, updated_at = ? WHERE id = ?");
+    Statement s(prepared_, "UPDATE runs SET state = ?, updated_at = ? WHERE id = ?");
     s.bind(1, to_string(state)).bind(2, millis(now)).bind(3, run_id);
     int rc = s.step();
     return rc == SQLITE_DONE ? Status() : error(rc, "finish a run");
@@ -269,7 +314,7 @@ class SqliteStore : public Store {
     for (const std::string& e : sub.entities) entities.emplace_back(e);
     for (Signal s : sub.signals) signals.emplace_back(to_string(s));
     std::lock_guard lock(mu_);
-    Statement s(db_, "INSERT OR REPLACE INTO run_submissions VALUES (?, ?, ?, ?)");
+    Statement s(prepared_, "INSERT OR REPLACE INTO run_submissions VALUES (?, ?, ?, ?)");
     s.bind(1, run_id).bind(2, sub.pipe0_run_id).bind(3, Json(std::move(entities)).dump()).bind(4, Json(std::move(signals)).dump());
     int rc = s.step();
     return rc == SQLITE_DONE ? Status() : error(rc, "record a submission");
@@ -277,7 +322,7 @@ class SqliteStore : public Store {
 
   Status forget_submission(const std::string& run_id, const std::string& pipe0_run_id) override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "DELETE FROM run_submissions WHERE run_id = ? AND pipe0_run_id = ?");
+    Statement s(prepared_, "DELETE FROM run_submissions WHERE run_id = ? AND pipe0_run_id = ?");
     s.bind(1, run_id).bind(2, pipe0_run_id);
     int rc = s.step();
     return rc == SQLITE_DONE ? Status() : error(rc, "forget a submission");
@@ -285,7 +330,7 @@ class SqliteStore : public Store {
 
   Result<std::vector<PendingSubmission>> pending_submissions(const std::string& run_id) override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "SELECT pipe0_run_id, entities, signals FROM run_submissions WHERE run_id = ?");
+    Statement s(prepared_, "SELECT pipe0_run_id, entities, signals FROM run_submissions WHERE run_id = ?");
     s.bind(1, run_id);
     std::vector<PendingSubmission> out;
     int rc;
@@ -323,7 +368,7 @@ class SqliteStore : public Store {
         "SELECT r.id, r.state, r.input, r.created_at, r.updated_at, "
         "(SELECT count(*) FROM run_leads l WHERE l.run_id = r.id) FROM runs r {} ORDER BY r.created_at DESC, r.id DESC",
         where);
-    Statement s(db_, sql.c_str());
+    Statement s(prepared_, sql.c_str());
     if (!s.ok()) return error(s.rc(), "read runs");
     if (*where != '\0') s.bind(1, arg);
     std::vector<RunRecord> out;
@@ -346,6 +391,7 @@ class SqliteStore : public Store {
 
   sqlite3* db_;
   std::string path_;
+  PreparedStatements prepared_;
   std::mutex mu_;
 };
 

@@ -360,6 +360,7 @@ TEST_CASE("the cache answers before pipe0, and only found and no_result are writ
   h.cache.put = [&](Signal s, const std::string& entity, const LookupOutcome& o) {
     store[std::string(to_string(s)) + "|" + entity] = o;
     puts.push_back(std::string(to_string(s)) + "|" + entity);
+    return true;
   };
   std::vector<EnrichedLead> first, second;
   REQUIRE(h.run({lead("a", "x@acme.com")}, first).ok());
@@ -373,6 +374,76 @@ TEST_CASE("the cache answers before pipe0, and only found and no_result are writ
   CHECK(second[0].result(Signal::kCompanyOverview).from_cache);
   CHECK(second[0].billed_lookups == 0);
   CHECK(second[0].company_overview == first[0].company_overview);
+}
+
+// A store as the run sees it; `lose` makes it forget everything it was given.
+struct MapCache {
+  std::map<std::string, LookupOutcome> entries;
+  int gets = 0;
+  bool lose = false;
+  CacheHooks hooks() {
+    CacheHooks c;
+    c.get = [this](Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
+      ++gets;
+      auto it = entries.find(std::string(to_string(s)) + "|" + entity);
+      if (lose || it == entries.end()) return std::nullopt;
+      LookupOutcome o = it->second;
+      o.result.from_cache = true;
+      return o;
+    };
+    c.put = [this](Signal s, const std::string& entity, const LookupOutcome& o) {
+      entries[std::string(to_string(s)) + "|" + entity] = o;
+      return true;
+    };
+    return c;
+  }
+};
+
+TEST_CASE("with a store, a finished lookup is read back for later leads of the company, paid once") {
+  Harness h;
+  MapCache store;
+  h.cache = store.hooks();
+  h.options.read_ahead = 1;  // each lead leaves before the next is read: memory holds no values
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@acme.com", "linkedin.com/in/x"), lead("b", "y@acme.com"),
+                                lead("c", "z@acme.com", "linkedin.com/in/x")}, out);
+  REQUIRE(s.ok());
+  REQUIRE(out.size() == 3);
+  CHECK(records_for_pipe(h.port.requests(), "company:overview@2") == 1);
+  CHECK(records_for_pipe(h.port.requests(), "people:posts:crustdata@1") == 1);
+  CHECK(s->cache_hits == 0);  // read back from the store, but answered in this run
+  CHECK(s->billed_lookups == 5);
+  CHECK(out[0].billed_lookups == 5);
+  for (const EnrichedLead& e : {out[1], out[2]}) {
+    CHECK(e.company_overview == out[0].company_overview);
+    CHECK(e.tech_stack == out[0].tech_stack);
+    CHECK(e.result(Signal::kCompanyOverview).status == SignalStatus::kFound);
+    CHECK_FALSE(e.result(Signal::kCompanyOverview).from_cache);
+    CHECK(e.result(Signal::kCompanyOverview).fetched_at == out[0].result(Signal::kCompanyOverview).fetched_at);
+    CHECK(e.billed_lookups == 0);
+  }
+  // The company and the person went in separate requests; each lead names the ones it used.
+  CHECK(out[0].provider_run_ids.size() == 2);
+  CHECK(out[2].provider_run_ids == out[0].provider_run_ids);
+  REQUIRE(out[1].provider_run_ids.size() == 1);
+  CHECK(std::count(out[0].provider_run_ids.begin(), out[0].provider_run_ids.end(), out[1].provider_run_ids[0]) == 1);
+  CHECK(out[2].linkedin_posts == out[0].linkedin_posts);
+  CHECK(out[2].signals_found.size() == 5);
+}
+
+TEST_CASE("with a store that lost what it was given, later leads are looked up again, never left empty") {
+  Harness h;
+  MapCache store;
+  h.cache = store.hooks();
+  h.options.read_ahead = 1;
+  store.lose = true;
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@acme.com"), lead("b", "y@acme.com")}, out);
+  REQUIRE(s.ok());
+  REQUIRE(out.size() == 2);
+  CHECK(records_for_pipe(h.port.requests(), "company:overview@2") == 2);
+  CHECK(out[1].company_overview == out[0].company_overview);
+  CHECK(out[1].result(Signal::kCompanyOverview).status == SignalStatus::kFound);
 }
 
 TEST_CASE("cancellation delivers every lead read so far, unfinished lookups failed as cancelled") {
