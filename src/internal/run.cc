@@ -641,10 +641,11 @@ class Run {
     auto sit = settled_.find(key_hash(key));
     if (sit == settled_.end()) return std::nullopt;
     Settled st = sit->second;
-    settled_.erase(sit);
     std::optional<LookupOutcome> hit = ctx_.cache.get(s, entity);
-    // The store lost it (expired under a tiny --max-age, or unreadable): look it up again.
-    if (!hit || hit->result.status != st.status) return std::nullopt;
+    if (!hit || hit->result.status != st.status) {
+      settled_.erase(sit);  // the store lost it (expired under a tiny --max-age, or unreadable): look it up again
+      return std::nullopt;
+    }
     Lookup lk;
     lk.signal = s;
     lk.entity = entity;
@@ -654,7 +655,6 @@ class Run {
     lk.attributed = true;  // its billing went to the first lead that had it
     lk.in_store = true;
     if (st.run > 0) lk.run_id = run_ids_[st.run - 1];
-    settled_.emplace(key_hash(key), st);
     return lk;
   }
 
