@@ -1,12 +1,14 @@
 // overhead_bench: leadenrich's own cost per lead — parse the file, plan, merge, write JSON lines
 // — with pipe0 answered in-process and instantly, so nothing but our code is measured; and the
-// peak memory of streaming a large file, to show it stays flat as the file grows.
+// peak memory of streaming a large file (with --store it barely grows with the file; without a
+// store every answer stays in memory so nothing is paid for twice).
 //
 //   overhead_bench [--leads 100000] [--companies 2000] [--linkedin-share 0.7] [--store] [--dir /tmp]
 //
 // The fake pipe0 builds real run objects (the sandbox's answers) from each request; the time
 // spent building them is measured and taken out of the figures.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -42,8 +44,9 @@ double peak_rss_mib() {
 }
 
 // Streams `n` synthetic leads to a JSON lines file, never holding them in memory.
-void write_input(const std::filesystem::path& path, long n, long companies, double linkedin_share) {
+bool write_input(const std::filesystem::path& path, long n, long companies, double linkedin_share) {
   std::ofstream out(path, std::ios::binary);
+  if (!out) return false;
   for (long i = 0; i < n; ++i) {
     long c = i % companies;
     RawLead l;
@@ -58,6 +61,7 @@ void write_input(const std::filesystem::path& path, long n, long companies, doub
     }
     out << to_json(l).dump() << '\n';
   }
+  return static_cast<bool>(out);
 }
 
 // pipe0, answered in-process on the caller's thread (the engine's, so no locking): every
@@ -136,7 +140,10 @@ int main(int argc, char** argv) {
 
   std::filesystem::path input = std::filesystem::path(dir) / fmt::format("overhead_bench_{}.jsonl", ::getpid());
   std::filesystem::path output = std::filesystem::path(dir) / fmt::format("overhead_bench_{}.out.jsonl", ::getpid());
-  write_input(input, leads_n, companies, linkedin);
+  if (!write_input(input, leads_n, companies, linkedin)) {
+    fmt::print(stderr, "overhead_bench: cannot write {} (--dir must be a writable folder)\n", input.string());
+    return 2;
+  }
   double input_mib = static_cast<double>(std::filesystem::file_size(input)) / (1024.0 * 1024.0);
   double rss_before = peak_rss_mib();
 
