@@ -1,13 +1,16 @@
 #include "leadenrich/output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <streambuf>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -239,47 +242,137 @@ void append_csv_record(std::string& out, const std::vector<std::string>& cells) 
 
 // ---- AtomicFile ----
 
-struct AtomicFile::Impl {
-  std::ofstream out;
+namespace {
+
+// A stream buffer over a file descriptor that keeps the first write error's errno: an ofstream
+// only says that writing failed, and a person needs to know why (disk full, broken pipe).
+class FdBuf : public std::streambuf {
+ public:
+  explicit FdBuf(int fd) : fd_(fd), buf_(1 << 16) { setp(buf_.data(), buf_.data() + buf_.size()); }
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (!drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    const char* p = pbase();
+    std::size_t left = static_cast<std::size_t>(pptr() - pbase());
+    while (left > 0 && error_ == 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno != EINTR) error_ = errno;
+        continue;
+      }
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    setp(buf_.data(), buf_.data() + buf_.size());  // after an error, what follows is dropped
+    return error_ == 0;
+  }
+
+  int fd_;
+  std::vector<char> buf_;
+  int error_ = 0;
 };
 
-AtomicFile::AtomicFile(std::string path, std::string temp_path)
-    : impl_(std::make_unique<Impl>()), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+// Temporary files of runs that were killed: "<name>.tmp-<pid>" whose process is gone.
+void remove_stale_temps(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir.empty() ? std::filesystem::path(".") : dir, ec);
+  if (ec) return;
+  for (const auto& entry : it) {
+    std::string name = entry.path().filename().string();
+    std::size_t at = name.rfind(".tmp-");
+    if (at == std::string::npos || at == 0 || at + 5 == name.size()) continue;
+    std::string digits = name.substr(at + 5);
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to ask about)
+    if (entry.is_regular_file(ec)) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
+struct AtomicFile::Impl {
+  Impl(int fd, bool owns) : fd(fd), owns_fd(owns), buf(fd), out(&buf) {}
+  int fd;
+  bool owns_fd;
+  FdBuf buf;
+  std::ostream out;
+};
+
+AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd, bool owns_fd)
+    : impl_(std::make_unique<Impl>(fd, owns_fd)), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
 
 Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& path) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  // A symlink is followed to the file it names: the link stays, its target gets the content.
+  fs::path target = path;
+  if (fs::is_symlink(fs::symlink_status(target, ec))) {
+    target = fs::weakly_canonical(target, ec);
+    if (ec) return unavailable(fmt::format("{}: cannot follow the link: {}", path, ec.message()));
+  }
+  fs::file_status status = fs::status(target, ec);
+  if (fs::is_directory(status)) return unavailable(fmt::format("{}: is a directory", path));
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    // /dev/null, a FIFO, a terminal: written in place, never replaced by a regular file.
+    int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return unavailable(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    return std::unique_ptr<AtomicFile>(new AtomicFile(path, "", fd, true));
+  }
+  fs::path parent = target.parent_path();
+  ec.clear();
+  if (!parent.empty()) fs::create_directories(parent, ec);
   if (ec) return unavailable(fmt::format("{}: cannot create the directory: {}", parent.string(), ec.message()));
-  std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
-  std::unique_ptr<AtomicFile> file(new AtomicFile(path, temp));
-  file->impl_->out.open(temp, std::ios::binary | std::ios::trunc);
-  if (!file->impl_->out) return unavailable(fmt::format("{}: cannot write: {}", temp, std::strerror(errno)));
+  remove_stale_temps(parent);
+  std::string temp = fmt::format("{}.tmp-{}", target.string(), ::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return unavailable(fmt::format("{}: cannot write: {}", temp, std::strerror(errno)));
+  struct stat existing {};
+  if (::stat(target.c_str(), &existing) == 0) (void)::fchmod(fd, existing.st_mode & 07777);  // keep its mode
+  std::unique_ptr<AtomicFile> file(new AtomicFile(path, temp, fd, true));
+  file->target_ = target.string();
   return file;
 }
 
+std::unique_ptr<AtomicFile> AtomicFile::standard_output() {
+  return std::unique_ptr<AtomicFile>(new AtomicFile("stdout", "", STDOUT_FILENO, false));
+}
+
 AtomicFile::~AtomicFile() {
-  if (!committed_) {
-    impl_->out.close();
-    std::remove(temp_path_.c_str());
-  }
+  if (!committed_) impl_->out.flush();
+  if (impl_->owns_fd) ::close(impl_->fd);
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
 std::ostream& AtomicFile::stream() { return impl_->out; }
 
+Status AtomicFile::write_status() const {
+  if (impl_->buf.error() == 0) return {};
+  return unavailable(fmt::format("{}: {}", path_, std::strerror(impl_->buf.error())));
+}
+
 Status AtomicFile::commit() {
   if (committed_) return {};
   impl_->out.flush();
-  bool ok = static_cast<bool>(impl_->out);
-  impl_->out.close();
-  if (!ok) return unavailable(fmt::format("{}: writing failed", temp_path_));
-  int fd = ::open(temp_path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    return unavailable(fmt::format("{}: cannot rename into place: {}", path_, std::strerror(errno)));
+  LEADENRICH_RETURN_IF_ERROR(write_status());
+  if (!temp_path_.empty()) {
+    if (::fsync(impl_->fd) != 0) return unavailable(fmt::format("{}: {}", path_, std::strerror(errno)));
+    if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
+      return unavailable(fmt::format("{}: cannot rename into place: {}", path_, std::strerror(errno)));
+    }
   }
   committed_ = true;
   return {};

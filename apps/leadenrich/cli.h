@@ -21,6 +21,7 @@ inline constexpr int kExitOk = 0;           ///< every lead enriched with no fai
 inline constexpr int kExitPartial = 1;      ///< some lookups failed or some rows were bad
 inline constexpr int kExitUsage = 2;        ///< usage or configuration error
 inline constexpr int kExitUpstream = 3;     ///< an API was unreachable or rejected our credentials
+inline constexpr int kExitStore = 4;        ///< the store (cache and journal) cannot be used
 
 enum class LogFormat { kText, kJson };
 

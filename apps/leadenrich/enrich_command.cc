@@ -1,13 +1,19 @@
 // leadenrich enrich: a campaign or a file in, JSON / CSV / JSONL out, with a summary.
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
-#include <deque>
+#include <cstdlib>
 #include <filesystem>
-#include <map>
-#include <iostream>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "leadenrich/journal.h"
 #include "leadenrich/output.h"
 #include "leadenrich/sources.h"
 #include "wiring.h"
@@ -34,45 +40,19 @@ class LimitSource : public LeadSource {
   std::size_t taken_ = 0;
 };
 
-// Numbers good leads in input order, and holds back those a resumed run already finished.
-class IndexedSource : public LeadSource {
- public:
-  IndexedSource(LeadSource& inner, const std::map<std::size_t, EnrichedLead>& done) : inner_(inner), done_(done) {}
-  std::optional<SourceItem> next() override {
-    while (std::optional<SourceItem> item = inner_.next()) {
-      if (!item->lead.ok()) return item;
-      std::size_t index = next_index_++;
-      if (done_.count(index) != 0) continue;
-      passed_.push_back(index);
-      return item;
-    }
-    return std::nullopt;
-  }
-  std::string describe() const override { return inner_.describe(); }
-  /// The input index of the next lead the engine delivers (it delivers in order).
-  std::size_t pop_index() {
-    std::size_t i = passed_.front();
-    passed_.pop_front();
-    return i;
-  }
-
- private:
-  LeadSource& inner_;
-  const std::map<std::size_t, EnrichedLead>& done_;
-  std::size_t next_index_ = 0;
-  std::deque<std::size_t> passed_;
-};
-
-// What a run enriched, so a resume can check it is continuing the same work.
+// What a run enriched, as a person reads it, so a resume can check it continues the same work:
+// "file /data/leads.csv (5120 bytes, modified 2026-11-25T02:00:00.123Z); signals news".
 std::string fingerprint(const EnrichOptions& opts, const LeadSource& source, const Config& config) {
   std::string input;
   if (opts.input) {
     if (*opts.input == "-") return "";  // stdin cannot be read twice: no journal
     std::error_code ec;
     std::filesystem::path path = std::filesystem::absolute(*opts.input, ec);
-    auto size = std::filesystem::file_size(path, ec);
-    auto mtime = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
-    input = fmt::format("file {} ({} bytes, modified {})", path.string(), size, mtime);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return "";
+    Timestamp mtime{std::chrono::milliseconds(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
+                                              st.st_mtim.tv_nsec / 1'000'000)};
+    input = fmt::format("file {} ({} bytes, modified {})", path.string(), st.st_size, format_timestamp(mtime));
   } else {
     input = fmt::format("{} of agent {}", source.describe(), config.aturiya_agent_id);
   }
@@ -81,23 +61,89 @@ std::string fingerprint(const EnrichOptions& opts, const LeadSource& source, con
   return fmt::format("{}; signals {}{}", input, signals, opts.limit ? fmt::format("; limit {}", *opts.limit) : "");
 }
 
-std::shared_ptr<CancellationToken> g_cancel;
+// SIGINT and SIGTERM are taken by a thread of their own with sigwait: a signal handler may only
+// call async-signal-safe functions, while this thread may print, cancel the run and exit. Before
+// enriching starts there is nothing to save, so a signal ends the process at once; while
+// enriching, the first signal cancels the run (what was finished is still written) and a second
+// one ends the process.
+class SignalWatcher {
+ public:
+  // Must be constructed before any other thread starts, so that every thread inherits the mask
+  // and only sigwait ever takes these signals.
+  explicit SignalWatcher(const Reporter& reporter) : reporter_(reporter) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~SignalWatcher() {
+    stop_ = true;
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
 
-void on_interrupt(int) {
-  if (g_cancel) g_cancel->cancel();
-}
+  /// From now on a signal cancels `token` instead of ending the process.
+  void enriching(std::shared_ptr<CancellationToken> token) {
+    std::lock_guard lock(mu_);
+    token_ = std::move(token);
+  }
+
+ private:
+  void watch() {
+    int signals = 0;
+    while (!stop_) {
+      timespec tick{0, 100'000'000};  // wakes to notice stop_
+      int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig < 0) continue;
+      const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      if (::isatty(STDERR_FILENO) == 1) std::fputs("\n", stderr);  // off a progress bar's line
+      std::lock_guard lock(mu_);
+      if (!token_ || ++signals > 1) {
+        reporter_.error(fmt::format("{}: stopped{}", name, token_ ? " without writing the output" : ""));
+        std::_Exit(kExitPartial);
+      }
+      reporter_.warn(fmt::format("{}: stopping; what is finished will be written (again to stop at once)", name));
+      token_->cancel();
+    }
+  }
+
+  const Reporter& reporter_;
+  sigset_t set_{};
+  sigset_t previous_{};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::shared_ptr<CancellationToken> token_;
+  std::thread thread_;
+};
 
 struct Output {
   OutputFormat format;
-  std::string path;  // "-" for stdout
   std::unique_ptr<AtomicFile> file;
   std::unique_ptr<LeadWriter> writer;
 };
+
+// Errors a journaled run can meet before it starts enriching that are the user's to fix (an
+// unknown run id, another input, a run busy in another process); any other is the store's.
+int journal_start_exit_code(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kNotFound:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+      return kExitUsage;
+    default:
+      return kExitStore;
+  }
+}
 
 }  // namespace
 
 int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   Reporter reporter(global);
+  SignalWatcher signals(reporter);  // first: before connect() starts any thread
+  // A closed stdout (`-o - | head`) is a write error reported once, not a silent SIGPIPE death.
+  std::signal(SIGPIPE, SIG_IGN);
   if (opts.campaign_id && opts.input) {
     reporter.error("give either --campaign-id or --input, not both");
     return kExitUsage;
@@ -140,70 +186,26 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   }
   LimitSource limited(std::move(source), opts.limit);
 
-  // The journal: a run id, the leads it finished, and (for --resume) what it had finished before.
+  // The journal needs the store and an input that can be read again.
   std::shared_ptr<Store> store = conn->store;
   std::string input_id = store ? fingerprint(opts, limited, conn->config) : "";
-  std::map<std::size_t, EnrichedLead> done;
-  std::string run_id;
-  if (opts.resume) {
-    if (!store || input_id.empty()) {
-      reporter.error("--resume needs the store and a file or campaign input (not --no-cache, not stdin)");
-      return kExitUsage;
-    }
-    Result<RunRecord> previous = store->run(*opts.resume);
-    if (!previous.ok()) {
-      reporter.error(previous.status().message());
-      return kExitUsage;
-    }
-    if (previous->input != input_id) {
-      reporter.error(fmt::format("run {} was over {}, not over this input", *opts.resume, previous->input));
-      return kExitUsage;
-    }
-    Result<std::vector<std::pair<std::size_t, EnrichedLead>>> finished = store->run_leads(*opts.resume);
-    if (!finished.ok()) {
-      reporter.error(finished.status().message());
-      return exit_code_for(finished.status());
-    }
-    for (auto& [index, lead] : *finished) done.emplace(index, std::move(lead));
-    run_id = *opts.resume;
-    if (!opts.dry_run) {
-      Result<std::size_t> recovered = conn->enricher->recover_submissions(run_id, std::chrono::minutes(5));
-      if (recovered.ok() && *recovered > 0) {
-        reporter.info(fmt::format("recovered {} lookups from pipe0 runs the interrupted run had submitted", *recovered));
-      }
-    }
-    reporter.info(fmt::format("resuming {}: {} leads already done", run_id, done.size()));
-  } else if (store && !input_id.empty() && !opts.dry_run) {
-    Result<std::optional<RunRecord>> unfinished = store->find_unfinished_run(input_id);
-    if (unfinished.ok() && unfinished->has_value()) {
-      reporter.warn(fmt::format("an unfinished run over this input exists ({} leads done): add --resume {} to "
-                                "continue it and pay only for what it had not finished",
-                                (*unfinished)->leads_done, (*unfinished)->id));
-    }
-    Result<std::string> begun = store->begin_run(input_id, system_clock()->now());
-    if (!begun.ok()) {
-      reporter.error(begun.status().message());
-      return exit_code_for(begun.status());
-    }
-    run_id = *begun;
+  if (opts.resume && input_id.empty()) {
+    reporter.error("--resume needs the store and a file or campaign input (not --no-cache, not stdin)");
+    return kExitUsage;
   }
-  IndexedSource indexed(limited, done);
 
   EngineOptions eopts;
-  eopts.journal_run_id = run_id;
   eopts.signals = conn->config.enabled_signals;
   eopts.mode = opts.mode;
   if (opts.concurrency) eopts.max_records_in_flight = *opts.concurrency;
   eopts.budget_credits = opts.budget;
   eopts.max_age = opts.max_age;
   eopts.sandbox = opts.sandbox || conn->config.pipe0_environment == Pipe0Environment::kSandbox;
-  g_cancel = std::make_shared<CancellationToken>();
-  eopts.cancel = g_cancel;
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  auto cancel = std::make_shared<CancellationToken>();
+  eopts.cancel = cancel;
 
   if (opts.dry_run) {
-    Result<Plan> plan = conn->enricher->plan(indexed, eopts);
+    Result<Plan> plan = conn->enricher->plan(limited, eopts);
     if (!plan.ok()) {
       reporter.error(plan.status().message());
       return exit_code_for(plan.status());
@@ -212,10 +214,13 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
     return plan->bad_rows > 0 ? kExitPartial : kExitOk;
   }
 
-  // The outputs: files under --output-dir, or JSON lines on stdout with -o -.
+  // The outputs, opened before the journal begins a run, so that an output that cannot be
+  // written never leaves a run behind: files under --output-dir, or JSON lines on stdout.
   std::vector<Output> outputs;
   if (opts.output && *opts.output == "-") {
-    outputs.push_back(Output{OutputFormat::kJsonl, "-", nullptr, make_writer(OutputFormat::kJsonl, std::cout)});
+    Output out{OutputFormat::kJsonl, AtomicFile::standard_output(), nullptr};
+    out.writer = make_writer(OutputFormat::kJsonl, out.file->stream());
+    outputs.push_back(std::move(out));
   } else {
     std::vector<OutputFormat> formats;
     if (opts.format == "both") formats = {OutputFormat::kJson, OutputFormat::kCsv};
@@ -231,40 +236,35 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
         reporter.error(file.status().message());
         return kExitUsage;
       }
-      Output out{f, path, std::move(file).value(), nullptr};
+      Output out{f, std::move(file).value(), nullptr};
       out.writer = make_writer(f, out.file->stream());
       outputs.push_back(std::move(out));
     }
   }
 
-  Status write_error;
-  std::size_t failed_leads = 0;
-  auto write = [&](const EnrichedLead& lead) {
+  Status write_error;  // the first one only: one line, with the system's reason
+  std::size_t delivered = 0, failed_leads = 0, unfinished = 0;
+  auto write = [&](EnrichedLead&& lead) {
+    if (unfinished_by_cancel(lead)) {  // (the journaled run never passes these on)
+      ++unfinished;
+      return;
+    }
+    ++delivered;
     for (Signal s : kAllSignals) {
       if (lead.result(s).status == SignalStatus::kFailed) {
         ++failed_leads;
         break;
       }
     }
+    if (!write_error.ok()) return;
     for (Output& out : outputs) {
       Status st = out.writer->write(lead);
-      if (!st.ok() && write_error.ok()) {
-        write_error = Status(st.code(), fmt::format("{}: {}", out.path == "-" ? "stdout" : out.path, st.message()));
-        g_cancel->cancel();
+      if (!st.ok()) {
+        Status why = out.file->write_status();
+        write_error = why.ok() ? Status(st.code(), fmt::format("{}: {}", out.file->path(), st.message())) : why;
+        cancel->cancel();  // nowhere to put the results: stop spending
+        return;
       }
-    }
-  };
-  auto done_cursor = done.begin();
-  auto write_done_before = [&](std::size_t index) {
-    for (; done_cursor != done.end() && done_cursor->first < index; ++done_cursor) write(done_cursor->second);
-  };
-  auto sink = [&](EnrichedLead&& lead) {
-    std::size_t index = indexed.pop_index();
-    write_done_before(index);
-    write(lead);
-    if (!run_id.empty()) {
-      Status st = store->record_lead(run_id, index, lead, system_clock()->now());
-      if (!st.ok()) reporter.warn(fmt::format("the journal could not record lead {}: {}", lead.lead.lead_id, st.message()));
     }
   };
   auto on_bad_row = [&](const std::string& location, const Status& st) {
@@ -273,63 +273,99 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   };
   eopts.progress = [&](const Progress& p) { reporter.progress(p); };
 
-  reporter.info(fmt::format("enriching {} with {}{}", indexed.describe(),
+  signals.enriching(cancel);
+  reporter.info(fmt::format("enriching {} with {}{}", limited.describe(),
                             [&] {
                               std::string names;
                               for (Signal s : eopts.signals) names += (names.empty() ? "" : ", ") + std::string(to_string(s));
                               return names;
                             }(),
                             eopts.sandbox ? " (sandbox data)" : ""));
-  Result<RunSummary> summary = conn->enricher->enrich(indexed, sink, eopts, on_bad_row);
-  reporter.end_progress();
-  if (summary.ok() && !summary->cancelled) write_done_before(SIZE_MAX);
-  if (!run_id.empty()) {
-    RunState state = !summary.ok() ? RunState::kFailed : summary->cancelled ? RunState::kCancelled : RunState::kFinished;
-    (void)store->finish_run(run_id, state, system_clock()->now());
-    if (state != RunState::kFinished) reporter.warn(fmt::format("to continue this run: --resume {}", run_id));
+
+  Result<RunSummary> summary = Status(StatusCode::kUnknown, "not run");
+  std::string run_id;
+  std::size_t from_journal = 0;
+  Status journal_error;
+  RunState state = RunState::kFinished;
+  if (!input_id.empty()) {
+    JournalOptions journal;
+    journal.input = input_id;
+    journal.resume = opts.resume;
+    journal.on_start = [&](const JournalStart& start) {
+      run_id = start.run_id;
+      if (start.resumed) {
+        if (start.recovered_lookups > 0) {
+          reporter.info(fmt::format("recovered {} lookups from pipe0 runs the interrupted run had submitted",
+                                    start.recovered_lookups));
+        }
+        reporter.info(fmt::format("resuming {}: {} leads already done", run_id, start.from_journal));
+      } else if (start.unfinished) {
+        reporter.warn(fmt::format("an unfinished run over this input exists ({} leads done): add --resume {} to "
+                                  "continue it and pay only for what it had not finished",
+                                  start.unfinished->leads_done, start.unfinished->id));
+      }
+    };
+    Result<JournaledSummary> js = enrich_journaled(*conn->enricher, limited, write, journal, eopts, on_bad_row);
+    reporter.end_progress();
+    if (!js.ok() && run_id.empty()) {
+      reporter.error(js.status().message());
+      return journal_start_exit_code(js.status());
+    }
+    if (js.ok()) {
+      summary = js->summary;
+      from_journal = js->from_journal;
+      journal_error = js->journal;
+      state = js->state;
+      unfinished += js->unfinished;
+    } else {
+      summary = js.status();
+      state = RunState::kFailed;
+    }
+  } else {
+    summary = conn->enricher->enrich(limited, write, eopts, on_bad_row);
+    reporter.end_progress();
   }
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
 
   std::vector<std::string> written;
   for (Output& out : outputs) {
+    if (!write_error.ok()) break;  // the broken output's temporary file is removed
     Status st = out.writer->finish();
-    if (st.ok() && out.file && !(summary.ok() && summary->cancelled)) st = out.file->commit();
+    if (st.ok()) st = out.file->commit();
     if (!st.ok()) {
-      reporter.error(fmt::format("{}: {}", out.path, st.message()));
-      if (write_error.ok()) write_error = st;
-    } else if (out.file && !(summary.ok() && summary->cancelled)) {
-      written.push_back(out.path);
+      Status why = out.file->write_status();
+      write_error = why.ok() ? Status(st.code(), fmt::format("{}: {}", out.file->path(), st.message())) : why;
+    } else if (out.file->path() != "stdout") {
+      written.push_back(out.file->path());
     }
   }
-  if (!write_error.ok()) {
-    reporter.error(write_error.message());
-    return kExitPartial;
+  bool interrupted = summary.ok() && summary->cancelled && journal_error.ok() && write_error.ok();
+  if (!journal_error.ok()) {
+    reporter.error(fmt::format("{} (the run was stopped; free space or fix the store, then --resume {})",
+                               journal_error.message(), run_id));
   }
-  if (!summary.ok()) {
-    reporter.error(fmt::format("{}: {}", indexed.describe(), summary.status().message()));
-    return exit_code_for(summary.status());
+  if (!write_error.ok()) reporter.error(write_error.message());
+  if (!summary.ok()) reporter.error(fmt::format("{}: {}", limited.describe(), summary.status().message()));
+  if (interrupted) {
+    reporter.warn(fmt::format("interrupted: the output holds the {} leads finished before the interrupt{}", delivered,
+                              unfinished > 0 ? fmt::format(", not the {} left unfinished", unfinished) : ""));
   }
-  if (summary->cancelled) {
-    reporter.warn("the run was interrupted: no output file was written under its final name");
+  if (!run_id.empty() && state != RunState::kFinished) {
+    reporter.warn(fmt::format("to complete this run: --resume {}", run_id));
   }
-  if (!done.empty()) {
-    reporter.info(fmt::format("{} leads came from the journal of {}, {} were enriched now", done.size(), run_id, summary->leads));
-    for (const auto& [index, lead] : done) {
-      for (Signal sig : kAllSignals) {
-        if (lead.result(sig).status == SignalStatus::kFailed) {
-          ++failed_leads;
-          break;
-        }
-      }
-    }
+  if (from_journal > 0) {
+    reporter.info(fmt::format("{} leads came from the journal of {}, {} were enriched now", from_journal, run_id,
+                              delivered - from_journal));
   }
-  reporter.summary(*summary, written, eopts.sandbox);
+  if (summary.ok()) reporter.summary(*summary, written, eopts.sandbox);
+
+  if (!journal_error.ok()) return kExitStore;
+  if (!write_error.ok()) return kExitPartial;
+  if (!summary.ok()) return exit_code_for(summary.status());
+  if (summary->cancelled) return kExitPartial;
   // Nothing could be looked up because an API refused or was unreachable.
-  if (summary->lookups > 0 && summary->billed_lookups == 0 && failed_leads == summary->leads && summary->leads > 0) {
+  if (summary->lookups > 0 && summary->billed_lookups == 0 && failed_leads == delivered && delivered > 0) {
     return kExitUpstream;
   }
-  if (summary->cancelled) return kExitPartial;
   return (failed_leads > 0 || summary->bad_rows > 0) ? kExitPartial : kExitOk;
 }
 

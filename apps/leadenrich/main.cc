@@ -1,4 +1,7 @@
 // leadenrich: batch enrichment of campaigns and lead files.
+#include <cmath>
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -10,24 +13,53 @@ namespace {
 using namespace leadenrich;
 using namespace leadenrich::cli;
 
-// "30d", "12h", "90m", "45s" or plain seconds.
+// "30d", "12h", "90m", "45s" or plain seconds; at most 100 years.
 std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::size_t used = 0;
-  long long n = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (...) {
-    return std::nullopt;
-  }
-  if (n < 0) return std::nullopt;
-  std::string unit = text.substr(used);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(n);
-  if (unit == "m") return std::chrono::seconds(n * 60);
-  if (unit == "h") return std::chrono::seconds(n * 3600);
-  if (unit == "d") return std::chrono::seconds(n * 86400);
-  return std::nullopt;
+  std::size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  if (digits == 0 || digits > 12) return std::nullopt;
+  long long n = std::stoll(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  long long per = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  constexpr long long kMax = 100LL * 365 * 86400;
+  if (per == 0 || n > kMax / per) return std::nullopt;
+  return std::chrono::seconds(n * per);
 }
+
+// A whole number from `min` to `max` (plain digits: no sign, no fraction, no exponent).
+std::optional<std::uint64_t> parse_whole(const std::string& text, std::uint64_t min, std::uint64_t max) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  std::uint64_t v = std::stoull(text);
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// A finite number of credits, 0 or more (0: spend nothing, answer only from the cache).
+std::optional<double> parse_credits(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0) return std::nullopt;
+  return v;
+}
+
+// Every numeric option is read as text and checked here, so nonsense ("-1", "nan", "1e999",
+// "5x") is a usage error naming the option instead of a silently different run.
+struct NumberCheck {
+  const Reporter& reporter;
+  bool ok = true;
+  template <typename T>
+  void whole(const char* option, const std::optional<std::string>& text, std::uint64_t min, std::uint64_t max,
+             const char* what, T& out) {
+    if (!text || !ok) return;
+    std::optional<std::uint64_t> v = parse_whole(*text, min, max);
+    if (!v) {
+      reporter.error(fmt::format("{} '{}': expected a whole number of {} from {} to {}", option, *text, what, min, max));
+      ok = false;
+      return;
+    }
+    out = static_cast<T>(*v);
+  }
+};
 
 }  // namespace
 
@@ -49,8 +81,7 @@ int main(int argc, char** argv) {
   EnrichOptions eo;
   std::string input_format = "auto", mode = "auto", max_age;
   std::vector<std::string> maps;
-  std::size_t limit = 0, concurrency = 0;
-  double budget = -1;
+  std::optional<std::string> limit, concurrency, budget;
   CLI::App* enrich = app.add_subcommand("enrich", "Enrich a campaign or a lead file");
   enrich->add_option("--campaign-id", eo.campaign_id, "Aturiya campaign to enrich (default: the first campaign)");
   enrich->add_option("-i,--input", eo.input, "Lead file: CSV (Apollo export), JSON array or JSON lines; - for stdin");
@@ -81,7 +112,7 @@ int main(int argc, char** argv) {
   campaigns->add_flag("--sandbox", campaigns_sandbox, "Use the built-in sandbox");
 
   LeadsOptions lo;
-  std::size_t leads_limit = 0;
+  std::optional<std::string> leads_limit;
   CLI::App* leads = app.add_subcommand("leads", "Print a campaign's raw leads");
   leads->add_option("--campaign-id", lo.campaign_id, "Campaign (default: the first)");
   leads->add_option("--limit", leads_limit, "At most N leads");
@@ -100,9 +131,10 @@ int main(int argc, char** argv) {
 
   int port = 0;
   std::uint64_t seed = 42;
+  std::optional<std::string> port_text, seed_text;
   CLI::App* sandbox = app.add_subcommand("sandbox", "Run the API emulator in the foreground");
-  sandbox->add_option("--port", port, "Port on 127.0.0.1 (0 picks a free one)")->capture_default_str();
-  sandbox->add_option("--seed", seed, "Seed of the synthetic data")->capture_default_str();
+  sandbox->add_option("--port", port_text, "Port on 127.0.0.1 (default 0: a free one)");
+  sandbox->add_option("--seed", seed_text, "Seed of the synthetic data (default 42)");
 
   try {
     app.parse(argc, argv);
@@ -116,9 +148,20 @@ int main(int argc, char** argv) {
   if (enrich->parsed()) {
     eo.input_format = parse_file_format(input_format).value();
     eo.mode = parse_run_mode(mode).value();
-    if (limit > 0) eo.limit = limit;
-    if (concurrency > 0) eo.concurrency = concurrency;
-    if (budget >= 0) eo.budget = budget;
+    NumberCheck check{reporter};
+    std::size_t n = 0;
+    check.whole("--limit", limit, 1, 1'000'000'000'000, "leads", n);
+    if (limit && check.ok) eo.limit = n;
+    check.whole("--concurrency", concurrency, 1, 100'000, "records", n);
+    if (concurrency && check.ok) eo.concurrency = n;
+    if (!check.ok) return kExitUsage;
+    if (budget) {
+      eo.budget = parse_credits(*budget);
+      if (!eo.budget) {
+        reporter.error(fmt::format("--budget '{}': expected a number of credits, 0 or more (e.g. 250 or 12.5)", *budget));
+        return kExitUsage;
+      }
+    }
     for (const std::string& m : maps) {
       std::size_t eq = m.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
@@ -130,7 +173,8 @@ int main(int argc, char** argv) {
     if (!max_age.empty()) {
       eo.max_age = parse_duration(max_age);
       if (!eo.max_age) {
-        reporter.error(fmt::format("--max-age '{}': expected a duration like 30d, 12h, 90m or 45s", max_age));
+        reporter.error(fmt::format("--max-age '{}': expected a duration like 30d, 12h, 90m or 45s (at most 100 years)",
+                                   max_age));
         return kExitUsage;
       }
     }
@@ -138,11 +182,21 @@ int main(int argc, char** argv) {
   }
   if (campaigns->parsed()) return run_campaigns(global, campaigns_sandbox);
   if (leads->parsed()) {
-    if (leads_limit > 0) lo.limit = leads_limit;
+    NumberCheck check{reporter};
+    std::size_t n = 0;
+    check.whole("--limit", leads_limit, 1, 1'000'000'000'000, "leads", n);
+    if (!check.ok) return kExitUsage;
+    if (leads_limit) lo.limit = n;
     return run_leads(global, lo);
   }
   if (doctor->parsed()) return run_doctor(global, doctor_sandbox);
-  if (sandbox->parsed()) return run_sandbox(global, port, seed);
+  if (sandbox->parsed()) {
+    NumberCheck check{reporter};
+    check.whole("--port", port_text, 0, 65535, "port", port);
+    check.whole("--seed", seed_text, 0, 999'999'999'999'999'999, "seed", seed);
+    if (!check.ok) return kExitUsage;
+    return run_sandbox(global, port, seed);
+  }
   if (runs->parsed()) return run_runs(global, runs_store, runs_sandbox);
   return kExitUsage;
 }

@@ -165,6 +165,8 @@ class Enricher {
   Result<std::size_t> recover_submissions(const std::string& journal_run_id, std::chrono::milliseconds timeout);
 
   const Config& config() const { return config_; }
+  /// The cache and journal; null without one.
+  const std::shared_ptr<Store>& store() const { return store_; }
 
  private:
   Config config_;

@@ -1,6 +1,6 @@
 // Where enriched leads go: JSON (an array), JSON lines (streamed) and CSV (a fixed column set),
 // written to a temporary name and renamed into place so a killed run never leaves a truncated
-// file under the final name.
+// file under the final name (special files such as /dev/null are written in place).
 #ifndef LEADENRICH_OUTPUT_H_
 #define LEADENRICH_OUTPUT_H_
 
@@ -42,28 +42,39 @@ std::vector<std::string> csv_cells(const EnrichedLead& lead);
 /// Appends one RFC 4180 record (cells quoted when needed, CRLF line end).
 void append_csv_record(std::string& out, const std::vector<std::string>& cells);
 
-/// A file written under "<path>.tmp-<pid>" and renamed to `path` by commit(). Destroying it
-/// without commit() removes the temporary file. Not thread-safe.
+/// Where a run's output goes. A regular file (or a path that does not exist yet) is written
+/// under "<path>.tmp-<pid>" in the same directory and renamed over `path` by commit(), so a
+/// killed run never leaves a truncated file under the final name; destroying it without commit()
+/// removes the temporary file. A symlink is followed to the file it names (the link stays).
+/// Anything that is not a regular file (/dev/null, a FIFO, a terminal) is written in place and
+/// never replaced. Write errors keep the system's reason. Not thread-safe.
 class AtomicFile {
  public:
-  /// Creates the temporary file (and missing parent directories). Returns kUnavailable with the
-  /// path and the system's reason when it cannot.
+  /// Opens the output (creating missing parent directories), and removes "*.tmp-<pid>" files
+  /// that runs killed earlier left in that directory (their process no longer exists). Returns
+  /// kUnavailable with the path and the system's reason when it cannot.
   static Result<std::unique_ptr<AtomicFile>> create(const std::string& path);
+  /// Standard output, written in place; errors name "stdout".
+  static std::unique_ptr<AtomicFile> standard_output();
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   std::ostream& stream();
   const std::string& path() const { return path_; }
-  /// Flushes, syncs and renames into place.
+  /// The first write error with the system's reason ("output/x.json: No space left on
+  /// device"), or ok.
+  Status write_status() const;
+  /// Flushes, syncs and renames into place (in place: flushes).
   Status commit();
 
  private:
-  AtomicFile(std::string path, std::string temp_path);
+  AtomicFile(std::string path, std::string temp_path, int fd, bool owns_fd);
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::string path_;
-  std::string temp_path_;
+  std::string path_;       ///< as given, for messages
+  std::string temp_path_;  ///< empty when written in place
+  std::string target_;     ///< what commit() renames over (a symlink's target)
   bool committed_ = false;
 };
 

@@ -83,14 +83,25 @@ class Store {
   virtual Result<std::string> begin_run(const std::string& input, Timestamp now) = 0;
   /// kNotFound for an unknown id.
   virtual Result<RunRecord> run(const std::string& run_id) = 0;
-  /// The newest run over `input` that did not finish, if any.
+  /// The newest run over `input` that did not finish and that no live process holds, if any.
   virtual Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) = 0;
   virtual Result<std::vector<RunRecord>> list_runs() = 0;
   /// Records a finished lead as the run delivers it (index = position in the input).
   virtual Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) = 0;
+  /// Records several finished leads in one transaction: all of them or, on error, none.
+  virtual Status record_leads(const std::string& run_id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
+                              Timestamp now) = 0;
   /// The leads a run recorded, by input index.
   virtual Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& run_id) = 0;
   virtual Status finish_run(const std::string& run_id, RunState state, Timestamp now) = 0;
+
+  /// Marks `run_id` as being worked on by this process until release_run (or until the process
+  /// ends: a killed process lets go by itself), so no other process resumes it or is pointed at
+  /// it. kFailedPrecondition when another process, or another claim in this one, holds it.
+  virtual Status claim_run(const std::string& run_id) = 0;
+  virtual void release_run(const std::string& run_id) = 0;
+  /// Whether a live process holds `run_id` (claim_run) right now.
+  virtual Result<bool> run_claimed(const std::string& run_id) = 0;
 
   /// Records an accepted async pipe0 run before it is polled, so a restart checks it instead of
   /// submitting its records again; forget_submission once its results are in.

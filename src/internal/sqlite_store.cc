@@ -1,9 +1,17 @@
 // The SQLite store: one connection behind a mutex, WAL so readers in other processes never
 // block the writer, a busy timeout for the rare writer-writer overlap, a versioned schema
 // migrated on open.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
 #include <unordered_map>
@@ -114,6 +122,7 @@ class SqliteStore : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {}
   ~SqliteStore() override {
+    while (!claims_.empty()) release_run(claims_.begin()->first);
     prepared_.clear();  // a connection with statements left open does not close
     sqlite3_close(db_);
   }
@@ -237,27 +246,53 @@ class SqliteStore : public Store {
   Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
     Result<std::vector<RunRecord>> runs = query_runs("WHERE input = ? AND state <> 'finished'", input);
     if (!runs.ok()) return runs.status();
-    if (runs->empty()) return std::optional<RunRecord>();
-    return std::optional<RunRecord>(runs->front());
+    for (RunRecord& r : *runs) {
+      // A run another process is still going through is not "unfinished": it is busy.
+      Result<bool> claimed = run_claimed(r.id);
+      if (!claimed.ok()) return claimed.status();
+      if (!*claimed) return std::optional<RunRecord>(std::move(r));
+    }
+    return std::optional<RunRecord>();
   }
 
   Result<std::vector<RunRecord>> list_runs() override { return query_runs("", ""); }
 
   Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) override {
-    std::string text = to_json(lead).dump();
+    return record_leads(run_id, {{index, lead}}, now);
+  }
+
+  // One transaction for the whole batch: a commit (an fsync in WAL mode at a checkpoint) per lead
+  // would cost more than enriching it.
+  Status record_leads(const std::string& run_id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
+                      Timestamp now) override {
+    if (leads.empty()) return {};
+    std::vector<std::string> texts;
+    texts.reserve(leads.size());
+    for (const auto& [index, lead] : leads) texts.push_back(to_json(lead).dump());
     std::lock_guard lock(mu_);
-    LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "record a lead"));
-    Statement s(prepared_, "INSERT OR REPLACE INTO run_leads VALUES (?, ?, ?)");
-    s.bind(1, run_id).bind(2, static_cast<std::int64_t>(index)).bind(3, text);
-    int rc = s.step();
-    Statement u(prepared_, "UPDATE runs SET updated_at = ? WHERE id = ?");
-    u.bind(1, millis(now)).bind(2, run_id);
-    int rc2 = u.step();
-    if (rc != SQLITE_DONE || rc2 != SQLITE_DONE) {
-      (void)exec("ROLLBACK", "rollback");
-      return error(rc != SQLITE_DONE ? rc : rc2, "record a lead");
+    LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "record leads in the journal"));
+    int rc = SQLITE_DONE;
+    for (std::size_t i = 0; i < leads.size() && rc == SQLITE_DONE; ++i) {
+      Statement s(prepared_, "INSERT OR REPLACE INTO run_leads VALUES (?, ?, ?)");
+      if (!s.ok()) {
+        rc = s.rc();
+        break;
+      }
+      s.bind(1, run_id).bind(2, static_cast<std::int64_t>(leads[i].first)).bind(3, texts[i]);
+      rc = s.step();
     }
-    return exec("COMMIT", "record a lead");
+    if (rc == SQLITE_DONE) {
+      Statement u(prepared_, "UPDATE runs SET updated_at = ? WHERE id = ?");
+      u.bind(1, millis(now)).bind(2, run_id);
+      rc = u.step();
+    }
+    if (rc != SQLITE_DONE) {
+      (void)exec("ROLLBACK", "rollback");
+      return error(rc, "record leads in the journal");
+    }
+    Status committed = exec("COMMIT", "record leads in the journal");
+    if (!committed.ok()) (void)exec("ROLLBACK", "rollback");
+    return committed;
   }
 
   Status save_lead_result(const EnrichedLead& lead, Timestamp now) override {
@@ -299,6 +334,73 @@ class SqliteStore : public Store {
     }
     if (rc != SQLITE_DONE) return error(rc, "read a run");
     return out;
+  }
+
+  // ---- run claims: an flock(2) on a file beside the store, one per run being worked on. The
+  // kernel drops the lock when the process dies, so a killed run never looks alive. ----
+
+  Status claim_run(const std::string& run_id) override {
+    if (!valid_run_id(run_id)) return invalid_argument(fmt::format("'{}' is not a run id", run_id));
+    std::lock_guard lock(claims_mu_);
+    if (claims_.count(run_id) != 0) {
+      return failed_precondition(fmt::format("run {} is already being worked on in this process", run_id));
+    }
+    if (in_memory()) {
+      claims_[run_id] = -1;
+      return {};
+    }
+    std::string path = claim_path(run_id);
+    while (true) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        return unavailable(fmt::format("store {}: cannot claim run {}: {}: {}", path_, run_id, path, std::strerror(errno)));
+      }
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        ::close(fd);
+        if (err == EWOULDBLOCK) {
+          return failed_precondition(fmt::format("run {} is still going in another process", run_id));
+        }
+        return unavailable(fmt::format("store {}: cannot lock {}: {}", path_, path, std::strerror(err)));
+      }
+      // The holder before us may have removed the file between our open and our lock: then we
+      // hold a lock nobody can see; take the file that is there now instead.
+      struct stat held {}, there {};
+      if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &there) == 0 && held.st_ino == there.st_ino &&
+          held.st_dev == there.st_dev) {
+        std::string pid = fmt::format("{}\n", ::getpid());  // for a person looking at the file
+        if (::ftruncate(fd, 0) == 0) (void)!::write(fd, pid.data(), pid.size());
+        claims_[run_id] = fd;
+        return {};
+      }
+      ::close(fd);
+    }
+  }
+
+  void release_run(const std::string& run_id) override {
+    std::lock_guard lock(claims_mu_);
+    auto it = claims_.find(run_id);
+    if (it == claims_.end()) return;
+    if (it->second >= 0) {
+      ::unlink(claim_path(run_id).c_str());  // while still locked, see claim_run
+      ::close(it->second);
+    }
+    claims_.erase(it);
+  }
+
+  Result<bool> run_claimed(const std::string& run_id) override {
+    if (!valid_run_id(run_id)) return false;
+    std::lock_guard lock(claims_mu_);
+    if (claims_.count(run_id) != 0) return true;
+    if (in_memory()) return false;
+    int fd = ::open(claim_path(run_id).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return false;
+      return unavailable(fmt::format("store {}: cannot check run {}: {}", path_, run_id, std::strerror(errno)));
+    }
+    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);  // also drops our shared lock when we got one
+    return held;
   }
 
   Status finish_run(const std::string& run_id, RunState state, Timestamp now) override {
@@ -389,10 +491,23 @@ class SqliteStore : public Store {
     return out;
   }
 
+  bool in_memory() const { return path_ == ":memory:" || path_.empty(); }
+  std::string claim_path(const std::string& run_id) const { return fmt::format("{}-{}.lock", path_, run_id); }
+  // Run ids become file names: letters, digits, '_' and '-' only.
+  static bool valid_run_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+    }
+    return true;
+  }
+
   sqlite3* db_;
   std::string path_;
   PreparedStatements prepared_;
   std::mutex mu_;
+  std::mutex claims_mu_;
+  std::map<std::string, int> claims_;  ///< run id -> the locked file's descriptor (-1 in memory)
 };
 
 }  // namespace

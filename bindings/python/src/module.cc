@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
+#include "leadenrich/journal.h"
 #include "leadenrich/pipe0.h"
 #include "leadenrich/sandbox.h"
 #include "leadenrich/store.h"
@@ -125,10 +127,14 @@ class PyEnricher {
 
   // A list in, a list out. The GIL is released while the engine runs; the progress callback and
   // Ctrl-C checks take it back briefly. An exception in the callback cancels the run and is
-  // raised here.
-  std::vector<EnrichedLead> enrich(py::iterable leads, py::object progress) {
+  // raised here. With `journal` (or `resume`) the run is journaled in the store: after a
+  // Ctrl-C or a crash the same call continues it, paying only for what was not finished.
+  std::vector<EnrichedLead> enrich(py::iterable leads, py::object progress, bool journal,
+                                   std::optional<std::string> resume) {
     std::vector<RawLead> raw;
     for (py::handle l : leads) raw.push_back(lead_from(l));
+    bool journaled = journal || resume.has_value();
+    if (journaled) check_journaled(raw);
     auto cancel = std::make_shared<CancellationToken>();
     EngineOptions opts;
     opts.cancel = cancel;
@@ -158,6 +164,27 @@ class PyEnricher {
         cancel->cancel();
       }
     };
+    if (journaled) {
+      JournalOptions j;
+      j.input = describe_leads(raw, config_.enabled_signals);
+      j.resume = resume;
+      j.resume_unfinished = !resume.has_value();
+      j.on_start = [this](const JournalStart& start) {
+        std::lock_guard lock(run_id_mu_);
+        last_run_id_ = start.run_id;
+      };
+      std::vector<EnrichedLead> out;
+      Result<JournaledSummary> js = Status(StatusCode::kUnknown, "not run");
+      {
+        py::gil_scoped_release release;
+        std::unique_ptr<LeadSource> source = make_vector_source(std::move(raw));
+        js = enrich_journaled(*enricher_, *source, [&](EnrichedLead&& e) { out.push_back(std::move(e)); }, j, opts);
+      }
+      if (failure) throw std::move(*failure);
+      JournaledSummary summary = unwrap(std::move(js));
+      if (!summary.journal.ok()) raise(summary.journal);
+      return out;
+    }
     Result<std::vector<EnrichedLead>> out = Status(StatusCode::kUnknown, "not run");
     {
       py::gil_scoped_release release;
@@ -165,6 +192,25 @@ class PyEnricher {
     }
     if (failure) throw std::move(*failure);
     return unwrap(std::move(out));
+  }
+
+  std::optional<std::string> last_run_id() {
+    std::lock_guard lock(run_id_mu_);
+    if (last_run_id_.empty()) return std::nullopt;
+    return last_run_id_;
+  }
+
+  // A journaled run is resumed by input position and matched by content: every lead needs its
+  // own lead_id.
+  void check_journaled(const std::vector<RawLead>& raw) const {
+    if (!store_) raise(failed_precondition("enrich(journal=True) needs a store: Enricher(config, store=PATH)"));
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i].lead_id.empty()) raise(invalid_argument("leads[" + std::to_string(i) + "]: lead_id missing or empty"));
+      if (!seen.insert(raw[i].lead_id).second) {
+        raise(invalid_argument("leads[" + std::to_string(i) + "]: duplicate lead_id '" + raw[i].lead_id + "'"));
+      }
+    }
   }
 
   py::dict plan(py::iterable leads) {
@@ -198,6 +244,8 @@ class PyEnricher {
   std::shared_ptr<Pipe0Connection> pipe0_;
   std::shared_ptr<Store> store_;
   std::unique_ptr<Enricher> enricher_;
+  std::mutex run_id_mu_;
+  std::string last_run_id_;  ///< of the latest journaled enrich()
 };
 
 class PyAturiya {
@@ -376,7 +424,9 @@ PYBIND11_MODULE(_leadenrich, m) {
   py::class_<PyEnricher>(m, "Enricher")
       .def(py::init<Config, std::optional<std::string>>(), py::arg("config"), py::arg("store") = py::none())
       .def("enrich_one", &PyEnricher::enrich_one, py::arg("lead"))
-      .def("enrich", &PyEnricher::enrich, py::arg("leads"), py::arg("progress") = py::none())
+      .def("enrich", &PyEnricher::enrich, py::arg("leads"), py::arg("progress") = py::none(), py::kw_only(),
+           py::arg("journal") = false, py::arg("resume") = py::none())
+      .def_property_readonly("last_run_id", &PyEnricher::last_run_id)
       .def("plan", &PyEnricher::plan, py::arg("leads"));
 
   py::class_<PyAturiya>(m, "AturiyaClient")
