@@ -1,14 +1,8 @@
 // leadenrich enrich: a campaign or a file in, JSON / CSV / JSONL out, with a summary.
-#include <pthread.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -16,6 +10,7 @@
 #include "leadenrich/journal.h"
 #include "leadenrich/output.h"
 #include "leadenrich/sources.h"
+#include "signal_watcher.h"
 #include "wiring.h"
 
 namespace leadenrich::cli {
@@ -61,68 +56,38 @@ std::string fingerprint(const EnrichOptions& opts, const LeadSource& source, con
   return fmt::format("{}; signals {}{}", input, signals, opts.limit ? fmt::format("; limit {}", *opts.limit) : "");
 }
 
-// SIGINT and SIGTERM are taken by a thread of their own with sigwait: a signal handler may only
-// call async-signal-safe functions, while this thread may print, cancel the run and exit. Before
-// enriching starts there is nothing to save, so a signal ends the process at once; while
-// enriching, the first signal cancels the run (what was finished is still written) and a second
-// one ends the process.
-class SignalWatcher {
- public:
-  // Must be constructed before any other thread starts, so that every thread inherits the mask
-  // and only sigwait ever takes these signals.
-  explicit SignalWatcher(const Reporter& reporter) : reporter_(reporter) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
-    thread_ = std::thread([this] { watch(); });
-  }
-  ~SignalWatcher() {
-    stop_ = true;
-    thread_.join();
-  }
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-
-  /// From now on a signal cancels `token` instead of ending the process.
-  void enriching(std::shared_ptr<CancellationToken> token) {
-    std::lock_guard lock(mu_);
-    token_ = std::move(token);
-  }
-
- private:
-  void watch() {
-    int signals = 0;
-    while (!stop_) {
-      timespec tick{0, 100'000'000};  // wakes to notice stop_
-      int sig = sigtimedwait(&set_, nullptr, &tick);
-      if (sig < 0) continue;
-      const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
-      if (::isatty(STDERR_FILENO) == 1) std::fputs("\n", stderr);  // off a progress bar's line
-      std::lock_guard lock(mu_);
-      if (!token_ || ++signals > 1) {
-        reporter_.error(fmt::format("{}: stopped{}", name, token_ ? " without writing the output" : ""));
-        std::_Exit(kExitPartial);
-      }
-      reporter_.warn(fmt::format("{}: stopping; what is finished will be written (again to stop at once)", name));
-      token_->cancel();
-    }
-  }
-
-  const Reporter& reporter_;
-  sigset_t set_{};
-  sigset_t previous_{};
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::shared_ptr<CancellationToken> token_;
-  std::thread thread_;
-};
-
 struct Output {
   OutputFormat format;
   std::unique_ptr<AtomicFile> file;
   std::unique_ptr<LeadWriter> writer;
 };
+
+// Files under --output-dir (or -o), or JSON lines on stdout with -o -.
+Result<std::vector<Output>> open_outputs(const EnrichOptions& opts) {
+  std::vector<Output> outputs;
+  if (opts.output && *opts.output == "-") {
+    Output out{OutputFormat::kJsonl, AtomicFile::standard_output(), nullptr};
+    out.writer = make_writer(OutputFormat::kJsonl, out.file->stream());
+    outputs.push_back(std::move(out));
+    return outputs;
+  }
+  std::vector<OutputFormat> formats;
+  if (opts.format == "both") formats = {OutputFormat::kJson, OutputFormat::kCsv};
+  else if (opts.format == "json") formats = {OutputFormat::kJson};
+  else if (opts.format == "csv") formats = {OutputFormat::kCsv};
+  else formats = {OutputFormat::kJsonl};
+  for (OutputFormat f : formats) {
+    std::string path = opts.output && formats.size() == 1
+                           ? *opts.output
+                           : fmt::format("{}/enriched_leads.{}", opts.output_dir, extension(f));
+    Result<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+    if (!file.ok()) return file.status();
+    Output out{f, std::move(file).value(), nullptr};
+    out.writer = make_writer(f, out.file->stream());
+    outputs.push_back(std::move(out));
+  }
+  return outputs;
+}
 
 // Errors a journaled run can meet before it starts enriching that are the user's to fix (an
 // unknown run id, another input, a run busy in another process); any other is the store's.
@@ -215,32 +180,13 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   }
 
   // The outputs, opened before the journal begins a run, so that an output that cannot be
-  // written never leaves a run behind: files under --output-dir, or JSON lines on stdout.
-  std::vector<Output> outputs;
-  if (opts.output && *opts.output == "-") {
-    Output out{OutputFormat::kJsonl, AtomicFile::standard_output(), nullptr};
-    out.writer = make_writer(OutputFormat::kJsonl, out.file->stream());
-    outputs.push_back(std::move(out));
-  } else {
-    std::vector<OutputFormat> formats;
-    if (opts.format == "both") formats = {OutputFormat::kJson, OutputFormat::kCsv};
-    else if (opts.format == "json") formats = {OutputFormat::kJson};
-    else if (opts.format == "csv") formats = {OutputFormat::kCsv};
-    else formats = {OutputFormat::kJsonl};
-    for (OutputFormat f : formats) {
-      std::string path = opts.output && formats.size() == 1
-                             ? *opts.output
-                             : fmt::format("{}/enriched_leads.{}", opts.output_dir, extension(f));
-      Result<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
-      if (!file.ok()) {
-        reporter.error(file.status().message());
-        return kExitUsage;
-      }
-      Output out{f, std::move(file).value(), nullptr};
-      out.writer = make_writer(f, out.file->stream());
-      outputs.push_back(std::move(out));
-    }
+  // written never leaves a run behind.
+  Result<std::vector<Output>> opened = open_outputs(opts);
+  if (!opened.ok()) {
+    reporter.error(opened.status().message());
+    return kExitUsage;
   }
+  std::vector<Output> outputs = std::move(opened).value();
 
   Status write_error;  // the first one only: one line, with the system's reason
   std::size_t delivered = 0, failed_leads = 0, unfinished = 0;
