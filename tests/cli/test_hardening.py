@@ -289,21 +289,39 @@ def test_sigint_during_a_429_backoff_exits_promptly(tmp_path):
 
 @pytest.fixture
 def tiny_disk(tmp_path):
+    """Mounts a tmpfs of the given size (root only) and returns its path; unmounted afterwards."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mnt)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    yield mnt
-    subprocess.run(["umount", str(mnt)])
+    mounted = []
+
+    def mount(size):
+        mnt = tmp_path / "disk"
+        mnt.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)]).returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        mounted.append(mnt)
+        return mnt
+
+    yield mount
+    for mnt in mounted:
+        subprocess.run(["umount", str(mnt)])
 
 
 def test_a_full_disk_under_the_store_is_one_error_and_exit_4(tmp_path, sandbox, tiny_disk):
     leads_file(sandbox, tmp_path, 60)
-    r = run(["enrich", "-i", "leads.jsonl", "--store", str(tiny_disk / "store.db"), "--format", "json"], tmp_path,
+    disk = tiny_disk("400k")  # room to open the store and begin the run, not for the whole run
+    r = run(["enrich", "-i", "leads.jsonl", "--store", str(disk / "store.db"), "--format", "json"], tmp_path,
             env=sandbox.env())
     assert r.returncode == 4, r.stderr
     assert len(errors(r.stderr)) == 1, r.stderr
-    assert "store.db" in errors(r.stderr)[0] and "full" in errors(r.stderr)[0]
+    assert errors(r.stderr)[0].startswith(f"error: store {disk / 'store.db'}: record leads in the journal: "
+                                          "database or disk is full")
     assert "warning: the journal could not record" not in r.stderr
+
+
+def test_a_full_disk_under_the_output_says_why_once_and_leaves_nothing(tmp_path, tiny_disk):
+    disk = tiny_disk("100k")  # the 60 sandbox leads take about 150 KB as JSON
+    r = run(["enrich", "--sandbox", "--no-cache", "--format", "json", "--output-dir", str(disk / "out")], tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert errors(r.stderr) == [f"error: {disk / 'out' / 'enriched_leads.json'}: No space left on device"]
+    assert list((disk / "out").iterdir()) == []
