@@ -66,6 +66,26 @@ std::string describe_leads(const std::vector<RawLead>& leads, const std::vector<
   return fmt::format("{} leads given in memory (content {:016x}); signals {}", leads.size(), h, names);
 }
 
+Result<Plan> plan_journaled(Enricher& enricher, LeadSource& source, const JournalOptions& journal,
+                            const EngineOptions& options) {
+  const std::shared_ptr<Store>& store = enricher.store();
+  if (!store) return failed_precondition("a journaled run needs a store");
+  std::map<std::size_t, EnrichedLead> done;
+  if (journal.resume) {
+    Result<RunRecord> previous = store->run(*journal.resume);
+    if (!previous.ok()) return previous.status();
+    if (previous->input != journal.input) {
+      return invalid_argument(fmt::format("run {} was over {}, not over this input ({})", *journal.resume,
+                                          previous->input, journal.input));
+    }
+    Result<std::vector<std::pair<std::size_t, EnrichedLead>>> finished = store->run_leads(*journal.resume);
+    if (!finished.ok()) return finished.status();
+    for (auto& [index, lead] : *finished) done.emplace(index, EnrichedLead{});  // only which, not what
+  }
+  ResumeSource remaining(source, done);
+  return enricher.plan(remaining, options);
+}
+
 Result<JournaledSummary> enrich_journaled(Enricher& enricher, LeadSource& source,
                                          const std::function<void(EnrichedLead&&)>& sink,
                                          const JournalOptions& journal, const EngineOptions& options,

@@ -169,11 +169,15 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   auto cancel = std::make_shared<CancellationToken>();
   eopts.cancel = cancel;
 
-  if (opts.dry_run) {
-    Result<Plan> plan = conn->enricher->plan(limited, eopts);
+  if (opts.dry_run) {  // with --resume: what resuming would still do
+    JournalOptions journal;
+    journal.input = input_id;
+    journal.resume = opts.resume;
+    Result<Plan> plan = opts.resume ? plan_journaled(*conn->enricher, limited, journal, eopts)
+                                    : conn->enricher->plan(limited, eopts);
     if (!plan.ok()) {
       reporter.error(plan.status().message());
-      return exit_code_for(plan.status());
+      return opts.resume ? journal_start_exit_code(plan.status()) : exit_code_for(plan.status());
     }
     reporter.plan(*plan, conn->config);
     return plan->bad_rows > 0 ? kExitPartial : kExitOk;

@@ -71,6 +71,11 @@ Result<JournaledSummary> enrich_journaled(Enricher& enricher, LeadSource& source
                                          const JournalOptions& journal, const EngineOptions& options = {},
                                          const std::function<void(const std::string&, const Status&)>& on_bad_row = nullptr);
 
+/// A dry run of what resuming `journal.resume` would still do: the leads its journal does not
+/// have. Sends, spends and records nothing. Errors as for enrich_journaled.
+Result<Plan> plan_journaled(Enricher& enricher, LeadSource& source, const JournalOptions& journal,
+                            const EngineOptions& options = {});
+
 /// Whether a cancellation left a lookup of `lead` unanswered (a failed signal whose reason code
 /// is "cancelled"): such a lead is not a result.
 bool unfinished_by_cancel(const EnrichedLead& lead);

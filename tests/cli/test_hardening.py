@@ -254,6 +254,13 @@ def test_an_interrupted_run_writes_what_it_finished_and_resumes_to_the_uninterru
         assert [i for i in ids if i in partial] == list(partial)
         assert all(partial[i] == expected[i] for i in partial)
 
+        # A dry run of the resume counts only what is left, and spends nothing.
+        records = s.counters()["records"]
+        plan = run([*args, "--resume", run_id, "--dry-run"], tmp_path, env=s.env())
+        assert plan.returncode == 0, plan.stderr
+        assert f"  leads {len(ids) - len(partial)}   bad rows 0" in plan.stderr
+        assert s.counters()["records"] == records
+
         resumed = run([*args, "--resume", run_id], tmp_path, env=s.env())
         assert resumed.returncode in (0, 1), resumed.stderr
         assert signal_statuses(tmp_path / "output" / "enriched_leads.jsonl") == expected
