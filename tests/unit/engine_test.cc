@@ -59,6 +59,7 @@ class FakePort : public Pipe0Port {
  public:
   std::function<std::optional<Status>(const BatchRequest&, int call)> fail_with;  // error for a call, if any
   bool hold = false;  // keep callbacks until release() (to answer out of order)
+  int p1_capacity = 600;  // admissions say priority 1 and this much less the request's records
 
   void run_sync(BatchRequest request, BatchCallback done) override {
     int call = record(request);
@@ -66,6 +67,7 @@ class FakePort : public Pipe0Port {
       if (auto st = fail_with(request, call)) return finish(std::move(done), *st);
     }
     BatchResponse resp = completed(request, "run_" + std::to_string(call));
+    admitted(resp, request);
     if (hold) {
       std::lock_guard lock(mu_);
       held_.push_back([done = std::move(done), resp]() mutable { done(std::move(resp)); });
@@ -83,6 +85,7 @@ class FakePort : public Pipe0Port {
     BatchResponse resp;
     resp.run_id = id;
     resp.status = "pending";
+    admitted(resp, request);
     {
       std::lock_guard lock(mu_);
       async_[id] = {completed(request, id), 0};
@@ -129,6 +132,11 @@ class FakePort : public Pipe0Port {
     return static_cast<int>(requests_.size());
   }
   static void finish(BatchCallback done, Status st) { done(std::move(st)); }
+  void admitted(BatchResponse& resp, const BatchRequest& request) const {
+    resp.priority = 1;
+    resp.p1_capacity = p1_capacity - static_cast<int>(request.records.size());
+    resp.p2_capacity = 2 * p1_capacity;
+  }
   static BatchResponse completed(const BatchRequest& request, std::string id) {
     BatchResponse resp;
     resp.run_id = std::move(id);
@@ -330,8 +338,11 @@ TEST_CASE("async mode creates runs and polls them on the clock until completed")
   Result<RunSummary> s = h.run(leads, out);
   REQUIRE(s.ok());
   CHECK(out.size() == 150);
-  CHECK(h.port.requests().size() == 2);  // batches of up to 100
-  CHECK(h.port.checks == 6);             // 3 polls each
+  // The first run (20 records, the first window) learns the capacity; then batches of up to 100.
+  REQUIRE(h.port.requests().size() == 3);
+  CHECK(h.port.requests()[0].records.size() == 20);
+  CHECK(h.port.requests()[1].records.size() == 100);
+  CHECK(h.port.checks == 9);             // 3 polls each
   CHECK(h.clock.slept() >= 1000ms);
   CHECK(s->count(Signal::kNews, SignalStatus::kFound) == 150);
   CHECK(out[0].provider_run_ids == std::vector<std::string>{"async_1"});
