@@ -76,6 +76,10 @@ void BatchTracker::schedule_poll(std::size_t id, Clock::SteadyTime now) {
     // The first check near when the run should end, by the latency seen so far.
     b.poll_interval = latency_ ? std::clamp(*latency_, milliseconds(20), options_.poll_max) : options_.poll_initial;
     at = std::max(now, b.sent + b.poll_interval);
+  } else if (b.polls == 1) {
+    // Not done at the check near its expected end: it should be close, so look again soon.
+    b.poll_interval = std::max(milliseconds(20), b.poll_interval / 4);
+    at = now + b.poll_interval;
   } else {
     b.poll_interval = std::min(options_.poll_max, std::max(milliseconds(20), b.poll_interval * 3 / 2));
     at = now + b.poll_interval;
@@ -104,13 +108,15 @@ void BatchTracker::observe(const Batch& b, Clock::SteadyTime now, bool finished)
   if (b.sync && finished) {
     sample = elapsed;
   } else if (!b.sync && b.polls == 1) {
-    // Its first check: done means it ended a little before; not done means it takes longer.
-    sample = finished ? elapsed * 0.9 : elapsed * 1.25;
+    // Its first check: done means it ended some time before (look earlier next time, halving
+    // the distance); not done means it takes longer.
+    sample = finished ? elapsed * 0.5 : elapsed * 1.5;
   } else {
     return;  // a later check says little about when the run ended
   }
   bool first = !latency_;
-  double next = latency_ ? (static_cast<double>(latency_->count()) * 3 + sample) / 4 : sample;
+  double weight = b.sync ? 0.25 : 0.5;  // a sync round trip is a measurement, a check a bracket
+  double next = latency_ ? static_cast<double>(latency_->count()) * (1 - weight) + sample * weight : sample;
   latency_ = milliseconds(static_cast<long long>(next));
   if (!first) return;
   // Runs sent before any latency was known wait for poll_initial: bring their first check near it.
