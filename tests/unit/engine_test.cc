@@ -1,7 +1,10 @@
 // The run loop over a fake pipe0 port: dedupe, per-lead signal choice, merge, budget, ordering,
 // retries, async polling, cancellation. No sockets, no sleeping (a fake clock).
+#include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -60,6 +63,10 @@ class FakePort : public Pipe0Port {
   std::function<std::optional<Status>(const BatchRequest&, int call)> fail_with;  // error for a call, if any
   bool hold = false;  // keep callbacks until release() (to answer out of order)
   int p1_capacity = 600;  // admissions say priority 1 and this much less the request's records
+  // Changes a sync run's finished answer (call number from 1).
+  std::function<void(BatchResponse&, int call)> tamper;
+  // Sync runs answer "processing" with their id (as after a 408): the result comes by check.
+  bool sync_goes_on = false;
 
   void run_sync(BatchRequest request, BatchCallback done) override {
     int call = record(request);
@@ -67,6 +74,13 @@ class FakePort : public Pipe0Port {
       if (auto st = fail_with(request, call)) return finish(std::move(done), *st);
     }
     BatchResponse resp = completed(request, "run_" + std::to_string(call));
+    if (tamper) tamper(resp, call);
+    if (sync_goes_on) {
+      std::lock_guard lock(mu_);
+      async_[resp.run_id] = {resp, 0};
+      resp.status = "processing";
+      resp.records.clear();
+    }
     admitted(resp, request);
     if (hold) {
       std::lock_guard lock(mu_);
@@ -499,4 +513,194 @@ TEST_CASE("the dry run counts lookups after dedupe and prices them, sending noth
   CHECK(p->records == 2);
   CHECK(p->estimated_credits == doctest::Approx(1 + 1 + 2 + 1 + 1));
   CHECK(h.port.requests().empty());
+}
+
+// A field answered failed/ProviderError, for the signal's output, on the given calls.
+void provider_error(BatchResponse& resp, std::string_view field) {
+  for (BatchRecordResult& r : resp.records) {
+    for (ProviderField& f : r.fields) {
+      if (f.name == field) {
+        f.value = Json();
+        f.status = "failed";
+        f.reason_code = "ProviderError";
+        f.reason_message = "the provider failed; retry later";
+      }
+    }
+  }
+}
+
+TEST_CASE("a lookup answered failed for a transient reason is asked again with backoff until it is found") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.tamper = [](BatchResponse& resp, int call) {
+    if (call <= 3) provider_error(resp, "company_news_summary");
+  };
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@acme.com")}, out);
+  REQUIRE(s.ok());
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(h.port.requests().size() == 4);  // three failed answers, each retried (old engine: one retry)
+  CHECK(s->retries == 3);
+  CHECK(h.clock.slept() >= 500ms);  // the retry policy's backoff, on the clock
+}
+
+TEST_CASE("transient failures stop at the policy's attempts; permanent ones are never asked again") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.options.retry.limits.max_attempts = 3;
+  h.port.tamper = [](BatchResponse& resp, int) { provider_error(resp, "company_news_summary"); };
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run({lead("a", "x@acme.com")}, out).ok());
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFailed);
+  CHECK(out[0].result(Signal::kNews).reason->code == "ProviderError");
+  CHECK(h.port.requests().size() == 3);
+
+  Harness p;
+  p.options.signals = {Signal::kNews};
+  p.port.tamper = [](BatchResponse& resp, int) {
+    provider_error(resp, "company_news_summary");
+    for (auto& r : resp.records) {
+      for (auto& f : r.fields) {
+        if (f.name == "company_news_summary") f.reason_code = "InvalidInput";
+      }
+    }
+  };
+  std::vector<EnrichedLead> out2;
+  REQUIRE(p.run({lead("a", "x@acme.com")}, out2).ok());
+  CHECK(out2[0].result(Signal::kNews).reason->code == "InvalidInput");
+  CHECK(p.port.requests().size() == 1);
+}
+
+TEST_CASE("a sync run that goes on at pipe0 (408) is followed by check on the engine's loop, never re-sent") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.sync_goes_on = true;
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@acme.com"), lead("b", "x@globex.io")}, out);
+  REQUIRE(s.ok());
+  CHECK(h.port.requests().size() == 1);
+  CHECK(h.port.checks == 3);
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(out[1].result(Signal::kNews).status == SignalStatus::kFound);
+}
+
+TEST_CASE("cancelling during a 429 backoff ends the run at once, every waiting lookup cancelled") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.options.sync_batch_size = 1;
+  h.port.fail_with = [](const BatchRequest&, int) -> std::optional<Status> {
+    return Status(StatusCode::kResourceExhausted, "rate limited").with_retry_after(30s);
+  };
+  auto token = std::make_shared<CancellationToken>();
+  h.options.cancel = token;
+  // Cancel once the run has started waiting out the Retry-After (the clock has moved).
+  h.options.progress = [&](const Progress&) {
+    if (h.clock.slept() > 0ms) token->cancel();
+  };
+  std::vector<EnrichedLead> out;
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 5; ++i) leads.push_back(lead("l" + std::to_string(i), "x@c" + std::to_string(i) + ".com"));
+  Result<RunSummary> s = h.run(leads, out);
+  REQUIRE(s.ok());
+  CHECK(s->cancelled);
+  REQUIRE(out.size() == 5);
+  for (const EnrichedLead& e : out) {
+    CHECK(e.result(Signal::kNews).status == SignalStatus::kFailed);
+    CHECK(e.result(Signal::kNews).reason->code == "cancelled");
+  }
+  CHECK(h.clock.slept() < 30s);  // it did not wait the backoff out
+}
+
+TEST_CASE("nothing cancelled is written to the cache") {
+  Harness h;
+  h.port.hold = true;
+  std::size_t puts = 0;
+  h.cache.put = [&](Signal, const std::string&, const LookupOutcome&) {
+    ++puts;
+    return true;
+  };
+  auto token = std::make_shared<CancellationToken>();
+  h.options.cancel = token;
+  h.options.progress = [&](const Progress& p) {
+    if (p.requests > 0) token->cancel();
+  };
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run({lead("a", "x@a.com")}, out).ok());
+  CHECK(out[0].result(Signal::kNews).reason->code == "cancelled");
+  CHECK(puts == 0);
+  h.port.release_reversed();  // a late answer after the run ended goes nowhere
+}
+
+TEST_CASE("two runs of one Enricher needing the same lookups share one pipe0 lookup, billed once") {
+  Harness h;
+  h.options.signals = {Signal::kCompanyOverview, Signal::kNews};
+  h.port.hold = true;
+  LookupFlights flights;
+  std::vector<EnrichedLead> out_a, out_b;
+  std::promise<void> b_waiting;
+  std::atomic<bool> b_signalled{false};
+  EngineOptions opts_b = h.options;
+  opts_b.progress = [&](const Progress&) {
+    if (!b_signalled.exchange(true)) b_waiting.set_value();
+  };
+  std::thread a([&] {
+    RunContext ctx{&h.config, &h.port, &h.clock, {}, &h.options, &flights};
+    auto src = make_vector_source({lead("a", "x@acme.com")});
+    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_a.push_back(std::move(e)); }, nullptr).ok());
+  });
+  while (h.port.requests().empty()) std::this_thread::yield();
+  std::thread b([&] {
+    RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_b, &flights};
+    auto src = make_vector_source({lead("b", "y@acme.com")});
+    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_b.push_back(std::move(e)); }, nullptr).ok());
+  });
+  b_waiting.get_future().wait();  // b has read its lead and found both lookups in flight
+  h.port.release_reversed();
+  a.join();
+  b.join();
+  CHECK(h.port.requests().size() == 1);
+  REQUIRE(out_a.size() == 1);
+  REQUIRE(out_b.size() == 1);
+  CHECK(out_b[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(out_b[0].company_overview == out_a[0].company_overview);
+  CHECK(out_a[0].billed_lookups == 2);
+  CHECK(out_b[0].billed_lookups == 0);
+  CHECK(flights.flying() == 0);
+}
+
+TEST_CASE("a run cancelled while flying a lookup hands it to the run waiting for it") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.hold = true;
+  LookupFlights flights;
+  auto token = std::make_shared<CancellationToken>();
+  EngineOptions opts_a = h.options;
+  opts_a.cancel = token;
+  std::promise<void> b_waiting;
+  std::atomic<bool> b_signalled{false};
+  EngineOptions opts_b = h.options;
+  opts_b.progress = [&](const Progress&) {
+    if (!b_signalled.exchange(true)) b_waiting.set_value();
+  };
+  std::vector<EnrichedLead> out_a, out_b;
+  std::thread a([&] {
+    RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_a, &flights};
+    auto src = make_vector_source({lead("a", "x@acme.com")});
+    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_a.push_back(std::move(e)); }, nullptr).ok());
+  });
+  while (h.port.requests().empty()) std::this_thread::yield();
+  std::thread b([&] {
+    RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_b, &flights};
+    auto src = make_vector_source({lead("b", "y@acme.com")});
+    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_b.push_back(std::move(e)); }, nullptr).ok());
+  });
+  b_waiting.get_future().wait();
+  token->cancel();
+  a.join();
+  while (h.port.requests().size() < 2) std::this_thread::yield();  // b flies it now
+  h.port.release_reversed();
+  b.join();
+  CHECK(out_a[0].result(Signal::kNews).reason->code == "cancelled");
+  CHECK(out_b[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(out_b[0].billed_lookups == 1);
 }
