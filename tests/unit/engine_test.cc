@@ -132,6 +132,11 @@ class FakePort : public Pipe0Port {
     for (auto it = held.rbegin(); it != held.rend(); ++it) (*it)();
   }
 
+  std::size_t held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+
   std::vector<BatchRequest> requests() {
     std::lock_guard lock(mu_);
     return requests_;
@@ -648,7 +653,7 @@ TEST_CASE("two runs of one Enricher needing the same lookups share one pipe0 loo
     auto src = make_vector_source({lead("a", "x@acme.com")});
     REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_a.push_back(std::move(e)); }, nullptr).ok());
   });
-  while (h.port.requests().empty()) std::this_thread::yield();
+  while (h.port.held() == 0) std::this_thread::yield();
   std::thread b([&] {
     RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_b, &flights};
     auto src = make_vector_source({lead("b", "y@acme.com")});
@@ -688,7 +693,7 @@ TEST_CASE("a run cancelled while flying a lookup hands it to the run waiting for
     auto src = make_vector_source({lead("a", "x@acme.com")});
     REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_a.push_back(std::move(e)); }, nullptr).ok());
   });
-  while (h.port.requests().empty()) std::this_thread::yield();
+  while (h.port.held() == 0) std::this_thread::yield();
   std::thread b([&] {
     RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_b, &flights};
     auto src = make_vector_source({lead("b", "y@acme.com")});
@@ -697,7 +702,7 @@ TEST_CASE("a run cancelled while flying a lookup hands it to the run waiting for
   b_waiting.get_future().wait();
   token->cancel();
   a.join();
-  while (h.port.requests().size() < 2) std::this_thread::yield();  // b flies it now
+  while (h.port.held() < 2) std::this_thread::yield();  // b flies it now (a's answer is still held)
   h.port.release_reversed();
   b.join();
   CHECK(out_a[0].result(Signal::kNews).reason->code == "cancelled");
