@@ -11,6 +11,7 @@
 #include "internal/capacity.h"
 #include "internal/lookup_table.h"
 #include "internal/plan.h"
+#include "internal/run_lookups.h"
 #include "leadenrich/pipe0.h"
 
 namespace leadenrich::internal {
@@ -21,30 +22,14 @@ using std::chrono::milliseconds;
 // How long the loop waits at most before looking at the cancellation token again.
 constexpr milliseconds kWaitSlice{100};
 
-// A company or person this run sends to pipe0.
-struct Entity {
-  Json::Object inputs;
-  Mask active = 0;  // signals queued, parked or in flight
-  std::array<int, kSignalCount> failures{};  // answers "failed", per signal
-  int resends = 0;  // batches pipe0 provably did not accept
-  int open = 0;     // lookups not finished; at 0, with nothing active, it is forgotten
-};
-
 class Run {
  public:
   Run(const RunContext& ctx, LeadSource& source, const LeadSink& sink, const BadRowSink& on_bad_row)
       : ctx_(ctx), opts_(*ctx.options), source_(source), sink_(sink), on_bad_row_(on_bad_row),
         mailbox_(std::make_shared<Mailbox>()), delivery_(*ctx.config, *ctx.clock), batcher_(opts_),
-        capacity_(opts_.max_records_in_flight), tracker_(opts_) {
-    signals_ = opts_.signals.empty() ? ctx.config->enabled_signals : opts_.signals;
-    for (Signal s : signals_) {
-      const SignalSpec& spec = ctx.config->spec(s);
-      auto& keys = spec.level == SignalLevel::kCompany ? company_inputs_ : person_inputs_;
-      for (const std::string& in : spec.required_inputs) {
-        if (std::find(keys.begin(), keys.end(), in) == keys.end()) keys.push_back(in);
-      }
-    }
-  }
+        capacity_(opts_.max_records_in_flight), tracker_(opts_),
+        lookups_(ctx, delivery_, batcher_, summary_, progress_, mailbox_),
+        signals_(opts_.signals.empty() ? ctx.config->enabled_signals : opts_.signals) {}
 
   Result<RunSummary> execute() {
     Clock::SteadyTime start = now();
@@ -115,100 +100,18 @@ class Run {
         lead.lead.results[idx(s)] = plan.local[idx(s)];
         continue;
       }
-      std::string key = lookup_key(entity, s);
-      Lookup* lk = lookups_.find(key);
-      if (lk == nullptr) {
-        if (std::optional<Lookup> back = lookups_.restore(s, entity, key, ctx_.cache.get)) {
-          delivery_.apply(lead, *back);
-          continue;
-        }
-        Lookup fresh;
-        fresh.signal = s;
-        fresh.entity = entity;
-        const auto& keys = spec(s).level == SignalLevel::kCompany ? company_inputs_ : person_inputs_;
-        lk = &lookups_.insert(key, start_lookup(std::move(fresh), key, entity_inputs(raw, plan, keys, spec(s).level)));
-      }
-      if (lk->done) {
-        delivery_.apply(lead, *lk);
-        lookups_.settle(key, static_cast<bool>(ctx_.cache.get));
-      } else {
-        lk->waiters.push_back(lead.seq);
-        ++lead.pending;
-      }
+      lookups_.need(lead, s, entity, raw, plan);
     }
     lead.lead.lead = std::move(raw);
-    enqueue_fresh();
-  }
-
-  // A lookup nobody in this run has: from the store, from another run, refused, or sent.
-  Lookup start_lookup(Lookup lk, const std::string& key, Json::Object inputs) {
-    auto done = [&](LookupOutcome o, bool from_cache) {
-      lk.done = true;
-      lk.outcome = std::move(o);
-      lk.from_cache = lk.in_store = from_cache;
-      if (from_cache) {
-        ++summary_.cache_hits;
-        ++progress_.cache_hits;
-      }
-      return std::move(lk);
-    };
-    if (ctx_.cache.get) {
-      if (std::optional<LookupOutcome> hit = ctx_.cache.get(lk.signal, lk.entity)) return done(std::move(*hit), true);
-    }
-    if (!fatal_.ok()) return done(failed_outcome(lk.signal, fatal_), false);
-    if (ctx_.flights != nullptr) {
-      std::shared_ptr<Mailbox> mailbox = mailbox_;
-      if (!ctx_.flights->claim(key, [mailbox](Landing l) { mailbox->post(std::move(l)); })) {
-        lk.standby_inputs = std::move(inputs);  // another run flies it; kept should it give up
-        ++standby_;
-        return lk;
-      }
-      // The run that flew it may have landed between our read of the store and the claim.
-      if (ctx_.cache.get) {
-        if (std::optional<LookupOutcome> hit = ctx_.cache.get(lk.signal, lk.entity)) {
-          ctx_.flights->land(key, *hit, "");
-          return done(std::move(*hit), true);
-        }
-      }
-    }
-    double price = spec(lk.signal).credits_per_lookup;
-    if (opts_.budget_credits && spent_ + reserved_ + price > *opts_.budget_credits + 1e-9) {
-      if (ctx_.flights != nullptr) ctx_.flights->land(key, std::nullopt, "");  // another run may afford it
-      LookupOutcome o;
-      o.result.status = SignalStatus::kBudgetExhausted;
-      o.result.source = spec(lk.signal).pipe_id;
-      o.result.reason = Reason{"budget_exhausted", fmt::format("the run's budget of {} credits is spent", *opts_.budget_credits)};
-      summary_.budget_exhausted = true;
-      return done(std::move(o), false);
-    }
-    reserved_ += price;
-    ++summary_.lookups;
-    ++progress_.lookups_planned;
-    lk.owned = true;
-    auto [it, inserted] = entities_.try_emplace(lk.entity);
-    if (inserted) it->second.inputs = std::move(inputs);
-    ++it->second.open;
-    if (!(it->second.active & bit(lk.signal))) {
-      it->second.active |= bit(lk.signal);
-      auto f = std::find_if(fresh_.begin(), fresh_.end(), [&](const auto& p) { return p.first == lk.entity; });
-      if (f == fresh_.end()) f = fresh_.insert(fresh_.end(), {lk.entity, 0});
-      f->second |= bit(lk.signal);
-    }
-    return lk;
-  }
-
-  // The signals a lead's lookups added to each entity go out as one record with those pipes.
-  void enqueue_fresh() {
-    for (const auto& [entity, mask] : fresh_) batcher_.enqueue(entity, mask);
-    fresh_.clear();
+    lookups_.enqueue_fresh();
   }
 
   // ---- sending ----
 
   void submit_ready() {
     if (summary_.cancelled) return;
-    if (!fatal_.ok()) {
-      for (const Group& g : batcher_.drain()) conclude(g, fatal_, "", false);
+    if (!lookups_.fatal().ok()) {
+      for (const Group& g : batcher_.drain()) lookups_.conclude_all(g.entities, g.mask, lookups_.fatal(), "", false);
       return;
     }
     if (now() < pause_until_) return;
@@ -234,7 +137,7 @@ class Run {
       if (g.mask & bit(s)) req.pipe_ids.push_back(spec(s).pipe_id);
     }
     for (std::size_t k = 0; k < g.entities.size(); ++k) {
-      req.records.push_back(BatchRecord{std::to_string(k + 1), entities_.at(g.entities[k]).inputs});
+      req.records.push_back(BatchRecord{std::to_string(k + 1), lookups_.inputs(g.entities[k])});
     }
     std::size_t n = g.entities.size();
     summary_.records_sent += n;
@@ -272,7 +175,7 @@ class Run {
       events.swap(mailbox_->events);
       landings.swap(mailbox_->landings);
     }
-    for (Landing& l : landings) on_landing(l);
+    for (Landing& l : landings) lookups_.on_landing(l);
     for (BatchEvent& ev : events) {
       --outstanding_;
       if (tracker_.find(ev.batch) == nullptr) continue;  // abandoned (cancelled)
@@ -321,27 +224,7 @@ class Run {
 
   void complete(std::size_t id, const BatchResponse& resp) {
     Batch b = release(id);
-    if (resp.status != "completed") {
-      std::string why = fmt::format("pipe0 run {} {}", resp.run_id, resp.status);
-      if (!resp.errors.empty()) why += ": " + resp.errors.front();
-      bool credits = std::any_of(resp.errors.begin(), resp.errors.end(), [](const std::string& e) {
-        return e.find("Credit") != std::string::npos || e.find("credit") != std::string::npos;
-      });
-      Status st(credits ? StatusCode::kFailedPrecondition : StatusCode::kUnavailable, why);
-      if (credits) fatal_ = st;  // pipe0 says stop: no more spend this run
-      conclude(Group{b.mask, b.entities}, st, resp.run_id, !credits);
-    } else {
-      std::unordered_map<std::string, const BatchRecordResult*> by_id;
-      for (const BatchRecordResult& r : resp.records) by_id[r.id] = &r;
-      Timestamp t = ctx_.clock->now();
-      Status missing(StatusCode::kDataLoss, "pipe0 returned no record for this lookup");
-      for (std::size_t k = 0; k < b.entities.size(); ++k) {
-        auto rit = by_id.find(std::to_string(k + 1));
-        conclude_entity(b.entities[k], b.mask, resp.run_id, true, [&](Signal s) {
-          return rit == by_id.end() ? failed_outcome(s, missing) : merge_signal(spec(s), rit->second->fields, t);
-        });
-      }
-    }
+    lookups_.conclude_answer(b, resp);
     if (b.journaled && ctx_.cache.settled) ctx_.cache.settled(b.run_id);  // its results are merged (and cached)
   }
 
@@ -350,7 +233,7 @@ class Run {
     switch (judge_failure(st, b, now(), opts_.run_deadline)) {
       case Verdict::kPollAgain: return tracker_.schedule_poll(id, now());
       case Verdict::kResend: return resend(id, st);
-      case Verdict::kFatal: fatal_ = st; return fail_batch(id, st, false);
+      case Verdict::kFatal: lookups_.set_fatal(st); return fail_batch(id, st, false);
       case Verdict::kFinal: return fail_batch(id, st, false);
       case Verdict::kRetry: return fail_batch(id, st, true);
     }
@@ -360,18 +243,8 @@ class Run {
   // go again after a backoff — or the Retry-After pipe0 asked everyone to wait.
   void resend(std::size_t id, const Status& st) {
     Batch b = release(id);
-    Group again{b.mask, {}};
     int attempt = 1;
-    for (const std::string& entity : b.entities) {
-      Entity& e = entities_.at(entity);
-      if (++e.resends >= opts_.retry.limits.max_attempts) {
-        conclude(Group{b.mask, {entity}}, st, "", false);
-      } else {
-        e.active |= b.mask;
-        again.entities.push_back(entity);
-        attempt = std::max(attempt, e.resends);
-      }
-    }
+    Group again = lookups_.take_back(b, st, attempt);
     milliseconds wait = backoff_delay(opts_.retry.backoff, attempt, next_unit(jitter_));
     if (st.code() == StatusCode::kResourceExhausted) {
       wait = st.retry_after().value_or(wait);
@@ -383,117 +256,14 @@ class Run {
 
   void fail_batch(std::size_t id, const Status& st, bool may_retry) {
     Batch b = release(id);
-    conclude(Group{b.mask, std::move(b.entities)}, st, b.run_id, may_retry);
+    lookups_.conclude_all(b.entities, b.mask, st, b.run_id, may_retry);
   }
 
   Batch release(std::size_t id) {
     Batch b = tracker_.take(id);
     capacity_.on_release();
-    for (const std::string& entity : b.entities) entities_.at(entity).active &= static_cast<Mask>(~b.mask);
+    for (const std::string& entity : b.entities) lookups_.release(entity, b.mask);
     return b;
-  }
-
-  void conclude(const Group& g, const Status& st, const std::string& run_id, bool may_retry) {
-    for (const std::string& entity : g.entities) {
-      conclude_entity(entity, g.mask, run_id, may_retry, [&](Signal s) { return failed_outcome(s, st); });
-    }
-  }
-
-  // Each signal of `mask` gets its outcome, except a transient failure with attempts left: that
-  // one waits out a backoff and goes again.
-  template <typename OutcomeOf>
-  void conclude_entity(const std::string& entity, Mask mask, const std::string& run_id, bool may_retry, OutcomeOf outcome_of) {
-    Mask again = 0;
-    int attempt = 1;
-    for (Signal s : kAllSignals) {
-      if (!(mask & bit(s))) continue;
-      LookupOutcome o = outcome_of(s);
-      auto eit = entities_.find(entity);
-      bool retry = may_retry && opts_.retry_failed_at_end && fatal_.ok() && eit != entities_.end() &&
-                   o.result.status == SignalStatus::kFailed && is_transient(o.result.reason) &&
-                   ++eit->second.failures[idx(s)] < opts_.retry.limits.max_attempts;
-      if (!retry) {
-        finish(entity, s, std::move(o), run_id);
-        continue;
-      }
-      again |= bit(s);
-      attempt = std::max(attempt, eit->second.failures[idx(s)]);
-    }
-    if (again == 0) return;
-    ++summary_.retries;
-    entities_.at(entity).active |= again;
-    batcher_.park(now() + backoff_delay(opts_.retry.backoff, attempt, next_unit(jitter_)), Group{again, {entity}});
-  }
-
-  void on_landing(Landing& l) {
-    Lookup* lk = lookups_.find(l.key);
-    if (lk == nullptr || lk->done || !lk->standby_inputs) return;
-    if (l.outcome) {
-      l.outcome->billed = false;  // billed to the run that flew it
-      return finish(lk->entity, lk->signal, std::move(*l.outcome), l.run_id);
-    }
-    // The run that flew it gave up: claim it again (this run may now fly it).
-    Json::Object inputs = std::move(*lk->standby_inputs);
-    lk->standby_inputs.reset();
-    --standby_;
-    Lookup fresh;
-    fresh.signal = lk->signal;
-    fresh.entity = lk->entity;
-    fresh.waiters = std::move(lk->waiters);
-    Lookup& now_lk = lookups_.insert(l.key, start_lookup(std::move(fresh), l.key, std::move(inputs)));
-    enqueue_fresh();
-    if (now_lk.done) fan_out(l.key, now_lk);
-  }
-
-  void finish(const std::string& entity, Signal s, LookupOutcome outcome, const std::string& run_id) {
-    std::string key = lookup_key(entity, s);
-    Lookup* lk = lookups_.find(key);
-    if (lk == nullptr || lk->done) return;
-    if (lk->standby_inputs) {
-      lk->standby_inputs.reset();
-      --standby_;
-    }
-    if (lk->owned) {
-      double price = spec(s).credits_per_lookup;
-      reserved_ = std::max(0.0, reserved_ - price);
-      if (outcome.billed) {
-        spent_ += price;
-        ++summary_.billed_lookups;
-        summary_.estimated_credits += price;
-      }
-    }
-    lk->done = true;
-    lk->outcome = std::move(outcome);
-    lk->run_id = run_id;
-    ++progress_.lookups_done;
-    SignalStatus st = lk->outcome.result.status;
-    bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
-    if (lk->owned && answer && ctx_.cache.put) lk->in_store = ctx_.cache.put(s, entity, lk->outcome);
-    if (lk->owned && ctx_.flights != nullptr) {
-      bool gave_up = st == SignalStatus::kFailed && lk->outcome.result.reason &&
-                     lk->outcome.result.reason->code == to_string(StatusCode::kCancelled);
-      ctx_.flights->land(key, gave_up ? std::nullopt : std::optional<LookupOutcome>(lk->outcome), run_id);
-    }
-    auto eit = entities_.find(entity);
-    if (lk->owned && eit != entities_.end() && --eit->second.open <= 0 && eit->second.active == 0) entities_.erase(eit);
-    fan_out(key, *lk);
-  }
-
-  void fan_out(const std::string& key, Lookup& lk) {
-    for (std::size_t seq : lk.waiters) delivery_.answer(seq, lk);
-    lk.waiters.clear();
-    lk.waiters.shrink_to_fit();
-    lookups_.settle(key, static_cast<bool>(ctx_.cache.get));
-  }
-
-  LookupOutcome failed_outcome(Signal s, const Status& st) const {
-    LookupOutcome o;
-    o.result.status = SignalStatus::kFailed;
-    o.result.source = spec(s).pipe_id;
-    std::string message = st.message();
-    if (st.http_status() != 0) message += fmt::format(" (HTTP {})", st.http_status());
-    o.result.reason = Reason{std::string(to_string(st.code())), std::move(message)};
-    return o;
   }
 
   void emit_ready() { progress_.leads_done += delivery_.emit_ready(sink_, summary_); }
@@ -505,10 +275,11 @@ class Run {
   void cancel_all() {
     summary_.cancelled = true;
     source_done_ = true;
-    fatal_ = Status(StatusCode::kCancelled, "the run was cancelled");
-    for (std::size_t id : tracker_.ids()) fail_batch(id, fatal_, false);
-    for (const Group& g : batcher_.drain()) conclude(g, fatal_, "", false);
-    for (const auto& [entity, s] : lookups_.open()) finish(entity, s, failed_outcome(s, fatal_), "");
+    Status st(StatusCode::kCancelled, "the run was cancelled");
+    lookups_.set_fatal(st);
+    for (std::size_t id : tracker_.ids()) fail_batch(id, st, false);
+    for (const Group& g : batcher_.drain()) lookups_.conclude_all(g.entities, g.mask, st, "", false);
+    lookups_.fail_open(st);
   }
 
   void wait_for_work() {
@@ -520,7 +291,7 @@ class Run {
     if (batcher_.queued() > 0 && pause_until_ > now()) earlier(pause_until_);
     milliseconds slice = kWaitSlice;
     if (wake) slice = std::clamp(std::chrono::duration_cast<milliseconds>(*wake - now()), milliseconds(0), kWaitSlice);
-    if (outstanding_ > 0 || standby_ > 0) {
+    if (outstanding_ > 0 || lookups_.standby() > 0) {
       std::unique_lock lock(mailbox_->mu);
       mailbox_->cv.wait_for(lock, slice, [&] {
         return !mailbox_->events.empty() || !mailbox_->landings.empty() || cancel_requested();
@@ -533,8 +304,7 @@ class Run {
     }
     if (batcher_.queued() > 0 || (!source_done_ && delivery_.size() < opts_.read_ahead)) return;
     // Nothing in flight, nothing scheduled, yet leads wait: never hang, fail what is left.
-    Status st(StatusCode::kInternal, "the run stalled with lookups outstanding");
-    for (const auto& [entity, s] : lookups_.open()) finish(entity, s, failed_outcome(s, st), "");
+    lookups_.fail_open(Status(StatusCode::kInternal, "the run stalled with lookups outstanding"));
   }
 
   const RunContext& ctx_;
@@ -544,34 +314,25 @@ class Run {
   const BadRowSink& on_bad_row_;
   std::shared_ptr<Mailbox> mailbox_;
 
-  std::vector<Signal> signals_;
-  std::vector<std::string> company_inputs_;
-  std::vector<std::string> person_inputs_;
 
+  RunSummary summary_;
+  Progress progress_;
   Delivery delivery_;
-  LookupTable lookups_;
   Batcher batcher_;
   CapacityController capacity_;
   BatchTracker tracker_;
-  std::unordered_map<std::string, Entity> entities_;
-  std::vector<std::pair<std::string, Mask>> fresh_;  // entity -> signals to enqueue
+  RunLookups lookups_;
+  std::vector<Signal> signals_;
   std::unordered_set<std::uint64_t> companies_;  // distinct keys, by a 64-bit hash
   std::unordered_set<std::uint64_t> people_;
 
   std::size_t outstanding_ = 0;  // requests whose callback has not come
-  std::size_t standby_ = 0;      // lookups another run flies for this one
   bool answered_ = false;        // any pipe0 answer yet
   bool probing_ = false;         // the first run is out to learn the capacity
   Clock::SteadyTime pause_until_{};
   std::uint64_t jitter_ = 0x5eed;
-  double spent_ = 0;
-  double reserved_ = 0;
   bool source_done_ = false;
   Status source_error_;
-  Status fatal_;
-
-  RunSummary summary_;
-  Progress progress_;
 };
 
 }  // namespace
