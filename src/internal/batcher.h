@@ -54,12 +54,12 @@ class Batcher {
 
  private:
   const EngineOptions& options_;
+  bool async_latched_ = false;  // kAuto: the plan passed the threshold
   std::map<Mask, std::deque<std::string>> queues_;
   std::multimap<Clock::SteadyTime, Group> parked_;
-  std::size_t queued_ = 0;
-  std::size_t parked_records_ = 0;
+  std::size_t queued_ = 0;          // records in queues_
+  std::size_t parked_records_ = 0;  // records in parked_
   std::size_t planned_ = 0;
-  bool async_latched_ = false;
 };
 
 }  // namespace leadenrich::internal

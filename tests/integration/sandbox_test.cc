@@ -214,14 +214,30 @@ TEST_CASE("the engine on the sandbox: each company billed once, every lead out o
   CHECK(c.billed["company:overview@2"] <= companies.size());
 }
 
-TEST_CASE("with 10% 5xx, 5% 429 and 2% truncated JSON injected, every lead comes out and 99.9% of signals are found") {
+// A sandbox whose campaign cmp_0002 has 150 leads, and engine options that back off briefly.
+SandboxOptions campaign_of_150() {
   SandboxOptions o;
   o.leads_per_campaign = 150;
-  Env env(o);
+  return o;
+}
+
+struct FaultBench {
+  Env env{campaign_of_150()};
   Config config = env.sandbox->config();
   std::vector<RawLead> leads = env.aturiya->leads("cmp_0002").value();
-  EngineOptions opts;
-  opts.retry.backoff.initial = 10ms;
+  EngineOptions opts = [] {
+    EngineOptions o;
+    o.retry.backoff.initial = 10ms;
+    return o;
+  }();
+};
+
+TEST_CASE("with 10% 5xx, 5% 429 and 2% truncated JSON injected, every lead comes out and 99.9% of signals are found") {
+  FaultBench bench;
+  Env& env = bench.env;
+  Config& config = bench.config;
+  std::vector<RawLead>& leads = bench.leads;
+  EngineOptions& opts = bench.opts;
   opts.sync_batch_size = 5;
   Enricher enricher(config, env.pipe0);
   std::vector<EnrichedLead> clean = enricher.enrich(leads, opts).value();
@@ -255,18 +271,14 @@ TEST_CASE("with 10% 5xx, 5% 429 and 2% truncated JSON injected, every lead comes
 }
 
 TEST_CASE("with 2% of lookups answered failed/ProviderError, at most 0.1% of lookups end failed") {
-  SandboxOptions o;
-  o.leads_per_campaign = 150;
-  Env env(o);
-  Config config = env.sandbox->config();
-  std::vector<RawLead> leads = env.aturiya->leads("cmp_0002").value();
+  FaultBench bench;
   SandboxFaults faults;
   faults.p_provider_error = 0.02;
-  env.sandbox->set_faults(faults);
-  EngineOptions opts;
-  opts.retry.backoff.initial = 10ms;
-  Enricher enricher(config, env.pipe0);
-  std::vector<EnrichedLead> out = enricher.enrich(leads, opts).value();
+  bench.env.sandbox->set_faults(faults);
+  const Config& config = bench.config;
+  const std::vector<RawLead>& leads = bench.leads;
+  Enricher enricher(config, bench.env.pipe0);
+  std::vector<EnrichedLead> out = enricher.enrich(leads, bench.opts).value();
   REQUIRE(out.size() == leads.size());
   std::set<std::string> looked_up, failed;
   for (const EnrichedLead& e : out) {
@@ -278,7 +290,7 @@ TEST_CASE("with 2% of lookups answered failed/ProviderError, at most 0.1% of loo
       if (st == SignalStatus::kFailed) failed.insert(*key + "/" + std::string(to_string(s)));
     }
   }
-  SandboxCounters c = env.sandbox->counters();
+  SandboxCounters c = bench.env.sandbox->counters();
   MESSAGE(failed.size(), " of ", looked_up.size(), " lookups failed; provider errors injected: ", c.faults["provider_error"]);
   CHECK(c.faults["provider_error"] > 0);
   CHECK(static_cast<double>(failed.size()) <= 0.001 * static_cast<double>(looked_up.size()));

@@ -636,76 +636,72 @@ TEST_CASE("nothing cancelled is written to the cache") {
   h.port.release_reversed();  // a late answer after the run ended goes nowhere
 }
 
+// Two runs of one Enricher on their own threads, sharing `flights`: `first` is started and
+// its request held before `second` starts; returns once `second` has read its lead.
+struct TwoRuns {
+  Harness& h;
+  LookupFlights flights;
+  EngineOptions first_options;
+  EngineOptions second_options;
+  std::vector<EnrichedLead> first_out, second_out;
+  std::thread first, second;
+  std::promise<void> second_waiting;
+  std::atomic<bool> signalled{false};
+
+  explicit TwoRuns(Harness& harness) : h(harness), first_options(h.options), second_options(h.options) {}
+
+  void start(RawLead a, RawLead b) {
+    second_options.progress = [&](const Progress&) {
+      if (!signalled.exchange(true)) second_waiting.set_value();
+    };
+    first = launch(std::move(a), first_options, first_out);
+    while (h.port.held() == 0) std::this_thread::yield();
+    second = launch(std::move(b), second_options, second_out);
+    second_waiting.get_future().wait();  // it has read its lead and found its lookups in flight
+  }
+
+  std::thread launch(RawLead l, const EngineOptions& options, std::vector<EnrichedLead>& out) {
+    return std::thread([this, l = std::move(l), &options, &out] {
+      RunContext ctx{&h.config, &h.port, &h.clock, {}, &options, &flights};
+      auto src = make_vector_source({l});
+      REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out.push_back(std::move(e)); }, nullptr).ok());
+    });
+  }
+};
+
 TEST_CASE("two runs of one Enricher needing the same lookups share one pipe0 lookup, billed once") {
   Harness h;
   h.options.signals = {Signal::kCompanyOverview, Signal::kNews};
   h.port.hold = true;
-  LookupFlights flights;
-  std::vector<EnrichedLead> out_a, out_b;
-  std::promise<void> b_waiting;
-  std::atomic<bool> b_signalled{false};
-  EngineOptions opts_b = h.options;
-  opts_b.progress = [&](const Progress&) {
-    if (!b_signalled.exchange(true)) b_waiting.set_value();
-  };
-  std::thread a([&] {
-    RunContext ctx{&h.config, &h.port, &h.clock, {}, &h.options, &flights};
-    auto src = make_vector_source({lead("a", "x@acme.com")});
-    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_a.push_back(std::move(e)); }, nullptr).ok());
-  });
-  while (h.port.held() == 0) std::this_thread::yield();
-  std::thread b([&] {
-    RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_b, &flights};
-    auto src = make_vector_source({lead("b", "y@acme.com")});
-    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_b.push_back(std::move(e)); }, nullptr).ok());
-  });
-  b_waiting.get_future().wait();  // b has read its lead and found both lookups in flight
+  TwoRuns runs(h);
+  runs.start(lead("a", "x@acme.com"), lead("b", "y@acme.com"));
   h.port.release_reversed();
-  a.join();
-  b.join();
+  runs.first.join();
+  runs.second.join();
   CHECK(h.port.requests().size() == 1);
-  REQUIRE(out_a.size() == 1);
-  REQUIRE(out_b.size() == 1);
-  CHECK(out_b[0].result(Signal::kNews).status == SignalStatus::kFound);
-  CHECK(out_b[0].company_overview == out_a[0].company_overview);
-  CHECK(out_a[0].billed_lookups == 2);
-  CHECK(out_b[0].billed_lookups == 0);
-  CHECK(flights.flying() == 0);
+  REQUIRE(runs.first_out.size() == 1);
+  REQUIRE(runs.second_out.size() == 1);
+  CHECK(runs.second_out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(runs.second_out[0].company_overview == runs.first_out[0].company_overview);
+  CHECK(runs.first_out[0].billed_lookups == 2);
+  CHECK(runs.second_out[0].billed_lookups == 0);
+  CHECK(runs.flights.flying() == 0);
 }
 
 TEST_CASE("a run cancelled while flying a lookup hands it to the run waiting for it") {
   Harness h;
   h.options.signals = {Signal::kNews};
   h.port.hold = true;
-  LookupFlights flights;
+  TwoRuns runs(h);
   auto token = std::make_shared<CancellationToken>();
-  EngineOptions opts_a = h.options;
-  opts_a.cancel = token;
-  std::promise<void> b_waiting;
-  std::atomic<bool> b_signalled{false};
-  EngineOptions opts_b = h.options;
-  opts_b.progress = [&](const Progress&) {
-    if (!b_signalled.exchange(true)) b_waiting.set_value();
-  };
-  std::vector<EnrichedLead> out_a, out_b;
-  std::thread a([&] {
-    RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_a, &flights};
-    auto src = make_vector_source({lead("a", "x@acme.com")});
-    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_a.push_back(std::move(e)); }, nullptr).ok());
-  });
-  while (h.port.held() == 0) std::this_thread::yield();
-  std::thread b([&] {
-    RunContext ctx{&h.config, &h.port, &h.clock, {}, &opts_b, &flights};
-    auto src = make_vector_source({lead("b", "y@acme.com")});
-    REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out_b.push_back(std::move(e)); }, nullptr).ok());
-  });
-  b_waiting.get_future().wait();
+  runs.first_options.cancel = token;
+  runs.start(lead("a", "x@acme.com"), lead("b", "y@acme.com"));
   token->cancel();
-  a.join();
+  runs.first.join();
   while (h.port.held() < 2) std::this_thread::yield();  // b flies it now (a's answer is still held)
   h.port.release_reversed();
-  b.join();
-  CHECK(out_a[0].result(Signal::kNews).reason->code == "cancelled");
-  CHECK(out_b[0].result(Signal::kNews).status == SignalStatus::kFound);
-  CHECK(out_b[0].billed_lookups == 1);
+  runs.second.join();
+  CHECK(runs.first_out[0].result(Signal::kNews).reason->code == "cancelled");
+  CHECK(runs.second_out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(runs.second_out[0].billed_lookups == 1);
 }
