@@ -608,6 +608,9 @@ struct Sandbox::State {
       o.emplace_back("billed", map_json(c.billed));
       o.emplace_back("repeated_billing", Json(static_cast<std::int64_t>(c.repeated_billing)));
       o.emplace_back("peak_records_in_flight", Json(static_cast<std::int64_t>(c.peak_records_in_flight)));
+      Json::Object priorities;
+      for (const auto& [p, n] : c.runs_by_priority) priorities.emplace_back(std::to_string(p), Json(static_cast<std::int64_t>(n)));
+      o.emplace_back("runs_by_priority", Json(std::move(priorities)));
       o.emplace_back("faults", map_json(c.faults));
       o.emplace_back("rate_limited", Json(static_cast<std::int64_t>(c.rate_limited)));
       send_json(r, 200, Json(std::move(o)));
