@@ -2,7 +2,8 @@
 // pipeline's way (sync batches of 9 leads, one at a time, no dedupe) measured in the same run.
 //
 //   engine_bench [--leads 1000] [--companies 400] [--latency-ms 300] [--p1 150]
-//                [--fail-5xx 0] [--fail-429 0] [--fail-truncated 0] [--baseline] [--mode auto]
+//                [--fail-5xx 0] [--fail-429 0] [--fail-truncated 0] [--fail-provider 0]
+//                [--concurrency N] [--baseline] [--mode auto]
 #include <chrono>
 #include <set>
 
@@ -48,6 +49,8 @@ struct Figures {
   std::size_t faults = 0;
   std::size_t peak = 0;
   std::size_t signals_found = 0;
+  std::size_t runs = 0;
+  std::size_t runs_below_p1 = 0;
 };
 
 Figures from_counters(const SandboxCounters& c, double seconds, std::size_t leads) {
@@ -60,6 +63,10 @@ Figures from_counters(const SandboxCounters& c, double seconds, std::size_t lead
   f.repeated = c.repeated_billing;
   f.peak = c.peak_records_in_flight;
   for (const auto& [kind, n] : c.faults) f.faults += n;
+  for (const auto& [priority, n] : c.runs_by_priority) {
+    f.runs += n;
+    if (priority >= 2) f.runs_below_p1 += n;
+  }
   return f;
 }
 
@@ -67,9 +74,10 @@ void print(const char* name, const Figures& f, double limit) {
   double rps = static_cast<double>(f.records) / f.seconds;
   fmt::print("{:<9} {:>8.2f} s {:>9.1f} leads/s {:>9.1f} records/s ({:>5.1f}% of limit) {:>6} requests "
              "{:>6} records  billed company {:>5}  person {:>5}  repeated {:>5}  peak in flight {:>4}  "
-             "faults {:>4}  signals found {:>6}\n",
+             "faults {:>4}  signals found {:>6}  runs {:>4} (at P2 or worse {:>3})\n",
              name, f.seconds, static_cast<double>(f.leads) / f.seconds, rps, 100.0 * rps / limit, f.requests, f.records,
-             f.billed_company, f.billed_person, f.repeated, f.peak, f.faults, f.signals_found);
+             f.billed_company, f.billed_person, f.repeated, f.peak, f.faults, f.signals_found, f.runs,
+             f.runs_below_p1);
 }
 
 // The original pipeline: batches of 9 leads, one request at a time, every lead its own record
@@ -118,7 +126,7 @@ int main(int argc, char** argv) {
   CLI::App app{"engine_bench: leadenrich's engine against the in-process sandbox"};
   int leads_n = 1000, companies = 400, p1 = 150;
   long long latency_ms = 300;
-  double linkedin = 0.7, f5xx = 0, f429 = 0, ftrunc = 0;
+  double linkedin = 0.7, f5xx = 0, f429 = 0, ftrunc = 0, fprovider = 0;
   bool baseline = false;
   std::string mode = "auto";
   std::size_t concurrency = 0;
@@ -130,8 +138,10 @@ int main(int argc, char** argv) {
   app.add_option("--fail-5xx", f5xx)->capture_default_str();
   app.add_option("--fail-429", f429)->capture_default_str();
   app.add_option("--fail-truncated", ftrunc)->capture_default_str();
+  app.add_option("--fail-provider", fprovider, "Share of record x pipe answered failed/ProviderError")
+      ->capture_default_str();
   app.add_option("--mode", mode)->check(CLI::IsMember({"auto", "sync", "async"}))->capture_default_str();
-  app.add_option("--concurrency", concurrency, "Records in flight (default: the P1 capacity)");
+  app.add_option("--concurrency", concurrency, "A ceiling on records in flight (default: none; the engine learns the capacity)");
   app.add_flag("--baseline", baseline, "Also run the original pipeline's way");
   CLI11_PARSE(app, argc, argv);
 
@@ -158,6 +168,7 @@ int main(int argc, char** argv) {
   faults.p_5xx = f5xx;
   faults.p_429 = f429;
   faults.p_truncated = ftrunc;
+  faults.p_provider_error = fprovider;
   sandbox->set_faults(faults);
 
   Pipe0Options po = pipe0_options(config);
@@ -165,9 +176,7 @@ int main(int argc, char** argv) {
   Enricher enricher(config, pipe0);
   EngineOptions opts;
   opts.mode = parse_run_mode(mode).value();
-  opts.max_records_in_flight = concurrency > 0 ? concurrency : static_cast<std::size_t>(p1);
-  opts.poll_initial = std::chrono::milliseconds(std::max<long long>(100, latency_ms / 2));
-  opts.poll_max = std::chrono::milliseconds(std::max<long long>(300, latency_ms));
+  opts.max_records_in_flight = concurrency;  // 0: learned from pipe0's capacity headers
   opts.retry.backoff.initial = std::chrono::milliseconds(50);
   auto start = WallClock::now();
   Result<std::vector<EnrichedLead>> out = enricher.enrich(leads, opts);
@@ -183,6 +192,21 @@ int main(int argc, char** argv) {
     engine.signals_found += (*out)[i].signals_found.size();
   }
   print("engine", engine, limit);
+  // Lookups (entity x signal) that ended failed, against all the run looked up.
+  std::set<std::string> looked_up, failed;
+  for (const EnrichedLead& e : *out) {
+    for (Signal s : kAllSignals) {
+      const SignalResult& r = e.result(s);
+      if (r.status == SignalStatus::kSkipped || r.status == SignalStatus::kDisabled) continue;
+      const std::optional<std::string>& key = config.spec(s).level == SignalLevel::kCompany ? e.company_key : e.person_key;
+      if (!key) continue;
+      std::string id = *key + "/" + std::string(to_string(s));
+      looked_up.insert(id);
+      if (r.status == SignalStatus::kFailed) failed.insert(id);
+    }
+  }
+  fmt::print("          lookups ended failed: {} of {} ({:.3f}%)\n", failed.size(), looked_up.size(),
+             100.0 * static_cast<double>(failed.size()) / static_cast<double>(std::max<std::size_t>(1, looked_up.size())));
   SandboxCounters counters = sandbox->counters();
   fmt::print("          every lead out once, in order: {} of {}\n", exactly_once, leads.size());
   for (const SignalSpec& s : config.signal_specs) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "internal/cache_hooks.h"
+#include "internal/lookup_flights.h"
 #include "internal/pipe0_port.h"
 #include "internal/run.h"
 #include "leadenrich/pipe0.h"
@@ -31,7 +32,7 @@ Result<RunMode> parse_run_mode(std::string_view name) {
 Enricher::Enricher(Config config, std::shared_ptr<Pipe0Connection> pipe0, std::shared_ptr<Store> store,
                    std::shared_ptr<Clock> clock)
     : config_(std::move(config)), pipe0_(std::move(pipe0)), store_(std::move(store)),
-      clock_(clock ? std::move(clock) : system_clock()) {}
+      clock_(clock ? std::move(clock) : system_clock()), flights_(std::make_shared<internal::LookupFlights>()) {}
 
 Result<RunSummary> Enricher::enrich(LeadSource& source, const std::function<void(EnrichedLead&&)>& sink,
                                     const EngineOptions& options,
@@ -39,7 +40,7 @@ Result<RunSummary> Enricher::enrich(LeadSource& source, const std::function<void
   if (!pipe0_) return failed_precondition("the enricher has no pipe0 connection");
   std::shared_ptr<internal::Pipe0Port> port = internal::make_pipe0_port(pipe0_, config_.signal_specs);
   internal::RunContext ctx{&config_, port.get(), clock_.get(),
-                           internal::make_cache_hooks(store_, config_, options, clock_), &options};
+                           internal::make_cache_hooks(store_, config_, options, clock_), &options, flights_.get()};
   return internal::run_enrichment(ctx, source, sink, on_bad_row);
 }
 
@@ -53,6 +54,7 @@ Result<std::vector<EnrichedLead>> Enricher::enrich(const std::vector<RawLead>& l
   auto refused = [&](const RawLead& lead, const Status& st) {
     EnrichedLead e;
     e.lead = lead;
+    e.sandbox = options.sandbox;
     for (Signal s : signals) {
       e.result(s).status = SignalStatus::kFailed;
       e.result(s).reason = Reason{std::string(to_string(st.code())), st.message()};
@@ -78,7 +80,9 @@ Result<std::vector<EnrichedLead>> Enricher::enrich(const std::vector<RawLead>& l
   if (!summary.ok()) return summary.status();
   std::vector<EnrichedLead> out;
   out.reserve(slots.size());
-  for (auto& slot : slots) out.push_back(std::move(*slot));
+  // A cancelled run stops reading: the leads it never read come back cancelled, in place.
+  Status cancelled(StatusCode::kCancelled, "the run was cancelled before this lead was read");
+  for (std::size_t i = 0; i < slots.size(); ++i) out.push_back(slots[i] ? std::move(*slots[i]) : refused(leads[i], cancelled));
   return out;
 }
 

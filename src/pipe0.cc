@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <future>
-#include <thread>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -257,17 +256,14 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
       if (!r.ok() && r.status().code() == StatusCode::kDataLoss && outcome.response.ok()) {
         id = run_id_from_partial_body(outcome.response->body);
       }
-      if (!r.ok()) {
-        if (id) {
-          // The run goes on at pipe0: follow it by id (never re-submit). Rare, so a thread of
-          // its own keeps the transport's loop free while it polls.
-          std::thread([self, id = *id, done = std::move(done)]() mutable {
-            Result<Pipe0Run> run = self->wait(id, self->options_.sync_timeout);
-            if (!run.ok()) return done(run.status());
-            done(Pipe0Response{std::move(run).value(), {}, 1});
-          }).detach();
-          return;
-        }
+      if (!r.ok() && id) {
+        // The run goes on at pipe0: answer with it, still running, for the caller to follow by
+        // id with check (never re-submit). No thread here: the engine polls on its own loop.
+        Pipe0Response pending;
+        pending.run.id = *id;
+        pending.run.status = "processing";
+        if (outcome.response.ok()) pending.capacity = parse_pipe0_capacity(outcome.response->headers);
+        return done(std::move(pending));
       }
       done(std::move(r));
     });
@@ -300,7 +296,13 @@ class Pipe0ConnectionImpl : public Pipe0Connection, public std::enable_shared_fr
   }
 
   Result<Pipe0Response> run_sync(const Pipe0RunRequest& request) override {
-    return blocking([&](Pipe0Callback cb) { run_sync_async(request, std::move(cb)); });
+    Result<Pipe0Response> r = blocking([&](Pipe0Callback cb) { run_sync_async(request, std::move(cb)); });
+    if (!r.ok() || r->run.terminal()) return r;
+    // Past pipe0's synchronous limit (408) or cut short: follow the run to its end.
+    Result<Pipe0Run> run = wait(r->run.id, options_.sync_timeout);
+    if (!run.ok()) return run.status();
+    r->run = std::move(run).value();
+    return r;
   }
 
   Result<Pipe0Response> create_run(const Pipe0RunRequest& request) override {

@@ -80,18 +80,26 @@ RetryState::RetryState(const RetryPolicy& policy, Idempotency idempotency, const
     : policy_(policy), idempotency_(idempotency), clock_(clock), start_(clock.steady_now()),
       rng_(seed != 0 ? seed : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {}
 
-std::chrono::milliseconds RetryState::backoff(int attempt) {
-  const BackoffPolicy& b = policy_.backoff;
-  double delay = static_cast<double>(b.initial.count());
-  for (int i = 1; i < attempt && delay < static_cast<double>(b.maximum.count()); ++i) delay *= b.multiplier;
-  delay = std::min(delay, static_cast<double>(b.maximum.count()));
+std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, int attempt, double unit) {
+  double delay = static_cast<double>(policy.initial.count());
+  double maximum = static_cast<double>(policy.maximum.count());
+  for (int i = 1; i < attempt && delay < maximum; ++i) delay *= policy.multiplier;
+  delay = std::min(delay, maximum);
+  double jitter = std::clamp(policy.jitter, 0.0, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(delay * (1.0 - jitter * std::clamp(unit, 0.0, 1.0))));
+}
+
+double next_unit(std::uint64_t& state) {
   // xorshift64*: a small, fast generator; jitter needs spread, not cryptographic strength.
-  rng_ ^= rng_ >> 12;
-  rng_ ^= rng_ << 25;
-  rng_ ^= rng_ >> 27;
-  double unit = static_cast<double>((rng_ * 2685821657736338717ULL) >> 11) / static_cast<double>(1ULL << 53);
-  double jitter = std::clamp(b.jitter, 0.0, 1.0);
-  return std::chrono::milliseconds(static_cast<long long>(delay * (1.0 - jitter * unit)));
+  if (state == 0) state = 0x9e3779b97f4a7c15ULL;
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return static_cast<double>((state * 2685821657736338717ULL) >> 11) / static_cast<double>(1ULL << 53);
+}
+
+std::chrono::milliseconds RetryState::backoff(int attempt) {
+  return backoff_delay(policy_.backoff, attempt, next_unit(rng_));
 }
 
 std::optional<std::chrono::milliseconds> RetryState::next_delay(const HttpOutcome& outcome) {

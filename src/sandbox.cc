@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -47,6 +48,7 @@ struct StoredRun {
   bool settled = false;        // finished: billed and out of flight
   bool canceled = false;
   Json result;                 // the completed run object
+  std::set<std::pair<std::size_t, std::size_t>> provider_errors;  // (record, pipe) answered failed
 };
 
 Json problem(int status, std::string_view slug, std::string_view title, std::string detail) {
@@ -167,8 +169,11 @@ struct Sandbox::State {
   }
 
   void bill(const StoredRun& run) {  // mu held
-    for (const Json& rec : run.input) {
-      for (const std::string& pipe_id : run.pipes) {
+    for (std::size_t r = 0; r < run.input.size(); ++r) {
+      const Json& rec = run.input[r];
+      for (std::size_t p = 0; p < run.pipes.size(); ++p) {
+        const std::string& pipe_id = run.pipes[p];
+        if (run.provider_errors.count({r, p})) continue;  // failed fields are free
         const internal::SandboxPipe* pipe = internal::find_sandbox_pipe(pipe_id);
         bool billed = false;
         std::string key;
@@ -190,6 +195,7 @@ struct Sandbox::State {
     auto left = [&](int cap) { return std::max<long long>(0, cap - static_cast<long long>(in_flight)); };
     int priority = static_cast<int>(in_flight) <= options.p1_capacity ? 1 : static_cast<int>(in_flight) <= options.p2_capacity ? 2 : 3;
     res.set_header("X-Task-Priority", std::to_string(priority));
+    ++counters.runs_by_priority[priority];
     res.set_header("X-P1-Capacity", std::to_string(left(options.p1_capacity)));
     res.set_header("X-P2-Capacity", std::to_string(left(options.p2_capacity)));
     res.set_header("X-P3-Capacity", std::to_string(left(options.p2_capacity * 2)));
@@ -199,7 +205,8 @@ struct Sandbox::State {
   Json run_object(const std::string& id, std::string_view status, const StoredRun& run, bool with_results) {
     Json::Array order;
     Json::Object records;
-    for (const Json& rec : run.input) {
+    for (std::size_t r = 0; r < run.input.size(); ++r) {
+      const Json& rec = run.input[r];
       std::string rid = rec.find("id")->to_text();
       order.emplace_back(rid);
       Json::Object fields;
@@ -215,9 +222,22 @@ struct Sandbox::State {
         f.emplace_back("resolved_by", Json::parse(R"({"ref":"input","input_hash":null,"config_hash":null,"environment":null})").value());
         fields.emplace_back(k, Json(std::move(f)));
       }
-      for (const std::string& pipe_id : run.pipes) {
-        const internal::SandboxPipe* pipe = internal::find_sandbox_pipe(pipe_id);
-        if (with_results) {
+      for (std::size_t p = 0; p < run.pipes.size(); ++p) {
+        const internal::SandboxPipe* pipe = internal::find_sandbox_pipe(run.pipes[p]);
+        if (with_results && run.provider_errors.count({r, p})) {
+          for (std::string_view name : pipe->outputs) {
+            Json::Object f;
+            f.emplace_back("value", Json());
+            f.emplace_back("status", Json("failed"));
+            f.emplace_back("type", Json("unknown"));
+            Json::Object reason;
+            reason.emplace_back("code", Json("ProviderError"));
+            reason.emplace_back("summary", Json("provider error"));
+            reason.emplace_back("message", Json("the provider failed, retry later (sandbox fault)"));
+            f.emplace_back("reason", Json(std::move(reason)));
+            fields.emplace_back(std::string(name), Json(std::move(f)));
+          }
+        } else if (with_results) {
           bool billed = false;
           std::string key;
           for (auto& member : internal::sandbox_fields(options.seed, *pipe, rec.as_object(), billed, key)) {
@@ -233,10 +253,10 @@ struct Sandbox::State {
           }
         }
       }
-      Json::Object r;
-      r.emplace_back("id", Json(rid));
-      r.emplace_back("fields", Json(std::move(fields)));
-      records.emplace_back(rid, Json(std::move(r)));
+      Json::Object record;
+      record.emplace_back("id", Json(rid));
+      record.emplace_back("fields", Json(std::move(fields)));
+      records.emplace_back(rid, Json(std::move(record)));
     }
     Json::Object o;
     o.emplace_back("id", Json(id));
@@ -356,6 +376,14 @@ struct Sandbox::State {
       capacity_headers(res);
       run.created = Steady::now();
       run.completes = run.created + service;
+      for (std::size_t r = 0; r < run.input.size(); ++r) {
+        for (std::size_t p = 0; p < run.pipes.size(); ++p) {
+          if (faults.p_provider_error > 0 && roll() < faults.p_provider_error) {
+            run.provider_errors.insert({r, p});
+            ++counters.faults["provider_error"];
+          }
+        }
+      }
       if (mode == "run/sync" && roll() < faults.p_408_sync) {
         answer_408 = true;
         ++counters.faults["408"];
@@ -580,6 +608,9 @@ struct Sandbox::State {
       o.emplace_back("billed", map_json(c.billed));
       o.emplace_back("repeated_billing", Json(static_cast<std::int64_t>(c.repeated_billing)));
       o.emplace_back("peak_records_in_flight", Json(static_cast<std::int64_t>(c.peak_records_in_flight)));
+      Json::Object priorities;
+      for (const auto& [p, n] : c.runs_by_priority) priorities.emplace_back(std::to_string(p), Json(static_cast<std::int64_t>(n)));
+      o.emplace_back("runs_by_priority", Json(std::move(priorities)));
       o.emplace_back("faults", map_json(c.faults));
       o.emplace_back("rate_limited", Json(static_cast<std::int64_t>(c.rate_limited)));
       send_json(r, 200, Json(std::move(o)));

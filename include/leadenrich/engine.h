@@ -25,6 +25,9 @@ namespace leadenrich {
 
 class Pipe0Connection;  // pipe0.h
 class Store;            // store.h
+namespace internal {
+class LookupFlights;
+}
 
 /// How records are sent to pipe0.
 enum class RunMode {
@@ -102,18 +105,29 @@ struct EngineOptions {
   /// Signals to look up; empty means the config's enabled signals.
   std::vector<Signal> signals;
   RunMode mode = RunMode::kAuto;
-  /// kAuto uses async batches when a run needs more records than this.
+  /// kAuto sends sync batches until the records planned so far (every entity the run has read
+  /// that needs a lookup) pass this, then async batches for the rest of the run.
   std::size_t auto_async_threshold = 2000;
+  /// Records per request; both are capped at pipe0's 100.
   std::size_t sync_batch_size = 9;
   std::size_t async_batch_size = 100;
-  /// Records submitted and not yet answered, at most.
-  std::size_t max_records_in_flight = 200;
+  /// A ceiling on records submitted and not yet answered; 0 (the default) means none: the
+  /// engine learns the org's capacity from pipe0's answers (X-Task-Priority, X-P1/P2-Capacity)
+  /// and keeps just under its P1 capacity, backing off when runs are admitted at P2. Before the
+  /// first answer it sends at most 20 records (the smallest plan's P1 capacity); with more work
+  /// queued (and mode not kSync) that first request is an async run, whose admission answer
+  /// comes back at once. Without capacity headers the window grows by what is answered, to 200.
+  std::size_t max_records_in_flight = 0;
   /// Leads read ahead of the oldest unfinished one (bounds memory when streaming).
   std::size_t read_ahead = 5000;
   RetryPolicy retry;
-  /// Lookups that failed are tried once more at the end of the run.
+  /// Lookups answered failed for a transient reason (a provider error, a 5xx, a timeout) are
+  /// sent again after the retry policy's backoff, up to its max_attempts per lookup — counted
+  /// apart from re-sends of requests pipe0 provably did not accept. Permanent reasons (invalid
+  /// input, an unmet requirement, credits) are never retried. False: no such retries.
   bool retry_failed_at_end = true;
-  /// Polling of async runs: first interval, growing by 1.5x up to the maximum.
+  /// Polling of async runs: the first check near the latency observed so far (poll_initial
+  /// before any is known), then growing by 1.5x up to the maximum.
   std::chrono::milliseconds poll_initial{1000};
   std::chrono::milliseconds poll_max{3000};
   /// A run's pipe0 job that has not finished by then is reported failed (its id is kept).
@@ -129,12 +143,16 @@ struct EngineOptions {
   bool sandbox = false;
   /// Called on the engine's thread after each lead is done and on each completion; keep it quick.
   std::function<void(const Progress&)> progress;
+  /// Cancelling ends the run within about 100 ms: every lookup still waiting (queued, waiting
+  /// out a retry, in flight, polled, or shared with another run) ends failed with reason code
+  /// "cancelled" — never cached — and every lead read so far is delivered.
   std::shared_ptr<CancellationToken> cancel;
 };
 
 /// Enriches leads through a pipe0 connection, with an optional store for caching and journaling.
 /// Thread-safe: enrich_one may be called from many threads at once; each enrich() call runs on
-/// the calling thread and may run concurrently with others.
+/// the calling thread and may run concurrently with others. Concurrent calls that need the same
+/// (entity, signal) share one pipe0 lookup and its answer: it is billed once, to one lead.
 class Enricher {
  public:
   /// `store` may be null (no cache, no journal); `clock` null means the system clock.
@@ -149,7 +167,8 @@ class Enricher {
                             const EngineOptions& options = {},
                             const std::function<void(const std::string&, const Status&)>& on_bad_row = nullptr);
 
-  /// Convenience: a list in, a list out (same order, same length, bad leads marked failed).
+  /// Convenience: a list in, a list out (same order, same length, bad leads marked failed;
+  /// after cancellation, leads never read are marked failed with reason code "cancelled").
   Result<std::vector<EnrichedLead>> enrich(const std::vector<RawLead>& leads, const EngineOptions& options = {});
 
   /// The runtime path: one small sync request for this lead only (or none, when the store
@@ -173,6 +192,7 @@ class Enricher {
   std::shared_ptr<Pipe0Connection> pipe0_;
   std::shared_ptr<Store> store_;
   std::shared_ptr<Clock> clock_;
+  std::shared_ptr<internal::LookupFlights> flights_;
 };
 
 }  // namespace leadenrich

@@ -144,15 +144,16 @@ class Pipe0Connection {
  public:
   virtual ~Pipe0Connection() = default;
 
-  /// POST /v1/pipes/run/sync. A 408 is recovered by polling check with the run id from its
-  /// detail until the run ends — never by re-submitting.
+  /// POST /v1/pipes/run/sync. A 408 (or a body cut short that names its run) is answered as
+  /// that run, status "processing", for the caller to follow with check_async — never by
+  /// re-submitting, and with no thread of the connection's own.
   virtual void run_sync_async(Pipe0RunRequest request, Pipe0Callback done) = 0;
   /// POST /v1/pipes/run: the accepted run, usually pending.
   virtual void create_run_async(Pipe0RunRequest request, Pipe0Callback done) = 0;
   /// GET /v1/pipes/check/{id}.
   virtual void check_async(std::string run_id, Pipe0Callback done) = 0;
 
-  /// Blocking forms.
+  /// Blocking forms. run_sync follows a 408'd run with wait() until it ends.
   virtual Result<Pipe0Response> run_sync(const Pipe0RunRequest& request) = 0;
   virtual Result<Pipe0Response> create_run(const Pipe0RunRequest& request) = 0;
   virtual Result<Pipe0Response> check(const std::string& run_id) = 0;

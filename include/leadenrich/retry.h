@@ -28,6 +28,14 @@ struct BackoffPolicy {
   double jitter = 0.5;  ///< 0 = none, 1 = full jitter
 };
 
+/// The delay before attempt `attempt + 1` (attempt >= 1): min(maximum, initial * multiplier^(attempt-1)),
+/// less the fraction `jitter * unit` of it, where `unit` is a uniform random number in [0, 1).
+/// The one backoff formula: RetryState and the engine's re-sends both use it.
+std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, int attempt, double unit);
+
+/// A uniform number in [0, 1) from a 64-bit generator state (xorshift64*), advancing the state.
+double next_unit(std::uint64_t& state);
+
 struct RetryPolicy {
   RetryLimits limits;
   BackoffPolicy backoff;

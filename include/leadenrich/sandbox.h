@@ -25,6 +25,9 @@ struct SandboxFaults {
   double p_reset = 0;      ///< the connection closes before a full response
   double p_truncated = 0;  ///< 200 with the JSON body cut in half
   double p_408_sync = 0;   ///< run/sync answers 408 with the run id; the run goes on
+  /// A record's pipe answers every output failed with reason ProviderError (a transient
+  /// provider outage: pipe0's "retry later"); not billed. Decided once per record and pipe.
+  double p_provider_error = 0;
 };
 
 struct SandboxOptions {
@@ -58,6 +61,7 @@ struct SandboxCounters {
   std::map<std::string, std::size_t> billed;    ///< billed lookups by pipe id
   std::size_t repeated_billing = 0;             ///< lookups billed again for the same pipe and input
   std::size_t peak_records_in_flight = 0;
+  std::map<int, std::size_t> runs_by_priority;  ///< runs admitted, by X-Task-Priority
   std::map<std::string, std::size_t> faults;    ///< injected faults by kind
   std::size_t rate_limited = 0;                 ///< 429s from the request-rate limit
 

@@ -10,6 +10,7 @@ Result<BatchResponse> to_batch(Result<Pipe0Response> r) {
   BatchResponse out;
   out.run_id = r->run.id;
   out.status = r->run.status;
+  out.priority = r->capacity.priority;
   out.p1_capacity = r->capacity.p1;
   out.p2_capacity = r->capacity.p2;
   out.attempts = r->attempts;

@@ -40,6 +40,7 @@ struct BatchResponse {
   std::string status;  ///< pending | processing | completed | failed | canceled
   std::vector<BatchRecordResult> records;
   std::vector<std::string> errors;  ///< run-level errors ("CreditBalanceInsufficient: ...")
+  std::optional<int> priority;  ///< X-Task-Priority of a run-creating answer
   std::optional<int> p1_capacity;
   std::optional<int> p2_capacity;
   int attempts = 1;  ///< HTTP attempts the client made

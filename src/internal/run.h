@@ -1,4 +1,7 @@
-// One enrichment run: the loop that reads, plans, batches, paces, retries, merges and delivers.
+// One enrichment run: the loop that reads and plans leads, then drives the parts that look them
+// up and hand them out — the lookup table (lookup_table.h), single flight across runs
+// (lookup_flights.h), the batcher (batcher.h), the capacity controller (capacity.h), the batch
+// tracker (batch_tracker.h) and delivery (delivery.h).
 #ifndef LEADENRICH_INTERNAL_RUN_H_
 #define LEADENRICH_INTERNAL_RUN_H_
 
@@ -7,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "internal/delivery.h"
+#include "internal/lookup_flights.h"
 #include "internal/merge.h"
 #include "internal/pipe0_port.h"
 #include "leadenrich/clock.h"
@@ -34,9 +39,10 @@ struct RunContext {
   Clock* clock = nullptr;
   CacheHooks cache;            ///< empty functions when there is no store
   const EngineOptions* options = nullptr;
+  /// Lookups in flight across the runs of one Enricher; null: this run alone.
+  LookupFlights* flights = nullptr;
 };
 
-using LeadSink = std::function<void(EnrichedLead&&)>;
 using BadRowSink = std::function<void(const std::string& location, const Status& status)>;
 
 /// Runs the whole pipeline over `source` on the calling thread.

@@ -1,7 +1,10 @@
 // The run loop over a fake pipe0 port: dedupe, per-lead signal choice, merge, budget, ordering,
 // retries, async polling, cancellation. No sockets, no sleeping (a fake clock).
+#include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -59,6 +62,11 @@ class FakePort : public Pipe0Port {
  public:
   std::function<std::optional<Status>(const BatchRequest&, int call)> fail_with;  // error for a call, if any
   bool hold = false;  // keep callbacks until release() (to answer out of order)
+  int p1_capacity = 600;  // admissions say priority 1 and this much less the request's records
+  // Changes a sync run's finished answer (call number from 1).
+  std::function<void(BatchResponse&, int call)> tamper;
+  // Sync runs answer "processing" with their id (as after a 408): the result comes by check.
+  bool sync_goes_on = false;
 
   void run_sync(BatchRequest request, BatchCallback done) override {
     int call = record(request);
@@ -66,6 +74,14 @@ class FakePort : public Pipe0Port {
       if (auto st = fail_with(request, call)) return finish(std::move(done), *st);
     }
     BatchResponse resp = completed(request, "run_" + std::to_string(call));
+    if (tamper) tamper(resp, call);
+    if (sync_goes_on) {
+      std::lock_guard lock(mu_);
+      async_[resp.run_id] = {resp, 0};
+      resp.status = "processing";
+      resp.records.clear();
+    }
+    admitted(resp, request);
     if (hold) {
       std::lock_guard lock(mu_);
       held_.push_back([done = std::move(done), resp]() mutable { done(std::move(resp)); });
@@ -83,6 +99,7 @@ class FakePort : public Pipe0Port {
     BatchResponse resp;
     resp.run_id = id;
     resp.status = "pending";
+    admitted(resp, request);
     {
       std::lock_guard lock(mu_);
       async_[id] = {completed(request, id), 0};
@@ -115,6 +132,11 @@ class FakePort : public Pipe0Port {
     for (auto it = held.rbegin(); it != held.rend(); ++it) (*it)();
   }
 
+  std::size_t held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+
   std::vector<BatchRequest> requests() {
     std::lock_guard lock(mu_);
     return requests_;
@@ -129,6 +151,11 @@ class FakePort : public Pipe0Port {
     return static_cast<int>(requests_.size());
   }
   static void finish(BatchCallback done, Status st) { done(std::move(st)); }
+  void admitted(BatchResponse& resp, const BatchRequest& request) const {
+    resp.priority = 1;
+    resp.p1_capacity = p1_capacity - static_cast<int>(request.records.size());
+    resp.p2_capacity = 2 * p1_capacity;
+  }
   static BatchResponse completed(const BatchRequest& request, std::string id) {
     BatchResponse resp;
     resp.run_id = std::move(id);
@@ -330,8 +357,11 @@ TEST_CASE("async mode creates runs and polls them on the clock until completed")
   Result<RunSummary> s = h.run(leads, out);
   REQUIRE(s.ok());
   CHECK(out.size() == 150);
-  CHECK(h.port.requests().size() == 2);  // batches of up to 100
-  CHECK(h.port.checks == 6);             // 3 polls each
+  // The first run (20 records, the first window) learns the capacity; then batches of up to 100.
+  REQUIRE(h.port.requests().size() == 3);
+  CHECK(h.port.requests()[0].records.size() == 20);
+  CHECK(h.port.requests()[1].records.size() == 100);
+  CHECK(h.port.checks == 9);             // 3 polls each
   CHECK(h.clock.slept() >= 1000ms);
   CHECK(s->count(Signal::kNews, SignalStatus::kFound) == 150);
   CHECK(out[0].provider_run_ids == std::vector<std::string>{"async_1"});
@@ -488,4 +518,190 @@ TEST_CASE("the dry run counts lookups after dedupe and prices them, sending noth
   CHECK(p->records == 2);
   CHECK(p->estimated_credits == doctest::Approx(1 + 1 + 2 + 1 + 1));
   CHECK(h.port.requests().empty());
+}
+
+// A field answered failed/ProviderError, for the signal's output, on the given calls.
+void provider_error(BatchResponse& resp, std::string_view field) {
+  for (BatchRecordResult& r : resp.records) {
+    for (ProviderField& f : r.fields) {
+      if (f.name == field) {
+        f.value = Json();
+        f.status = "failed";
+        f.reason_code = "ProviderError";
+        f.reason_message = "the provider failed; retry later";
+      }
+    }
+  }
+}
+
+TEST_CASE("a lookup answered failed for a transient reason is asked again with backoff until it is found") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.tamper = [](BatchResponse& resp, int call) {
+    if (call <= 3) provider_error(resp, "company_news_summary");
+  };
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@acme.com")}, out);
+  REQUIRE(s.ok());
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(h.port.requests().size() == 4);  // three failed answers, each retried (old engine: one retry)
+  CHECK(s->retries == 3);
+  CHECK(h.clock.slept() >= 500ms);  // the retry policy's backoff, on the clock
+}
+
+TEST_CASE("transient failures stop at the policy's attempts; permanent ones are never asked again") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.options.retry.limits.max_attempts = 3;
+  h.port.tamper = [](BatchResponse& resp, int) { provider_error(resp, "company_news_summary"); };
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run({lead("a", "x@acme.com")}, out).ok());
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFailed);
+  CHECK(out[0].result(Signal::kNews).reason->code == "ProviderError");
+  CHECK(h.port.requests().size() == 3);
+
+  Harness p;
+  p.options.signals = {Signal::kNews};
+  p.port.tamper = [](BatchResponse& resp, int) {
+    provider_error(resp, "company_news_summary");
+    for (auto& r : resp.records) {
+      for (auto& f : r.fields) {
+        if (f.name == "company_news_summary") f.reason_code = "InvalidInput";
+      }
+    }
+  };
+  std::vector<EnrichedLead> out2;
+  REQUIRE(p.run({lead("a", "x@acme.com")}, out2).ok());
+  CHECK(out2[0].result(Signal::kNews).reason->code == "InvalidInput");
+  CHECK(p.port.requests().size() == 1);
+}
+
+TEST_CASE("a sync run that goes on at pipe0 (408) is followed by check on the engine's loop, never re-sent") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.sync_goes_on = true;
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run({lead("a", "x@acme.com"), lead("b", "x@globex.io")}, out);
+  REQUIRE(s.ok());
+  CHECK(h.port.requests().size() == 1);
+  CHECK(h.port.checks == 3);
+  CHECK(out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(out[1].result(Signal::kNews).status == SignalStatus::kFound);
+}
+
+TEST_CASE("cancelling during a 429 backoff ends the run at once, every waiting lookup cancelled") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.options.sync_batch_size = 1;
+  h.port.fail_with = [](const BatchRequest&, int) -> std::optional<Status> {
+    return Status(StatusCode::kResourceExhausted, "rate limited").with_retry_after(30s);
+  };
+  auto token = std::make_shared<CancellationToken>();
+  h.options.cancel = token;
+  // Cancel once the run has started waiting out the Retry-After (the clock has moved).
+  h.options.progress = [&](const Progress&) {
+    if (h.clock.slept() > 0ms) token->cancel();
+  };
+  std::vector<EnrichedLead> out;
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 5; ++i) leads.push_back(lead("l" + std::to_string(i), "x@c" + std::to_string(i) + ".com"));
+  Result<RunSummary> s = h.run(leads, out);
+  REQUIRE(s.ok());
+  CHECK(s->cancelled);
+  REQUIRE(out.size() == 5);
+  for (const EnrichedLead& e : out) {
+    CHECK(e.result(Signal::kNews).status == SignalStatus::kFailed);
+    CHECK(e.result(Signal::kNews).reason->code == "cancelled");
+  }
+  CHECK(h.clock.slept() < 30s);  // it did not wait the backoff out
+}
+
+TEST_CASE("nothing cancelled is written to the cache") {
+  Harness h;
+  h.port.hold = true;
+  std::size_t puts = 0;
+  h.cache.put = [&](Signal, const std::string&, const LookupOutcome&) {
+    ++puts;
+    return true;
+  };
+  auto token = std::make_shared<CancellationToken>();
+  h.options.cancel = token;
+  h.options.progress = [&](const Progress& p) {
+    if (p.requests > 0) token->cancel();
+  };
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run({lead("a", "x@a.com")}, out).ok());
+  CHECK(out[0].result(Signal::kNews).reason->code == "cancelled");
+  CHECK(puts == 0);
+  h.port.release_reversed();  // a late answer after the run ended goes nowhere
+}
+
+// Two runs of one Enricher on their own threads, sharing `flights`: `first` is started and
+// its request held before `second` starts; returns once `second` has read its lead.
+struct TwoRuns {
+  Harness& h;
+  LookupFlights flights;
+  EngineOptions first_options;
+  EngineOptions second_options;
+  std::vector<EnrichedLead> first_out, second_out;
+  std::thread first, second;
+  std::promise<void> second_waiting;
+  std::atomic<bool> signalled{false};
+
+  explicit TwoRuns(Harness& harness) : h(harness), first_options(h.options), second_options(h.options) {}
+
+  void start(RawLead a, RawLead b) {
+    second_options.progress = [&](const Progress&) {
+      if (!signalled.exchange(true)) second_waiting.set_value();
+    };
+    first = launch(std::move(a), first_options, first_out);
+    while (h.port.held() == 0) std::this_thread::yield();
+    second = launch(std::move(b), second_options, second_out);
+    second_waiting.get_future().wait();  // it has read its lead and found its lookups in flight
+  }
+
+  std::thread launch(RawLead l, const EngineOptions& options, std::vector<EnrichedLead>& out) {
+    return std::thread([this, l = std::move(l), &options, &out] {
+      RunContext ctx{&h.config, &h.port, &h.clock, {}, &options, &flights};
+      auto src = make_vector_source({l});
+      REQUIRE(run_enrichment(ctx, *src, [&](EnrichedLead&& e) { out.push_back(std::move(e)); }, nullptr).ok());
+    });
+  }
+};
+
+TEST_CASE("two runs of one Enricher needing the same lookups share one pipe0 lookup, billed once") {
+  Harness h;
+  h.options.signals = {Signal::kCompanyOverview, Signal::kNews};
+  h.port.hold = true;
+  TwoRuns runs(h);
+  runs.start(lead("a", "x@acme.com"), lead("b", "y@acme.com"));
+  h.port.release_reversed();
+  runs.first.join();
+  runs.second.join();
+  CHECK(h.port.requests().size() == 1);
+  REQUIRE(runs.first_out.size() == 1);
+  REQUIRE(runs.second_out.size() == 1);
+  CHECK(runs.second_out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(runs.second_out[0].company_overview == runs.first_out[0].company_overview);
+  CHECK(runs.first_out[0].billed_lookups == 2);
+  CHECK(runs.second_out[0].billed_lookups == 0);
+  CHECK(runs.flights.flying() == 0);
+}
+
+TEST_CASE("a run cancelled while flying a lookup hands it to the run waiting for it") {
+  Harness h;
+  h.options.signals = {Signal::kNews};
+  h.port.hold = true;
+  TwoRuns runs(h);
+  auto token = std::make_shared<CancellationToken>();
+  runs.first_options.cancel = token;
+  runs.start(lead("a", "x@acme.com"), lead("b", "y@acme.com"));
+  token->cancel();
+  runs.first.join();
+  while (h.port.held() < 2) std::this_thread::yield();  // b flies it now (a's answer is still held)
+  h.port.release_reversed();
+  runs.second.join();
+  CHECK(runs.first_out[0].result(Signal::kNews).reason->code == "cancelled");
+  CHECK(runs.second_out[0].result(Signal::kNews).status == SignalStatus::kFound);
+  CHECK(runs.second_out[0].billed_lookups == 1);
 }

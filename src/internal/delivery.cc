@@ -1,0 +1,53 @@
+#include "internal/delivery.h"
+
+#include <algorithm>
+
+namespace leadenrich::internal {
+
+PendingLead& Delivery::add(EnrichedLead lead) {
+  PendingLead p;
+  p.seq = next_seq_++;
+  p.lead = std::move(lead);
+  leads_.push_back(std::move(p));
+  return leads_.back();
+}
+
+void Delivery::apply(PendingLead& p, Lookup& lk) const {
+  std::size_t i = idx(lk.signal);
+  SignalResult r = lk.outcome.result;
+  r.from_cache = lk.from_cache;
+  p.lead.results[i] = std::move(r);
+  if (lk.outcome.result.status == SignalStatus::kFound) apply_value(p.lead, lk.signal, lk.outcome.value);
+  std::vector<std::string>& ids = p.lead.provider_run_ids;
+  if (!lk.run_id.empty() && std::find(ids.begin(), ids.end(), lk.run_id) == ids.end()) ids.push_back(lk.run_id);
+  if (lk.outcome.billed && !lk.attributed && !lk.from_cache) {
+    lk.attributed = true;
+    ++p.lead.billed_lookups;
+    p.lead.estimated_credits += config_.spec(lk.signal).credits_per_lookup;
+  }
+}
+
+void Delivery::answer(std::size_t seq, Lookup& lk) {
+  PendingLead& p = at(seq);
+  apply(p, lk);
+  --p.pending;
+}
+
+std::size_t Delivery::emit_ready(const LeadSink& sink, RunSummary& summary) {
+  std::size_t n = 0;
+  while (!leads_.empty() && leads_.front().pending == 0) {
+    EnrichedLead& e = leads_.front().lead;
+    update_signal_lists(e);
+    Timestamp t = clock_.now();
+    e.quality_score = compute_quality_score(e, config_.signal_specs, t);
+    e.enriched_at = t;
+    for (Signal s : kAllSignals) ++summary.counts[idx(s)][static_cast<std::size_t>(e.result(s).status)];
+    ++summary.leads;
+    ++n;
+    sink(std::move(e));
+    leads_.pop_front();
+  }
+  return n;
+}
+
+}  // namespace leadenrich::internal

@@ -1,0 +1,104 @@
+// A run's lookups as a whole: for each (entity, signal) a lead needs, answer it from the store,
+// from an earlier lookup, from another run of the same Enricher, or refuse it (budget, a fatal
+// error) — else own it: price it, give its entity a record and queue it. Then take each outcome
+// (retrying transient failures after a backoff), cache it, share it with other runs, and fan it
+// out to every lead waiting for it.
+#ifndef LEADENRICH_INTERNAL_RUN_LOOKUPS_H_
+#define LEADENRICH_INTERNAL_RUN_LOOKUPS_H_
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "internal/batch_tracker.h"
+#include "internal/batcher.h"
+#include "internal/delivery.h"
+#include "internal/lookup_flights.h"
+#include "internal/lookup_table.h"
+#include "internal/plan.h"
+#include "internal/run.h"
+
+namespace leadenrich::internal {
+
+class RunLookups {
+ public:
+  RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batcher, RunSummary& summary, Progress& progress,
+             std::shared_ptr<Mailbox> mailbox);
+
+  /// `lead` (read as `raw`, planned as `plan`) needs `s` of `entity`.
+  void need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw, const LeadPlan& plan);
+  /// Queues the entities the leads read since the last call need sent (one record per entity,
+  /// with every pipe it needs).
+  void enqueue_fresh();
+
+  /// Outcomes for `mask` of an entity; a transient failure with attempts left (when
+  /// `may_retry`) is parked for a backoff instead.
+  void conclude(const std::string& entity, Mask mask, const std::string& run_id, bool may_retry,
+                const std::function<LookupOutcome(Signal)>& outcome_of);
+  /// pipe0's answer for a finished batch: each record's fields merged per signal.
+  void conclude_answer(const Batch& b, const BatchResponse& resp);
+  /// A batch pipe0 provably did not take: the entities with re-sends left (the others fail
+  /// with `st`); `attempt` is raised to the most re-sends among them.
+  Group take_back(const Batch& b, const Status& st, int& attempt);
+  /// Every lookup of `entities` x `mask` failed with `st`.
+  void conclude_all(const std::vector<std::string>& entities, Mask mask, const Status& st, const std::string& run_id,
+                    bool may_retry);
+  void finish(const std::string& entity, Signal s, LookupOutcome outcome, const std::string& run_id);
+  /// Another run's answer (or its giving up) for a lookup this run waits for.
+  void on_landing(Landing& landing);
+  /// Fails every lookup not yet done (cancellation, a stalled run).
+  void fail_open(const Status& st);
+
+  LookupOutcome failed_outcome(Signal s, const Status& st) const;
+
+  /// The record sent for an entity.
+  const Json::Object& inputs(const std::string& entity) const { return entities_.at(entity).inputs; }
+  /// Its signals left flight (answered, or to be sent again: see mark_active).
+  void release(const std::string& entity, Mask mask) { entities_.at(entity).active &= static_cast<Mask>(~mask); }
+  void mark_active(const std::string& entity, Mask mask) { entities_.at(entity).active |= mask; }
+
+  const Status& fatal() const { return fatal_; }
+  void set_fatal(const Status& st) { fatal_ = st; }
+  /// Lookups another run flies for this one.
+  std::size_t standby() const { return standby_; }
+
+ private:
+  struct Entity {
+    Json::Object inputs;
+    Mask active = 0;  // signals queued, parked or in flight
+    std::array<int, kSignalCount> failures{};  // answers "failed", per signal
+    int resends = 0;  // batches pipe0 provably did not accept
+    int open = 0;     // lookups not finished; at 0, with nothing active, it is forgotten
+  };
+
+  const SignalSpec& spec(Signal s) const { return ctx_.config->spec(s); }
+  Lookup start(Lookup lk, const std::string& key, Json::Object inputs);
+  void fan_out(const std::string& key, Lookup& lk);
+
+  const RunContext& ctx_;
+  const EngineOptions& opts_;
+  Delivery& delivery_;
+  Batcher& batcher_;
+  RunSummary& summary_;
+  Progress& progress_;
+  std::shared_ptr<Mailbox> mailbox_;
+  std::vector<std::string> company_inputs_;  // every input key the run's company pipes need
+  std::vector<std::string> person_inputs_;
+
+  LookupTable table_;
+  std::unordered_map<std::string, Entity> entities_;
+  std::vector<std::pair<std::string, Mask>> fresh_;  // entity -> signals to enqueue
+  std::size_t standby_ = 0;
+  double spent_ = 0;
+  double reserved_ = 0;
+  std::uint64_t jitter_ = 0x5eed;
+  Status fatal_;
+};
+
+}  // namespace leadenrich::internal
+
+#endif  // LEADENRICH_INTERNAL_RUN_LOOKUPS_H_
