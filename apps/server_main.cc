@@ -1,6 +1,6 @@
 // leadenrich-server: the runtime HTTP API and the web UI. Configured like the CLI (environment and
-// .env), plus LEADENRICH_API_KEYS, LEADENRICH_CORS_ORIGINS and LEADENRICH_MAX_BATCH. SIGTERM or
-// Ctrl-C stops it after the requests in progress are answered.
+// .env), plus LEADENRICH_API_KEYS, LEADENRICH_CORS_ORIGINS, LEADENRICH_ALLOWED_HOSTS and
+// LEADENRICH_MAX_BATCH. SIGTERM or Ctrl-C stops it after the requests received are answered.
 #include <pthread.h>
 
 #include <csignal>
@@ -30,6 +30,8 @@ using namespace leadenrich;
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnavailable = 3;
+/// --max-batch and LEADENRICH_MAX_BATCH, one range for both.
+constexpr std::size_t kMaxBatchLimit = 10000;
 
 struct Flags {
   std::string host = "127.0.0.1";
@@ -42,6 +44,11 @@ struct Flags {
   bool insecure_no_auth = false;
   std::optional<std::size_t> max_batch;
   std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_connections = 512;
+  long long header_timeout_ms = 10'000;
+  long long request_timeout_ms = 30'000;
+  long long idle_timeout_ms = 30'000;
+  long long drain_timeout_ms = 10'000;
   long long upstream_timeout_ms = 30'000;
   long long sandbox_latency_ms = 0;
   bool quiet = false;
@@ -84,6 +91,17 @@ std::string find_web_root(const Flags& flags, const EnvLookup& env) {
   return LEADENRICH_SOURCE_WEB_ROOT;
 }
 
+/// A whole number from `min` to `max` in an environment variable, with the rules of its flag:
+/// digits only (no sign, no blanks), in range. The error names the variable and the range.
+Result<std::size_t> env_number(std::string_view name, const std::string& text, std::size_t min, std::size_t max) {
+  bool digits = !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
+  std::size_t value = digits ? std::stoull(text) : 0;
+  if (!digits || value < min || value > max) {
+    return invalid_argument(fmt::format("{} must be a whole number from {} to {}, not \"{}\"", name, min, max, text));
+  }
+  return value;
+}
+
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
@@ -118,13 +136,21 @@ int run(const Flags& flags) {
   if (flags.max_batch) {
     options.max_batch = *flags.max_batch;
   } else if (std::optional<std::string> v = (*env)("LEADENRICH_MAX_BATCH")) {
-    try {
-      options.max_batch = std::stoul(*v);
-    } catch (...) {
-      log_line("leadenrich-server: LEADENRICH_MAX_BATCH must be a whole number");
+    Result<std::size_t> n = env_number("LEADENRICH_MAX_BATCH", *v, 1, kMaxBatchLimit);
+    if (!n.ok()) {
+      log_line("leadenrich-server: " + n.status().message());
       return kExitUsage;
     }
+    options.max_batch = *n;
   }
+  if (std::optional<std::string> hosts = (*env)("LEADENRICH_ALLOWED_HOSTS")) {
+    for (const Secret& h : parse_api_keys(*hosts)) options.allowed_hosts.push_back(h.reveal());
+  }
+  options.max_connections = flags.max_connections;
+  options.header_timeout = std::chrono::milliseconds(flags.header_timeout_ms);
+  options.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
+  options.drain_timeout = std::chrono::milliseconds(flags.drain_timeout_ms);
   options.web_root = find_web_root(flags, *env);
   if (!flags.quiet) options.log = log_line;
   if (flags.quiet && flags.insecure_no_auth) log_line("WARNING: --insecure-no-auth: the API answers without an API key");
@@ -203,7 +229,8 @@ int run(const Flags& flags) {
   sigaddset(&signals, SIGINT);
   int received = 0;
   sigwait(&signals, &received);
-  log_line(fmt::format("{}: finishing requests in progress, then stopping", received == SIGTERM ? "SIGTERM" : "SIGINT"));
+  log_line(fmt::format("{}: answering the requests received (for at most {} ms), then stopping",
+                       received == SIGTERM ? "SIGTERM" : "SIGINT", flags.drain_timeout_ms));
   (*server)->stop();
   if (sandbox) sandbox->stop();
   log_line("stopped");
@@ -232,13 +259,33 @@ int main(int argc, char** argv) {
   app.add_option("--threads", f.threads, "Requests served at once")->capture_default_str()->check(CLI::Range(2, 1024));
   app.add_flag("--insecure-no-auth", f.insecure_no_auth, "Serve the API without API keys (logged as a warning)");
   app.add_option("--max-batch", f.max_batch, "Leads per POST /api/enrich, at most (default 100, or LEADENRICH_MAX_BATCH)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}));
-  app.add_option("--max-body-bytes", f.max_body_bytes, "Request bodies over this get 413")->capture_default_str();
+      ->check(CLI::Range(std::size_t{1}, kMaxBatchLimit));
+  app.add_option("--max-body-bytes", f.max_body_bytes, "Request bodies over this get 413")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  app.add_option("--max-connections", f.max_connections,
+                 "Open connections at most; at the cap the oldest idle one is closed for a new one")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{4}, std::size_t{1'000'000}));
+  app.add_option("--header-timeout-ms", f.header_timeout_ms, "A request's head must arrive within this (else 408)")
+      ->capture_default_str()
+      ->check(CLI::Range(100LL, 600'000LL));
+  app.add_option("--request-timeout-ms", f.request_timeout_ms, "A whole request must arrive within this (else 408)")
+      ->capture_default_str()
+      ->check(CLI::Range(100LL, 600'000LL));
+  app.add_option("--idle-timeout-ms", f.idle_timeout_ms, "Idle keep-alive connections are closed after this")
+      ->capture_default_str()
+      ->check(CLI::Range(100LL, 3'600'000LL));
+  app.add_option("--drain-timeout-ms", f.drain_timeout_ms,
+                 "On SIGTERM, requests received are answered for this long, then get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(0LL, 600'000LL));
   app.add_option("--upstream-timeout-ms", f.upstream_timeout_ms, "Timeout of each Aturiya and pipe0 request")
       ->capture_default_str()
       ->check(CLI::Range(1LL, 600'000LL));
   app.add_option("--sandbox-latency-ms", f.sandbox_latency_ms, "With --sandbox: service time of each pipe0 run")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0LL, 600'000LL));
   app.add_flag("-q,--quiet", f.quiet, "Do not log requests");
   try {
     app.parse(argc, argv);

@@ -1,17 +1,20 @@
-// leadenrich-server: routes over cpp-httplib's thread pool. Every request passes one pre-routing
-// step (CORS, auth, body size), one handler, and one logger (a log line and the metrics).
+// leadenrich-server: routes over cpp-httplib's request parser and router, behind our own
+// connection front (internal/http_front.h: accept, limits, deadlines, workers, drain). Every
+// request passes one pre-routing step (host, origin, CORS, auth, ids), one handler, and one logger
+// (a log line and the metrics).
 #include "leadenrich/server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
+
+#include <arpa/inet.h>
 
 #include <filesystem>
 #include <regex>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "internal/flights.h"
+#include "internal/http_front.h"
 #include "internal/openapi.h"
 #include "internal/server_metrics.h"
 #include "leadenrich/aturiya.h"
@@ -46,29 +49,110 @@ constexpr Route kRoutes[] = {
     {"GET", "/metrics", "/metrics"},
 };
 
-std::string route_label(const std::string& method, const std::string& path) {
+/// The metrics' route label of a request, from a fixed set: a route's template, "static",
+/// "method_not_allowed" or "unmatched". `path` is as received (not percent-decoded), so an encoded
+/// slash cannot make an id look like several segments.
+std::string route_label(std::string_view method, const std::string& path) {
   static const std::vector<std::regex> patterns = [] {
     std::vector<std::regex> out;
     for (const Route& r : kRoutes) out.emplace_back(r.pattern);
     return out;
   }();
+  // HEAD is GET without the body, and OPTIONS is the CORS preflight of the route it names.
+  bool get_like = method == "GET" || method == "HEAD";
   for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
-    if (std::regex_match(path, patterns[i])) return method == kRoutes[i].method ? kRoutes[i].label : "method_not_allowed";
+    if (!std::regex_match(path, patterns[i])) continue;
+    bool allowed = method == kRoutes[i].method || method == "OPTIONS" || (get_like && kRoutes[i].method == std::string_view("GET"));
+    return allowed ? kRoutes[i].label : "method_not_allowed";
   }
-  if (method == "GET" && path.rfind("/api/", 0) != 0) return "static";
+  if (get_like && path.rfind("/api/", 0) != 0) return "static";
   return "unmatched";
+}
+
+/// The path of a request target as received: without the query, not percent-decoded.
+std::string raw_path(const std::string& target) { return target.substr(0, target.find('?')); }
+
+/// Percent-decoding of one path segment; nullopt for a malformed escape.
+std::optional<std::string> decode_segment(std::string_view raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      out += raw[i];
+      continue;
+    }
+    if (i + 2 >= raw.size() || !std::isxdigit(static_cast<unsigned char>(raw[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+/// The id in a route's {id} position, decoded, when `path` (as received) has the shape of a
+/// route with an id: "/api/leads/{id}/enrich", "/api/leads/{id}/enrichment" or
+/// "/api/campaigns/{id}/leads".
+struct PathId {
+  std::string what;  ///< "lead" or "campaign"
+  std::optional<std::string> id;
+};
+std::optional<PathId> id_in_path(std::string_view path) {
+  for (auto [prefix, suffixes, what] : {std::tuple{std::string_view("/api/leads/"), std::vector<std::string_view>{"/enrich", "/enrichment"}, "lead"},
+                                        std::tuple{std::string_view("/api/campaigns/"), std::vector<std::string_view>{"/leads"}, "campaign"}}) {
+    if (path.rfind(prefix, 0) != 0) continue;
+    for (std::string_view suffix : suffixes) {
+      if (path.size() <= prefix.size() + suffix.size() || path.substr(path.size() - suffix.size()) != suffix) continue;
+      std::string_view raw = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+      if (raw.find('/') != std::string_view::npos) continue;
+      return PathId{what, decode_segment(raw)};
+    }
+  }
+  return std::nullopt;
+}
+
+/// The host name of a Host header value ("name:port", "[v6]:port"), lower-cased.
+std::string host_name(std::string_view host) {
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {
+    name = name.substr(0, name.find(']') == std::string_view::npos ? name.size() : name.find(']') + 1);
+  } else if (std::size_t colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// An IPv4 or a bracketed IPv6 literal: no DNS answer can make such a Host name another server.
+bool is_ip_literal(const std::string& name) {
+  unsigned char buf[sizeof(in6_addr)];
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    return ::inet_pton(AF_INET6, name.substr(1, name.size() - 2).c_str(), buf) == 1;
+  }
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1;
+}
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
+  }
+  return true;
 }
 
 /// Per request, on the worker thread that answers it.
 struct RequestContext {
   SteadyClock::time_point start{};
   bool started = false;
+  bool close = false;  ///< the response closes the connection
 };
 thread_local RequestContext t_request;
 
-/// Ids as the APIs hand them out: letters, digits and _ . : @ -, at most 128 characters.
+/// Ids as the APIs hand them out: letters, digits and _ . : @ -, at most 128 characters. They are
+/// opaque tokens that end up in upstream URLs, so "." and ".." (path steps there) are not ids.
 bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
+  if (id.empty() || id.size() > 128 || id == "." || id == "..") return false;
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
               c == ':' || c == '@' || c == '-';
@@ -140,6 +224,19 @@ std::optional<Status> upstream_failure(const EnrichedLead& lead) {
   return failure;
 }
 
+/// cpp-httplib's parser, router and response writer, answering one request at a time from the
+/// stream the front hands over (its own accept loop and keep-alive handling are not used).
+class HttpServer : public httplib::Server {
+ public:
+  /// Answers one request; returns whether the connection may carry another.
+  bool serve_one(httplib::Stream& stream, bool close_connection) {
+    bool connection_closed = false;
+    t_request.close = false;
+    bool ok = process_request(stream, close_connection, connection_closed, [](Request&) {});
+    return ok && !connection_closed && !t_request.close;
+  }
+};
+
 }  // namespace
 
 std::vector<Secret> parse_api_keys(std::string_view list) {
@@ -177,11 +274,11 @@ bool api_key_matches(const std::vector<Secret>& keys, std::string_view candidate
 struct Server::State {
   ServerOptions options;
   ServerBackend backend;
-  httplib::Server http;
+  HttpServer http;
   internal::ServerMetrics metrics;
   internal::Flights flights;
   std::string index_html;  ///< non-empty when the UI is not built: a page saying how to build it
-  std::thread thread;
+  std::unique_ptr<internal::HttpFront> front;
   int port = 0;
   std::mutex mu;
   std::condition_variable stopped_cv;
@@ -197,11 +294,59 @@ struct Server::State {
     return o;
   }
 
-  // ---- pre-routing: CORS, auth, body size ----
+  // ---- pre-routing: host, origin, CORS, auth, ids ----
+
+  /// With no API key, any web page a user opens could call this server through the browser;
+  /// these checks (the browser cannot forge Host, Origin or a JSON Content-Type without a
+  /// preflight) refuse such calls. True when refused (the answer is written).
+  bool refuse_cross_site(const Request& req, Response& res) {
+    std::string host = req.get_header_value("Host");
+    std::string name = host_name(host);
+    // DNS rebinding: a page at attacker.example whose name now resolves to this address. Its
+    // requests carry Host: attacker.example; names of this server, and IP literals, are fine.
+    bool host_ok = host.empty() || is_ip_literal(name) || name == "localhost" || name == host_name(options.host);
+    for (const std::string& allowed : options.allowed_hosts) host_ok = host_ok || name == host_name(allowed);
+    if (!host_ok) {
+      send_error(res, 403, "forbidden",
+                 "Host is not a name of this server: add it to LEADENRICH_ALLOWED_HOSTS to serve it without API keys");
+      return true;
+    }
+    if (req.has_header("Origin")) {
+      std::string origin = req.get_header_value("Origin");
+      bool origin_ok = !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+      for (const std::string& allowed : options.cors_origins) origin_ok = origin_ok || allowed == origin || allowed == "*";
+      if (!origin_ok) {
+        send_error(res, 403, "forbidden",
+                   "cross-site request refused: the Origin is neither this server nor in LEADENRICH_CORS_ORIGINS");
+        return true;
+      }
+    }
+    // A form or a no-preflight fetch can only send text/plain, form or multipart bodies.
+    // Called before the body is read; the front gives every request its Content-Length.
+    if (std::string length = req.get_header_value("Content-Length"); !length.empty() && length != "0") {
+      std::string type = req.get_header_value("Content-Type");
+      type = type.substr(0, type.find(';'));
+      while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+      for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (type != "application/json") {
+        send_error(res, 415, "unsupported_media_type", "request body: send it with Content-Type: application/json");
+        return true;
+      }
+    }
+    return false;
+  }
+
   httplib::Server::HandlerResponse pre_route(const Request& req, Response& res) {
     t_request.start = SteadyClock::now();
     if (!t_request.started) metrics.in_flight(+1);  // started: the last request here was never logged
     t_request.started = true;
+    if (req.path.find('\0') != std::string::npos) {
+      // No file or route has a NUL in its name; the file handler would cut the name there
+      // ("/index.html%00.js" would serve index.html as JavaScript).
+      send_error(res, 404, "not_found", "no such route");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (options.insecure_no_auth && refuse_cross_site(req, res)) return httplib::Server::HandlerResponse::Handled;
     bool cors_allowed = false;
     if (!options.cors_origins.empty() && req.has_header("Origin")) {
       std::string origin = req.get_header_value("Origin");
@@ -227,36 +372,25 @@ struct Server::State {
     bool needs_key = (req.path.rfind("/api/", 0) == 0 && req.path != "/api/health") || req.path == "/metrics";
     if (needs_key && !options.insecure_no_auth) {
       std::string header = req.get_header_value("Authorization");
+      // The scheme is case-insensitive (RFC 9110 section 11.1); the key is not.
       constexpr std::string_view kBearer = "Bearer ";
-      bool ok = header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0 &&
-                api_key_matches(options.api_keys, std::string_view(header).substr(kBearer.size()));
-      if (!ok) {
+      std::string_view key;
+      if (starts_with_ci(header, kBearer)) {
+        key = std::string_view(header).substr(kBearer.size());
+        while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+      }
+      if (key.empty() || !api_key_matches(options.api_keys, key)) {
         res.set_header("WWW-Authenticate", "Bearer");
         send_error(res, 401, "unauthorized",
                    header.empty() ? "missing API key: send Authorization: Bearer <key>" : "invalid API key");
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    if (req.method == "POST" && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
-      // Such a request has no body (RFC 9112 section 6.3), but cpp-httplib 0.11 would wait for the
-      // connection to close (`curl -X POST` keeps it open). Saying so lets it read zero bytes; the
-      // request object is the server's own, handed to this hook as const.
-      const_cast<Request&>(req).set_header("Content-Length", "0");
-    }
-    if (req.has_header("Content-Length")) {
-      std::string length = req.get_header_value("Content-Length");
-      bool digits = !length.empty() && length.find_first_not_of("0123456789") == std::string::npos;
-      if (!digits) {
-        send_error(res, 400, "invalid_argument", "Content-Length is not a number");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (length.size() > 18 || std::stoull(length) > options.max_body_bytes) {
-        // The body is left unread, so the connection cannot carry another request.
-        res.set_header("Connection", "close");
-        send_error(res, 413, "payload_too_large",
-                   fmt::format("request body over the limit of {} bytes", options.max_body_bytes));
-        return httplib::Server::HandlerResponse::Handled;
-      }
+    // Ids are checked as received, before the router sees the decoded path: an encoded slash
+    // would otherwise make "a%2Fb" two segments and no route at all.
+    if (std::optional<PathId> id = id_in_path(raw_path(req.target)); id && (!id->id || !valid_id(*id->id))) {
+      send_error(res, 400, "invalid_argument", fmt::format("invalid {} id", id->what));
+      return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   }
@@ -521,9 +655,20 @@ struct Server::State {
     auto took = t_request.started ? SteadyClock::now() - t_request.start : SteadyClock::duration::zero();
     if (t_request.started) metrics.in_flight(-1);
     t_request.started = false;
-    metrics.request(req.method, route_label(req.method, req.path), res.status, took);
-    log(fmt::format("{} {} {} {:.2f}ms", req.method, req.path, res.status,
-                    std::chrono::duration<double, std::milli>(took).count()));
+    t_request.close = res.get_header_value("Connection") == "close";
+    std::string_view method = internal::method_label(req.method);
+    metrics.request(std::string(method), route_label(method, raw_path(req.target)), res.status, took);
+    // The path is decoded (%0a is a line feed, %1b an escape): never written to the log raw.
+    log(fmt::format("{} {} {} {:.2f}ms", internal::escape_for_log(req.method), internal::escape_for_log(req.path),
+                    res.status, std::chrono::duration<double, std::milli>(took).count()));
+  }
+
+  /// A request the front answered itself (over a limit, too slow, malformed, or while stopping).
+  void refused(const internal::FrontRefusal& r) {
+    std::string_view method = internal::method_label(r.method);
+    metrics.request(std::string(method), route_label(method, r.path), r.status, SteadyClock::duration::zero());
+    log(fmt::format("{} {} {} (answered by the front)", r.method.empty() ? "-" : internal::escape_for_log(r.method),
+                    r.path.empty() ? "-" : internal::escape_for_log(r.path), r.status));
   }
 
   void routes() {
@@ -567,7 +712,8 @@ struct Server::State {
         what = e.what();
       } catch (...) {
       }
-      log(fmt::format("error: {} {}: {}", q.method, q.path, what));
+      log(fmt::format("error: {} {}: {}", internal::escape_for_log(q.method), internal::escape_for_log(q.path),
+                      internal::escape_for_log(what)));
       send_error(r, 500, "internal", "internal error");
     });
     http.set_logger([this](const Request& q, const Response& r) { after(q, r); });
@@ -601,38 +747,33 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
         "<p>The leadenrich web UI is not built. Build it with <code>bash scripts/build.sh</code> (it needs npm), "
         "or point <code>--web-root</code> at a built copy. The API is at <a href=\"/openapi.json\">/openapi.json</a>.";
   }
-  int threads = std::max(2, o.threads);
-  state->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   state->http.set_payload_max_length(o.max_body_bytes);
-  state->http.set_tcp_nodelay(true);
-  state->http.set_keep_alive_timeout(2);
-  // cpp-httplib closes a keep-alive connection after 5 requests by default; an agent reuses its.
+  // Only sent in the Keep-Alive header: the front closes idle connections, and sets no count.
+  state->http.set_keep_alive_timeout(std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(o.idle_timeout).count()));
   state->http.set_keep_alive_max_count(10000);
   state->routes();
-  auto listen_socket = std::make_shared<int>(-1);
-  state->http.set_socket_options([listen_socket](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    *listen_socket = sock;
-  });
-  int port = o.port == 0 ? state->http.bind_to_any_port(o.host)
-                         : (state->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port <= 0) return unavailable(fmt::format("cannot listen on {}:{} (in use, or not an address of this host)", o.host, o.port));
-  state->port = port;
-  // cpp-httplib listens with a backlog of 5; a burst of clients would see SYNs dropped.
-  if (*listen_socket >= 0) ::listen(*listen_socket, 1024);
+
+  internal::FrontOptions front;
+  front.host = o.host;
+  front.port = o.port;
+  front.workers = std::max(2, o.threads);
+  front.max_connections = o.max_connections;
+  front.max_body_bytes = o.max_body_bytes;
+  front.head_timeout = o.header_timeout;
+  front.request_timeout = std::max(o.header_timeout, o.request_timeout);
+  front.idle_timeout = o.idle_timeout;
+  front.drain_timeout = o.drain_timeout;
   State* raw = state.get();
-  state->thread = std::thread([raw] {
-    raw->http.listen_after_bind();
-    std::lock_guard lock(raw->mu);
-    raw->stopped = true;
-    raw->stopped_cv.notify_all();
-  });
-  for (int i = 0; i < 500 && !state->http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  Result<std::unique_ptr<internal::HttpFront>> started = internal::HttpFront::start(
+      front, [raw](httplib::Stream& stream, bool close) { return raw->http.serve_one(stream, close); },
+      [raw](const internal::FrontRefusal& r) { raw->refused(r); });
+  if (!started.ok()) return started.status();
+  state->front = std::move(started).value();
+  state->port = state->front->port();
   if (!ui_built) state->log("web UI not built: / serves a page saying how to build it");
   if (o.insecure_no_auth) {
     state->log("WARNING: --insecure-no-auth: the API answers anyone who can reach " +
-               fmt::format("{}:{}", o.host, port) + " without an API key");
+               fmt::format("{}:{}", o.host, state->port) + " without an API key");
   }
   return std::unique_ptr<Server>(new Server(std::move(state)));
 }
@@ -641,11 +782,11 @@ std::string Server::base_url() const { return fmt::format("http://{}:{}", state_
 int Server::port() const { return state_->port; }
 
 void Server::stop() {
-  if (!state_->thread.joinable()) return;
-  // stop() closes the listening socket; listen_after_bind then joins the workers, so requests
-  // in progress are answered before the thread ends.
-  state_->http.stop();
-  state_->thread.join();
+  // The front's stop() is idempotent and thread-safe: a second caller waits for the first.
+  state_->front->stop();
+  std::lock_guard lock(state_->mu);
+  state_->stopped = true;
+  state_->stopped_cv.notify_all();
 }
 
 void Server::wait() {

@@ -82,6 +82,25 @@ int run_leads(const GlobalOptions& global, const LeadsOptions& options) {
   return bad > 0 ? kExitPartial : kExitOk;
 }
 
+namespace {
+/// `text` with the user:password of every URL in it replaced by "***" (a base URL may carry
+/// credentials for a proxy; doctor's output is pasted into tickets). Error messages name URLs
+/// without their scheme too ("GET user:pass@host/path"), so any "name:secret@" is masked.
+std::string mask_url_credentials(std::string text) {
+  std::size_t at = 0;
+  while ((at = text.find('@', at)) != std::string::npos) {
+    std::size_t start = text.find_last_of(" \t\r\n/\"'(<=", at);
+    start = start == std::string::npos ? 0 : start + 1;
+    if (text.find(':', start) < at) {
+      text.replace(start, at - start, "***");
+      at = start + 3;
+    }
+    ++at;
+  }
+  return text;
+}
+}  // namespace
+
 int run_doctor(const GlobalOptions& global, bool sandbox) {
   Reporter reporter(global);
   int code = kExitOk;
@@ -89,13 +108,13 @@ int run_doctor(const GlobalOptions& global, bool sandbox) {
   opts.sandbox = sandbox;
   Result<Connections> conn = connect(global, opts, reporter);
   if (!conn.ok()) {
-    reporter.error(conn.status().message());
+    reporter.error(mask_url_credentials(conn.status().message()));
     return exit_code_for(conn.status());
   }
   const Config& c = conn->config;
-  fmt::print("configuration:\n{}", c.to_string());
+  fmt::print("configuration:\n{}", mask_url_credentials(c.to_string()));
   auto check = [&](const char* what, const Status& st) {
-    fmt::print("{:<28} {}\n", what, st.ok() ? "ok" : st.message());
+    fmt::print("{:<28} {}\n", what, st.ok() ? "ok" : mask_url_credentials(st.message()));
     if (!st.ok() && code == kExitOk) code = exit_code_for(st);
   };
   check("aturiya credentials", c.check_aturiya());

@@ -29,8 +29,23 @@ struct ServerOptions {
   /// insecure_no_auth is set.
   std::vector<Secret> api_keys;
   bool insecure_no_auth = false;
-  /// Larger request bodies get 413.
+  /// Larger request bodies get 413, whatever their framing (Content-Length or chunked).
   std::size_t max_body_bytes = 1 << 20;
+  /// Open connections at most (also kept under the process's descriptor limit). At the cap the
+  /// oldest idle connection is closed for a new one, then the oldest still sending its request.
+  std::size_t max_connections = 512;
+  /// A request's head must arrive within header_timeout of its first byte, the whole request
+  /// within request_timeout; else 408 and the connection is closed.
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds request_timeout{30'000};
+  /// A connection with no request under way is closed after this long.
+  std::chrono::milliseconds idle_timeout{30'000};
+  /// stop(): requests already received are answered for this long; those still waiting then
+  /// get 503 with Retry-After.
+  std::chrono::milliseconds drain_timeout{10'000};
+  /// With insecure_no_auth: Host names served besides IP literals, localhost and `host`; any
+  /// other Host is refused (DNS rebinding).
+  std::vector<std::string> allowed_hosts;
   /// Leads per POST /api/enrich, at most.
   std::size_t max_batch = 100;
   /// per_page of GET /api/campaigns/{id}/leads, at most.
@@ -74,7 +89,9 @@ class Server {
   /// "http://HOST:PORT".
   std::string base_url() const;
   int port() const;
-  /// Stops accepting connections, lets requests in progress finish, then returns. Idempotent.
+  /// Stops accepting connections, answers the requests already received (503 with Retry-After
+  /// for those still waiting at the drain timeout), lets requests in progress finish, then
+  /// returns. Idempotent and thread-safe: every caller returns once the server has stopped.
   void stop();
   /// Blocks until the server has stopped (after stop() from another thread).
   void wait();

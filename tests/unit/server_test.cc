@@ -1,4 +1,5 @@
-// The server's pieces that need no socket: API keys, and the flights that coalesce lookups.
+// The server's pieces that need no socket: API keys, the flights that coalesce lookups, log
+// escaping and metric labels; and stop(), on a server listening on a loopback port.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -7,7 +8,12 @@
 #include <vector>
 
 #include "internal/flights.h"
+#include "internal/http_front.h"
+#include "leadenrich/engine.h"
+#include "leadenrich/pipe0.h"
 #include "leadenrich/server.h"
+#include "leadenrich/store.h"
+#include "leadenrich/testing/fake_transport.h"
 
 using namespace leadenrich;
 using internal::Flights;
@@ -77,4 +83,56 @@ TEST_CASE("many callers boarding overlapping key sets in any order all finish") 
   }
   for (std::thread& t : threads) t.join();
   CHECK(done == 16);
+}
+
+TEST_CASE("log escaping leaves no control byte, and metric methods come from a fixed set") {
+  using internal::escape_for_log;
+  CHECK(escape_for_log("/api/leads/x-1/enrich") == "/api/leads/x-1/enrich");
+  CHECK(escape_for_log("/a\nGET /forged 200") == "/a\\x0aGET /forged 200");
+  CHECK(escape_for_log("\x1b[31mred\r") == "\\x1b[31mred\\x0d");
+  CHECK(escape_for_log("back\\slash") == "back\\x5cslash");
+  CHECK(escape_for_log(std::string("nul\0x", 5)) == "nul\\x00x");
+  CHECK(escape_for_log("\xe2\x98\x83\x7f") == "\\xe2\\x98\\x83\\x7f");
+
+  CHECK(internal::method_label("GET") == "GET");
+  CHECK(internal::method_label("HEAD") == "HEAD");
+  CHECK(internal::method_label("get") == "other");
+  CHECK(internal::method_label("X}_1_evil{a=\"b\"") == "other");
+  CHECK(internal::method_label("") == "other");
+}
+
+TEST_CASE("stop() from many threads at once: each returns once the server has stopped") {
+  Config config;
+  config.pipe0_api_key = Secret("unit-test-key");
+  Pipe0Options pipe0 = pipe0_options(config);
+  auto transport = std::make_shared<testing::FakeTransport>();
+  std::shared_ptr<Pipe0Connection> connection = make_pipe0_connection(pipe0, transport).value();
+  SqliteStoreOptions so;
+  so.path = ":memory:";
+  std::shared_ptr<Store> store = open_sqlite_store(so).value();
+  ServerBackend backend;
+  backend.store = store;
+  backend.enricher = std::make_shared<Enricher>(config, connection, store);
+  ServerOptions options;
+  options.port = 0;
+  options.api_keys = parse_api_keys("unit-key");
+  options.threads = 2;
+  std::unique_ptr<Server> server = Server::start(options, backend).value();
+  CHECK(server->port() > 0);
+
+  // Before: two callers both joined the serving thread (std::system_error, or undefined
+  // behaviour); now every caller waits for the one stop and returns after it.
+  std::atomic<int> returned{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&] {
+      server->stop();
+      ++returned;
+    });
+  }
+  server->wait();  // returns: the server has stopped
+  for (std::thread& t : callers) t.join();
+  CHECK(returned == 8);
+  server->stop();  // and once more, after
+  server.reset();  // the destructor stops too
 }
