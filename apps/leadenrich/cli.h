@@ -21,6 +21,7 @@ inline constexpr int kExitOk = 0;           ///< every lead enriched with no fai
 inline constexpr int kExitPartial = 1;      ///< some lookups failed or some rows were bad
 inline constexpr int kExitUsage = 2;        ///< usage or configuration error
 inline constexpr int kExitUpstream = 3;     ///< an API was unreachable or rejected our credentials
+inline constexpr int kExitStore = 4;        ///< the store file is damaged, locked, misplaced or newer
 
 enum class LogFormat { kText, kJson };
 
@@ -55,7 +56,7 @@ class Reporter {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-/// The exit code for a failed Status: usage/config errors 2, upstream trouble 3.
+/// The exit code for a failed Status: usage/config errors 2, upstream trouble 3, the store 4.
 int exit_code_for(const Status& status);
 
 }  // namespace leadenrich::cli
