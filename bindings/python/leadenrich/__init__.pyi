@@ -82,6 +82,8 @@ class EnrichedLead:
 
 LeadLike = Union[RawLead, Dict[str, Any]]
 
+ASYNC_WORKERS: int
+
 class Enricher:
     def __init__(self, config: Config, store: Optional[str] = None) -> None: ...
     def enrich_one(self, lead: LeadLike) -> EnrichedLead: ...
