@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -491,5 +493,37 @@ TEST_CASE("several processes opening a new store at the same moment all succeed"
     auto stats = open(path)->cache_stats().value();
     REQUIRE(stats.size() == 1);
     CHECK(stats[0].second == static_cast<std::size_t>(kProcesses));
+  }
+}
+
+TEST_CASE("several threads opening a new store at the same moment all succeed") {
+  constexpr int kRounds = 6, kThreads = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    TempDir dir;
+    std::string path = dir.file("new.db");
+    std::mutex mu;
+    std::condition_variable cv;
+    bool go = false;
+    std::vector<std::string> errors(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return go; });
+        }
+        SqliteStoreOptions o;
+        o.path = path;
+        Result<std::shared_ptr<Store>> s = open_sqlite_store(o);
+        if (!s.ok()) errors[i] = s.status().message();
+      });
+    }
+    {
+      std::lock_guard lock(mu);
+      go = true;
+    }
+    cv.notify_all();
+    for (auto& t : threads) t.join();
+    for (const std::string& e : errors) CHECK(e == "");
   }
 }
