@@ -1,14 +1,14 @@
 // The SQLite store: one connection behind a mutex, WAL so readers in other processes never
 // block the writer, a busy timeout for the rare writer-writer overlap, a versioned schema
-// migrated on open.
+// migrated on open, and every page checked at open so a damaged file stops a run before it pays.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <random>
 #include <thread>
-#include <utility>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -177,7 +177,7 @@ class SqliteStore : public Store {
   // Whether an error since the last call was "busy": SQLite returns it without waiting in a few
   // cases (switching a new file to WAL while another connection does, WAL recovery), so opening
   // retries those itself until the busy timeout.
-  bool take_busy() { return std::exchange(busy_, false); }
+  bool take_busy() { return busy_.exchange(false); }
 
   Status exec(const char* sql, std::string_view what) {
     char* msg = nullptr;
@@ -491,7 +491,7 @@ class SqliteStore : public Store {
   std::string path_;
   PreparedStatements prepared_;
   std::mutex mu_;
-  mutable bool busy_ = false;
+  mutable std::atomic<bool> busy_{false};  // set by error(), read by the opening thread
 };
 
 }  // namespace
