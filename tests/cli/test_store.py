@@ -1,5 +1,6 @@
 """The store as a user meets it: a second run pays nothing; a killed run resumes where it stopped."""
 import json
+import sqlite3
 import subprocess
 import time
 
@@ -140,7 +141,6 @@ def test_store_problems_exit_4_naming_the_path(tmp_path):
     assert "garbage.db is damaged" in r.stderr
 
     newer = tmp_path / "newer.db"
-    import sqlite3
     db = sqlite3.connect(newer)
     db.execute("PRAGMA user_version = 99")
     db.close()
@@ -150,3 +150,19 @@ def test_store_problems_exit_4_naming_the_path(tmp_path):
 
     r = run(["runs", "--store", "garbage.db"], tmp_path)
     assert r.returncode == 4, r.stderr
+
+    r = run(["enrich", "--sandbox", "--store", "/dev/null/store.db", "-q"], tmp_path)
+    assert r.returncode == 4, r.stderr
+    assert "store /dev/null/store.db: cannot create /dev/null" in r.stderr
+
+    # Another process holds the store locked: after the busy timeout, exit 4 saying so.
+    assert run(["enrich", "--sandbox", "--store", "held.db", "-q", "--signals", "news"], tmp_path).returncode in (0, 1)
+    holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        r = run(["enrich", "--sandbox", "--store", "held.db", "-q"], tmp_path)
+    finally:
+        holder.close()
+    assert r.returncode == 4, r.stderr
+    assert "held.db" in r.stderr and "another process holds it locked" in r.stderr
