@@ -10,14 +10,14 @@ import threading
 from typing import Any, Dict, Iterable, Optional
 
 from ._errors import (AuthenticationError, CancelledError, ConfigurationError, Error, InvalidInputError,
-                      NotFoundError, RateLimitError, UnavailableError)
+                      NotFoundError, RateLimitError, StoreError, UnavailableError)
 from ._leadenrich import AturiyaClient, Config, EnrichedLead, Enricher, RawLead, __version__
 from ._leadenrich import _Sandbox
 
 __all__ = [
     "AturiyaClient", "Config", "EnrichedLead", "Enricher", "RawLead", "Sandbox", "__version__",
     "Error", "AuthenticationError", "CancelledError", "ConfigurationError", "InvalidInputError",
-    "NotFoundError", "RateLimitError", "UnavailableError",
+    "NotFoundError", "RateLimitError", "StoreError", "UnavailableError",
 ]
 
 

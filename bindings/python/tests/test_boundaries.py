@@ -89,3 +89,14 @@ def test_ctrl_c_during_enrich_one_is_raised_at_once_and_the_enricher_stays_usabl
         assert again[0].company_key == "slow2.com"
         assert again[0].results["company_overview"]["status"] in ("found", "no_result")
         del enricher
+
+
+def test_store_problems_raise_store_error_naming_the_path(tmp_path):
+    with leadenrich.Sandbox() as s:
+        with pytest.raises(leadenrich.StoreError, match=f"store {tmp_path} is a directory"):
+            leadenrich.Enricher(s.config, store=str(tmp_path))
+        garbage = tmp_path / "garbage.db"
+        garbage.write_bytes(b"not a database" * 1000)
+        with pytest.raises(leadenrich.StoreError, match="garbage.db is damaged") as e:
+            leadenrich.Enricher(s.config, store=str(garbage))
+        assert e.value.provider == "store" and e.value.code == "data_loss"
