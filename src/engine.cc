@@ -39,9 +39,14 @@ Result<RunSummary> Enricher::enrich(LeadSource& source, const std::function<void
                                     const std::function<void(const std::string&, const Status&)>& on_bad_row) {
   if (!pipe0_) return failed_precondition("the enricher has no pipe0 connection");
   std::shared_ptr<internal::Pipe0Port> port = internal::make_pipe0_port(pipe0_, config_.signal_specs);
+  auto fault = std::make_shared<internal::StoreFault>();
   internal::RunContext ctx{&config_, port.get(), clock_.get(),
-                           internal::make_cache_hooks(store_, config_, options, clock_), &options, flights_.get()};
-  return internal::run_enrichment(ctx, source, sink, on_bad_row);
+                           internal::make_cache_hooks(store_, config_, options, clock_, fault), &options,
+                           flights_.get()};
+  std::unique_ptr<LeadSource> guarded = internal::stop_on_store_fault(source, fault);
+  Result<RunSummary> summary = internal::run_enrichment(ctx, *guarded, sink, on_bad_row);
+  if (Status st = fault->status(); !st.ok()) return st;  // an unreadable store ends the run with its error
+  return summary;
 }
 
 Result<std::vector<EnrichedLead>> Enricher::enrich(const std::vector<RawLead>& leads, const EngineOptions& options) {
@@ -140,9 +145,13 @@ Result<std::size_t> Enricher::recover_submissions(const std::string& journal_run
 }
 
 Result<Plan> Enricher::plan(LeadSource& source, const EngineOptions& options) {
-  internal::RunContext ctx{&config_, nullptr, clock_.get(), internal::make_cache_hooks(store_, config_, options, clock_),
-                           &options};
-  return internal::plan_enrichment(ctx, source);
+  auto fault = std::make_shared<internal::StoreFault>();
+  internal::RunContext ctx{&config_, nullptr, clock_.get(),
+                           internal::make_cache_hooks(store_, config_, options, clock_, fault), &options};
+  std::unique_ptr<LeadSource> guarded = internal::stop_on_store_fault(source, fault);
+  Result<Plan> plan = internal::plan_enrichment(ctx, *guarded);
+  if (Status st = fault->status(); !st.ok()) return st;
+  return plan;
 }
 
 }  // namespace leadenrich

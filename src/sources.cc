@@ -156,17 +156,44 @@ bool is_lead_field(std::string_view f) {
   return std::find(names.begin(), names.end(), f) != names.end();
 }
 
+// Header names for a message: quoted, control characters shown as '?', long lists and names cut.
+std::string describe_columns(const std::vector<std::string>& headers) {
+  constexpr std::size_t kMaxColumns = 12, kMaxName = 60;
+  std::string out;
+  for (std::size_t i = 0; i < headers.size() && i < kMaxColumns; ++i) {
+    std::string name = headers[i].substr(0, kMaxName);
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    if (!internal::valid_utf8(name)) name = "(not UTF-8)";
+    out += fmt::format("{}'{}'", i == 0 ? "" : ", ", name);
+  }
+  if (headers.size() > kMaxColumns) out += fmt::format(" and {} more", headers.size() - kMaxColumns);
+  return out;
+}
+
 class CsvSource : public LeadSource {
  public:
   CsvSource(OwnedStream in, std::string name, std::size_t max_field_bytes)
       : in_(std::move(in)), name_(std::move(name)), reader_(*in_.stream, max_field_bytes) {}
 
   // Reads the header row and decides each column's destination.
-  Status init(const std::map<std::string, std::string>& user_map) {
+  Status init(const std::map<std::string, std::string>& user_map, std::optional<char> delimiter) {
+    if (delimiter) {
+      reader_.set_delimiter(*delimiter);
+    } else {
+      reader_.detect_delimiter();
+    }
     internal::CsvRecord header;
     if (!reader_.next(header) || !header.error.empty() ||
         (header.fields.size() == 1 && header.fields[0].empty())) {
       return invalid_argument(fmt::format("{}: a CSV file needs a header row", name_));
+    }
+    for (const std::string& h : header.fields) {
+      if (h.find('\0') != std::string::npos) {
+        return invalid_argument(fmt::format("{}: the header row holds NUL bytes (a UTF-16 file? save it as UTF-8 CSV)",
+                                            name_));
+      }
     }
     std::unordered_set<std::string> taken;
     std::unordered_map<std::string, std::string> folded_user;
@@ -191,6 +218,14 @@ class CsvSource : public LeadSource {
         taken.insert(dest);
         columns_.push_back(Column{dest, field_target});
       }
+    }
+    // Nothing to enrich from (typically a file split with another separator): every row would
+    // become an id-less lead with every signal skipped, so say so instead.
+    if (std::none_of(columns_.begin(), columns_.end(), [](const Column& c) { return c.field; })) {
+      return invalid_argument(fmt::format(
+          "{}: no column maps to a lead field; columns found: {}. Name them like an Apollo export (Email, "
+          "Website, Company, ...), map them with --map 'COLUMN=FIELD', or give the separator with --delimiter",
+          name_, describe_columns(header.fields)));
     }
     return {};
   }
@@ -224,6 +259,7 @@ class CsvSource : public LeadSource {
       const std::string& cell = rec.fields[i];
       const Column& col = columns_[i];
       if (!internal::valid_utf8(cell)) return invalid_argument(fmt::format("invalid UTF-8 in column '{}'", col.dest));
+      if (cell.find('\0') != std::string::npos) return invalid_argument(fmt::format("a NUL byte in column '{}'", col.dest));
       if (col.dest == "first_name") {
         first = cell;
       } else if (col.dest == "last_name") {
@@ -296,7 +332,7 @@ Result<std::unique_ptr<LeadSource>> make_source(OwnedStream in, std::string name
     case FileFormat::kCsv:
     case FileFormat::kAuto: {
       auto src = std::make_unique<CsvSource>(std::move(in), name, options.max_field_bytes);
-      LEADENRICH_RETURN_IF_ERROR(src->init(options.column_map));
+      LEADENRICH_RETURN_IF_ERROR(src->init(options.column_map, options.delimiter));
       return std::unique_ptr<LeadSource>(std::move(src));
     }
   }

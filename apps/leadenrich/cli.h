@@ -56,7 +56,7 @@ class Reporter {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-/// The exit code for a failed Status: usage/config errors 2, upstream trouble 3.
+/// The exit code for a failed Status: usage/config errors 2, upstream trouble 3, the store 4.
 int exit_code_for(const Status& status);
 
 }  // namespace leadenrich::cli

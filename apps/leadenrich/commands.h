@@ -16,6 +16,7 @@ struct EnrichOptions {
   std::optional<std::string> input;
   FileFormat input_format = FileFormat::kAuto;
   std::map<std::string, std::string> column_map;
+  std::optional<char> delimiter;  ///< CSV separator; unset: detected from the header line
   std::optional<std::size_t> limit;
   std::string format = "both";
   std::string output_dir = "output";

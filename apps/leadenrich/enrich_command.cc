@@ -135,6 +135,7 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
     FileSourceOptions fopts;
     fopts.format = opts.input_format;
     fopts.column_map = opts.column_map;
+    fopts.delimiter = opts.delimiter;
     Result<std::unique_ptr<LeadSource>> file = open_file_source(*opts.input, fopts);
     if (!file.ok()) {
       reporter.error(file.status().message());

@@ -61,6 +61,13 @@ struct NumberCheck {
   }
 };
 
+// "tab" (or a literal tab) or one character that cannot be part of CSV quoting or line ends.
+std::optional<char> parse_delimiter(const std::string& text) {
+  if (text == "tab" || text == "\\t") return '\t';
+  if (text.size() != 1 || text[0] == '"' || text[0] == '\n' || text[0] == '\r' || text[0] == '\0') return std::nullopt;
+  return text[0];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +95,9 @@ int main(int argc, char** argv) {
   enrich->add_option("--input-format", input_format, "Input format")
       ->check(CLI::IsMember({"auto", "csv", "json", "jsonl"}))->capture_default_str();
   enrich->add_option("--map", maps, "CSV column to lead field, e.g. --map 'Contact Email=email' (repeatable)");
+  std::optional<std::string> delimiter;
+  enrich->add_option("--delimiter", delimiter, "CSV separator: one character such as ';' or '|', or 'tab' "
+                                               "(default: detected from the header line)");
   enrich->add_option("--limit", limit, "Enrich at most N leads (applied while reading)");
   enrich->add_option("--format", eo.format, "Output format")
       ->check(CLI::IsMember({"json", "csv", "jsonl", "both"}))->capture_default_str();
@@ -169,6 +179,14 @@ int main(int argc, char** argv) {
         return kExitUsage;
       }
       eo.column_map[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    if (delimiter) {
+      std::optional<char> d = parse_delimiter(*delimiter);
+      if (!d) {
+        reporter.error(fmt::format("--delimiter '{}': expected one character such as ';' or '|', or 'tab'", *delimiter));
+        return kExitUsage;
+      }
+      eo.delimiter = d;
     }
     if (!max_age.empty()) {
       eo.max_age = parse_duration(max_age);

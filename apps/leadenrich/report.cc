@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli.h"
+#include "leadenrich/store.h"
 #include "leadenrich/json.h"
 
 namespace leadenrich::cli {
@@ -145,6 +146,9 @@ void Reporter::plan(const Plan& p, const Config& config) const {
 }
 
 int exit_code_for(const Status& status) {
+  // The store's errors come in several codes (damaged, locked, a directory, newer); all of them
+  // are fixed by the user on their own machine, never by retrying the API.
+  if (status.provider() == kStoreProvider) return kExitStore;
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:

@@ -52,6 +52,8 @@ struct FileSourceOptions {
   std::map<std::string, std::string> column_map;
   /// Fields longer than this make their row an error (default 1 MiB).
   std::size_t max_field_bytes = 1 << 20;
+  /// CSV field separator; unset: detected from the header line (`,` `;` or tab).
+  std::optional<char> delimiter;
 };
 
 /// Opens `path` ("-" for standard input). Returns kNotFound when the file does not exist,
@@ -61,7 +63,9 @@ struct FileSourceOptions {
 /// automatically: "First Name" + "Last Name" -> name, "Title" -> designation, "Company" ->
 /// organization, "Email" -> email, "Website" -> website, "Person Linkedin Url" -> linkedin_url,
 /// phones -> phone, "Apollo Contact Id" / "Id" -> lead_id; other columns are kept as extra keys.
-/// Rows without an id get "row-<line>". JSON: an array of lead objects. JSON lines: one object
+/// The separator is detected from the header line unless given. A header where no column maps
+/// to a lead field is kInvalidArgument naming the columns found. Rows without an id get
+/// "row-<line>"; a NUL byte in a row makes it a bad row. JSON: an array of lead objects. JSON lines: one object
 /// per line. Bad rows (malformed, invalid UTF-8, missing or duplicate lead_id, oversized field)
 /// come out as items with an error and the rest of the file is read.
 Result<std::unique_ptr<LeadSource>> open_file_source(const std::string& path, const FileSourceOptions& options = {});

@@ -47,7 +47,7 @@ class Status {
 
   /// The HTTP status that caused this error, 0 when none.
   int http_status() const { return http_status_; }
-  /// Which service answered: "pipe0", "aturiya", or empty.
+  /// Which service answered: "pipe0", "aturiya", "store" (kStoreProvider), or empty.
   const std::string& provider() const { return provider_; }
   /// The provider's machine-readable error slug (pipe0 problem `type`), if any.
   const std::string& error_type() const { return error_type_; }

@@ -4,8 +4,49 @@
 
 namespace leadenrich::internal {
 
+void StoreFault::note(const Status& status) {
+  std::lock_guard lock(mu_);
+  if (first_.ok()) first_ = status;
+}
+
+Status StoreFault::status() const {
+  std::lock_guard lock(mu_);
+  return first_;
+}
+
+namespace {
+
+class StopOnStoreFault : public LeadSource {
+ public:
+  StopOnStoreFault(LeadSource& inner, std::shared_ptr<const StoreFault> fault) : inner_(inner), fault_(std::move(fault)) {}
+  std::optional<SourceItem> next() override {
+    if (Status st = fault_->status(); !st.ok()) {
+      if (stopped_) return std::nullopt;
+      stopped_ = true;
+      SourceItem item;
+      item.lead = st;
+      item.location = "store";
+      item.fatal = true;
+      return item;
+    }
+    return inner_.next();
+  }
+  std::string describe() const override { return inner_.describe(); }
+
+ private:
+  LeadSource& inner_;
+  std::shared_ptr<const StoreFault> fault_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<LeadSource> stop_on_store_fault(LeadSource& inner, std::shared_ptr<const StoreFault> fault) {
+  return std::make_unique<StopOnStoreFault>(inner, std::move(fault));
+}
+
 CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, const EngineOptions& options,
-                            std::shared_ptr<Clock> clock) {
+                            std::shared_ptr<Clock> clock, std::shared_ptr<StoreFault> fault) {
   if (!store) return {};
   CacheHooks hooks;
   std::vector<SignalSpec> specs = config.signal_specs;
@@ -14,11 +55,21 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
     const SignalSpec& spec = find_spec(specs, s);
     return CacheKey{s, entity, spec.pipe_id, config_hash(spec)};
   };
-  // The cache is an optimisation: a read error is a miss, a write error costs a later lookup.
-  hooks.get = [store, clock, key, specs, max_age](Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
-    Result<std::optional<CacheEntry>> hit =
-        store->get(key(s, entity), clock->now(), freshness_for(find_spec(specs, s), max_age));
-    if (!hit.ok() || !hit->has_value()) return std::nullopt;
+  // A miss costs a paid lookup, so only a clean "not there" is a miss. A read error answers the
+  // lookup as failed (nothing is sent for it) and is noted so the run stops with it; a write
+  // error costs a later lookup.
+  hooks.get = [store, clock, key, specs, max_age, fault](Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
+    const SignalSpec& spec = find_spec(specs, s);
+    Result<std::optional<CacheEntry>> hit = store->get(key(s, entity), clock->now(), freshness_for(spec, max_age));
+    if (!hit.ok()) {
+      if (fault) fault->note(hit.status());
+      LookupOutcome failed;
+      failed.result.status = SignalStatus::kFailed;
+      failed.result.source = spec.pipe_id;
+      failed.result.reason = Reason{std::string(to_string(hit.status().code())), hit.status().message()};
+      return failed;
+    }
+    if (!hit->has_value()) return std::nullopt;
     const CacheEntry& e = **hit;
     LookupOutcome o;
     o.result.status = e.status;

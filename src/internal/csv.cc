@@ -4,8 +4,29 @@
 
 namespace leadenrich::internal {
 
-CsvReader::CsvReader(std::istream& in, std::size_t max_field_bytes)
-    : in_(in), max_field_bytes_(max_field_bytes), buf_(1 << 16) {}
+CsvReader::CsvReader(std::istream& in, std::size_t max_field_bytes, char delimiter)
+    : in_(in), max_field_bytes_(max_field_bytes), buf_(1 << 16), delimiter_(delimiter) {}
+
+char CsvReader::detect_delimiter() {
+  // Looks at what the first read buffers (64 KiB), which holds any real header line.
+  if (pos_ == len_ && peek() == -1) return delimiter_;
+  std::size_t counts[3] = {0, 0, 0};
+  const char candidates[3] = {',', ';', '\t'};
+  bool quoted = false;
+  for (std::size_t i = pos_; i < len_; ++i) {
+    char c = buf_[i];
+    if (c == '"') quoted = !quoted;  // a doubled quote toggles twice: no change
+    if (quoted) continue;
+    if (c == '\n' || c == '\r') break;
+    for (int k = 0; k < 3; ++k) counts[k] += c == candidates[k] ? 1 : 0;
+  }
+  int best = 0;
+  for (int k = 1; k < 3; ++k) {
+    if (counts[k] > counts[best]) best = k;
+  }
+  delimiter_ = counts[best] > 0 ? candidates[best] : ',';
+  return delimiter_;
+}
 
 int CsvReader::get() {
   if (pos_ == len_) {
@@ -94,10 +115,11 @@ bool CsvReader::next(CsvRecord& record) {
       }
       continue;
     }
+    if (c == delimiter_) {
+      end_field();
+      continue;
+    }
     switch (c) {
-      case ',':
-        end_field();
-        break;
       case '\r':
         if (peek() == '\n') get();
         [[fallthrough]];

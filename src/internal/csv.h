@@ -21,9 +21,15 @@ struct CsvRecord {
 /// reading resumes at the next line). Not thread-safe.
 class CsvReader {
  public:
-  CsvReader(std::istream& in, std::size_t max_field_bytes);
+  CsvReader(std::istream& in, std::size_t max_field_bytes, char delimiter = ',');
   /// Fills `record` with the next record; false at the end of input.
   bool next(CsvRecord& record);
+
+  /// Before the first next(): the delimiter of the first line — the most frequent of `,` `;`
+  /// and tab outside quotes, `,` on a tie or when there is none. Excel writes `;` where the
+  /// decimal separator is a comma, and "text" exports are tab-separated.
+  char detect_delimiter();
+  void set_delimiter(char delimiter) { delimiter_ = delimiter; }
 
  private:
   int get();   // next byte or -1
@@ -37,6 +43,7 @@ class CsvReader {
   std::size_t len_ = 0;
   std::size_t line_ = 1;
   bool first_ = true;
+  char delimiter_ = ',';
 };
 
 }  // namespace leadenrich::internal

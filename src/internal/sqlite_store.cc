@@ -1,12 +1,14 @@
 // The SQLite store: one connection behind a mutex, WAL so readers in other processes never
 // block the writer, a busy timeout for the rare writer-writer overlap, a versioned schema
-// migrated on open.
+// migrated on open, and every page checked at open so a damaged file stops a run before it pays.
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -43,6 +46,52 @@ constexpr const char* kMigrations[] = {
     "CREATE TABLE lead_results (lead_id TEXT PRIMARY KEY, lead TEXT NOT NULL, saved_at INTEGER NOT NULL);",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+
+// A damaged file: what was found, and the way out.
+Status damaged(const std::string& path, std::string_view detail) {
+  return Status(StatusCode::kDataLoss,
+                fmt::format("store {} is damaged ({}): move it aside (the next run starts a new one) or run "
+                            "without the cache (--no-cache)",
+                            path, detail))
+      .with_provider(std::string(kStoreProvider));
+}
+
+// quick_check's report ("*** in database main ***\nPage 44: ...") as one line for a message.
+std::string one_line(std::string_view report) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= report.size()) {
+    std::size_t end = std::min(report.find('\n', start), report.size());
+    std::string_view line = report.substr(start, end - start);
+    if (!line.empty() && line.rfind("***", 0) != 0) out += (out.empty() ? "" : "; ") + std::string(line);
+    start = end + 1;
+  }
+  return out.empty() ? "quick_check failed" : out;
+}
+
+// One SQLite failure as a Status naming the path, the operation and what to do about it.
+Status store_error(const std::string& path, int rc, std::string_view what) {
+  int primary = rc & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    return damaged(path, fmt::format("{}: {}", what, sqlite3_errstr(rc)));
+  }
+  StatusCode code = StatusCode::kInternal;
+  std::string hint;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    code = StatusCode::kUnavailable;
+    hint = "another process holds it locked: wait for it to finish or use another store file";
+  } else if (primary == SQLITE_FULL) {
+    code = StatusCode::kUnavailable;
+    hint = "free disk space or use a store file on another disk";
+  } else if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY ||
+             primary == SQLITE_PERM) {
+    code = StatusCode::kUnavailable;
+    hint = "check the path and its permissions, or use another store file";
+  }
+  std::string message = fmt::format("store {}: {}: {}", path, what, sqlite3_errstr(rc));
+  if (!hint.empty()) message += ": " + hint;
+  return Status(code, std::move(message)).with_provider(std::string(kStoreProvider));
+}
 
 std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
@@ -127,15 +176,17 @@ class SqliteStore : public Store {
     sqlite3_close(db_);
   }
 
+  // Every store error names the path and the way out, and says it is the store's (provider
+  // "store"), so a program can tell a damaged or locked file from an unreachable API.
   Status error(int rc, std::string_view what) const {
-    StatusCode code = StatusCode::kInternal;
-    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) code = StatusCode::kDataLoss;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) code = StatusCode::kUnavailable;
-    if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
-      code = StatusCode::kUnavailable;
-    }
-    return Status(code, fmt::format("store {}: {}: {}", path_, what, sqlite3_errstr(rc)));
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) busy_ = true;
+    return store_error(path_, rc, what);
   }
+
+  // Whether an error since the last call was "busy": SQLite returns it without waiting in a few
+  // cases (switching a new file to WAL while another connection does, WAL recovery), so opening
+  // retries those itself until the busy timeout.
+  bool take_busy() { return busy_.exchange(false); }
 
   Status exec(const char* sql, std::string_view what) {
     char* msg = nullptr;
@@ -145,34 +196,40 @@ class SqliteStore : public Store {
   }
 
   // Brings the schema to the current version; refuses files that are not ours or are newer.
+  // Two processes opening a new file at once must not both migrate it: the version is read and
+  // the migrations run inside one write transaction, taken under the busy timeout (BEGIN
+  // IMMEDIATE waits for the other writer; a read-then-upgrade would fail at once with "locked").
   Status migrate() {
     std::lock_guard lock(mu_);
-    Statement version(prepared_, "PRAGMA user_version");
-    if (!version.ok()) return error(version.rc(), "not a leadenrich store");
-    int rc = version.step();
-    if (rc != SQLITE_ROW) return error(rc, "not a leadenrich store");
-    int v = static_cast<int>(version.integer(0));
-    if (v > kStoreSchemaVersion) {
-      return Status(StatusCode::kFailedPrecondition,
-                    fmt::format("store {}: written by a newer leadenrich (schema {}, this build knows {})", path_, v,
-                                kStoreSchemaVersion));
+    Result<int> current = read_version();
+    if (!current.ok()) return current.status();
+    if (*current == kStoreSchemaVersion) return {};  // the common case takes no write lock
+    LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "migrate"));
+    Status st = migrate_locked();
+    if (!st.ok()) {
+      (void)exec("ROLLBACK", "rollback");
+      return st;
     }
-    if (v == 0) {
-      Statement tables(prepared_, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
-      if (tables.step() == SQLITE_ROW && tables.integer(0) > 0) {
-        return Status(StatusCode::kDataLoss, fmt::format("store {}: not a leadenrich store (it holds other tables)", path_));
-      }
+    return exec("COMMIT", "migrate");
+  }
+
+  // A quick structural check of every page (PRAGMA quick_check): a damaged file is refused at
+  // open instead of failing reads later, when a run may already have paid for lookups.
+  Status check_integrity() {
+    std::lock_guard lock(mu_);
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return error(rc, "check");
     }
-    for (int next = v; next < kStoreSchemaVersion; ++next) {
-      LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "migrate"));
-      std::string sql = std::string(kMigrations[next]) + fmt::format("PRAGMA user_version = {};", next + 1);
-      Status st = exec(sql.c_str(), fmt::format("migrate to schema {}", next + 1));
-      if (!st.ok()) {
-        (void)exec("ROLLBACK", "rollback");
-        return st;
-      }
-      LEADENRICH_RETURN_IF_ERROR(exec("COMMIT", "migrate"));
-    }
+    rc = sqlite3_step(stmt);
+    std::string verdict = rc == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr
+                              ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
+                              : "";
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW) return error(rc, "check");
+    if (verdict != "ok") return damaged(path_, one_line(verdict));
     return {};
   }
 
@@ -188,10 +245,10 @@ class SqliteStore : public Store {
     if (rc != SQLITE_ROW) return error(rc, "read the cache");
     CacheEntry e;
     Result<SignalStatus> status = parse_signal_status(s.text(0));
-    if (!status.ok()) return std::optional<CacheEntry>();  // an unknown status is a miss
+    if (!status.ok()) return std::optional<CacheEntry>();  // a status this build does not know is a miss
     e.status = *status;
     Result<Json> value = Json::parse(s.text(1));
-    if (!value.ok()) return std::optional<CacheEntry>();
+    if (!value.ok()) return damaged(path_, fmt::format("a cached {} value is unreadable", to_string(key.signal)));
     e.value = std::move(value).value();
     e.source = s.text(2);
     e.fetched_at = from_millis(s.integer(3));
@@ -327,8 +384,8 @@ class SqliteStore : public Store {
     while ((rc = s.step()) == SQLITE_ROW) {
       Result<EnrichedLead> lead = parse_enriched_lead(s.text(1));
       if (!lead.ok()) {
-        return data_loss(fmt::format("store {}: run {} lead {} is damaged: {}", path_, run_id, s.integer(0),
-                                     lead.status().message()));
+        return damaged(path_, fmt::format("run {} lead {} is unreadable: {}", run_id, s.integer(0),
+                                          lead.status().message()));
       }
       out.emplace_back(static_cast<std::size_t>(s.integer(0)), std::move(lead).value());
     }
@@ -455,6 +512,47 @@ class SqliteStore : public Store {
   }
 
  private:
+  // PRAGMA user_version, with the statement reset at once so no read transaction stays open.
+  Result<int> read_version() {
+    Statement version(prepared_, "PRAGMA user_version");
+    if (!version.ok()) return error(version.rc(), "read the schema version");
+    int rc = version.step();
+    if (rc != SQLITE_ROW) return error(rc, "read the schema version");
+    return static_cast<int>(version.integer(0));
+  }
+
+  // Inside the migration's write transaction: re-reads the version (another process may have
+  // migrated while this one waited) and applies what is missing.
+  Status migrate_locked() {
+    Result<int> current = read_version();
+    if (!current.ok()) return current.status();
+    int v = *current;
+    if (v > kStoreSchemaVersion) {
+      return Status(StatusCode::kFailedPrecondition,
+                    fmt::format("store {}: written by a newer leadenrich (schema {}, this build knows {}): "
+                                "upgrade leadenrich or use another store file",
+                                path_, v, kStoreSchemaVersion))
+          .with_provider(std::string(kStoreProvider));
+    }
+    if (v == 0) {
+      Statement tables(prepared_, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+      int rc = tables.step();
+      if (rc != SQLITE_ROW) return error(rc, "read the schema");
+      if (tables.integer(0) > 0) {
+        return Status(StatusCode::kDataLoss,
+                      fmt::format("store {}: not a leadenrich store (it holds other tables): "
+                                  "choose another store file",
+                                  path_))
+            .with_provider(std::string(kStoreProvider));
+      }
+    }
+    for (int next = v; next < kStoreSchemaVersion; ++next) {
+      std::string sql = std::string(kMigrations[next]) + fmt::format("PRAGMA user_version = {};", next + 1);
+      LEADENRICH_RETURN_IF_ERROR(exec(sql.c_str(), fmt::format("migrate to schema {}", next + 1)));
+    }
+    return {};
+  }
+
   static std::string compact(Timestamp t) {
     std::string iso = format_timestamp(std::chrono::floor<std::chrono::seconds>(t));  // 2026-11-25T02:00:00Z
     std::string out;
@@ -508,6 +606,7 @@ class SqliteStore : public Store {
   std::mutex mu_;
   std::mutex claims_mu_;
   std::map<std::string, int> claims_;  ///< run id -> the locked file's descriptor (-1 in memory)
+  mutable std::atomic<bool> busy_{false};  // set by error(), read by the opening thread
 };
 
 }  // namespace
@@ -515,26 +614,45 @@ class SqliteStore : public Store {
 Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options) {
   if (options.path != ":memory:") {
     std::error_code ec;
-    std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+    std::filesystem::path path(options.path);
+    if (std::filesystem::is_directory(path, ec)) {  // SQLite would only say "unable to open"
+      return Status(StatusCode::kFailedPrecondition,
+                    fmt::format("store {} is a directory: give the path of a store file, e.g. {}", options.path,
+                                (path / "store.db").string()))
+          .with_provider(std::string(kStoreProvider));
+    }
+    std::filesystem::path parent = path.parent_path();
+    ec.clear();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec) return unavailable(fmt::format("store {}: cannot create {}: {}", options.path, parent.string(), ec.message()));
+    if (ec) {
+      return Status(StatusCode::kUnavailable, fmt::format("store {}: cannot create {}: {}: check the path and its "
+                                                          "permissions, or use another store file",
+                                                          options.path, parent.string(), ec.message()))
+          .with_provider(std::string(kStoreProvider));
+    }
   }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int code = db ? sqlite3_extended_errcode(db) : rc;
     sqlite3_close(db);
-    return unavailable(fmt::format("store {}: cannot open: {}", options.path, msg));
+    return store_error(options.path, code, "cannot open");
   }
+  sqlite3_extended_result_codes(db, 1);
   auto store = std::make_shared<SqliteStore>(db, options.path);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
-  // A file that is not a database fails here, on the first read of its header.
-  Status st = store->exec("PRAGMA journal_mode = WAL", "not a leadenrich store");
-  if (st.ok()) st = store->exec("PRAGMA synchronous = NORMAL", "open");
-  if (st.ok()) st = store->migrate();
-  if (!st.ok()) return st;
-  return std::shared_ptr<Store>(store);
+  auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
+  while (true) {
+    // A file that is not a database fails here, on the first read of its header.
+    Status st = store->exec("PRAGMA journal_mode = WAL", "open");
+    if (st.ok()) st = store->exec("PRAGMA synchronous = NORMAL", "open");
+    if (st.ok() && options.check_on_open) st = store->check_integrity();
+    if (st.ok()) st = store->migrate();
+    if (st.ok()) return std::shared_ptr<Store>(store);
+    if (!store->take_busy() || std::chrono::steady_clock::now() >= deadline) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace leadenrich

@@ -1,5 +1,6 @@
 """The store as a user meets it: a second run pays nothing; a killed run resumes where it stopped."""
 import json
+import sqlite3
 import subprocess
 import time
 
@@ -90,3 +91,78 @@ def test_a_killed_run_resumes_with_every_lead_once_and_bounded_extra_billing(tmp
     finally:
         reference.close()
         s.close()
+
+
+def damage_middle(path):
+    """Overwrites 4 KiB in the middle of a file, on a page boundary."""
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.seek(size // 2 // 4096 * 4096)
+        f.write(bytes((i * 131 + 7) % 251 for i in range(4096)))
+
+
+def test_a_damaged_store_stops_the_run_with_exit_4_and_bills_nothing(tmp_path):
+    s = ExternalSandbox()
+    try:
+        leads_file(s, tmp_path, 60)
+        args = ["enrich", "-i", "leads.jsonl", "--store", "store.db", "--format", "json", "-q"]
+        first = run(args, tmp_path, env=s.env())
+        assert first.returncode in (0, 1), first.stderr
+        store = tmp_path / "store.db"
+        assert not (tmp_path / "store.db-wal").exists() or (tmp_path / "store.db-wal").stat().st_size == 0
+        assert store.stat().st_size >= 4 * 4096
+        damage_middle(store)
+        billed = total(s.counters(), "billed")
+
+        second = run(args, tmp_path, env=s.env())
+        assert second.returncode == 4, second.stderr
+        lines = [l for l in second.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1, second.stderr  # one clear error
+        assert "store.db is damaged" in lines[0] and "move it aside" in lines[0] and "--no-cache" in lines[0]
+        assert total(s.counters(), "billed") == billed
+
+        # The ways out it names work: without the cache, or with the file moved aside.
+        assert run(args + ["--no-cache"], tmp_path, env=s.env()).returncode in (0, 1)
+        store.rename(tmp_path / "store.db.damaged")
+        assert run(args, tmp_path, env=s.env()).returncode in (0, 1)
+    finally:
+        s.close()
+
+
+def test_store_problems_exit_4_naming_the_path(tmp_path):
+    (tmp_path / "adir").mkdir()
+    r = run(["enrich", "--sandbox", "--store", "adir", "-q"], tmp_path)
+    assert r.returncode == 4, r.stderr
+    assert "adir is a directory" in r.stderr
+
+    (tmp_path / "garbage.db").write_bytes(b"not a database" * 1000)
+    r = run(["enrich", "--sandbox", "--store", "garbage.db", "-q"], tmp_path)
+    assert r.returncode == 4, r.stderr
+    assert "garbage.db is damaged" in r.stderr
+
+    newer = tmp_path / "newer.db"
+    db = sqlite3.connect(newer)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    r = run(["enrich", "--sandbox", "--store", "newer.db", "-q"], tmp_path)
+    assert r.returncode == 4, r.stderr
+    assert "newer.db: written by a newer leadenrich" in r.stderr
+
+    r = run(["runs", "--store", "garbage.db"], tmp_path)
+    assert r.returncode == 4, r.stderr
+
+    r = run(["enrich", "--sandbox", "--store", "/dev/null/store.db", "-q"], tmp_path)
+    assert r.returncode == 4, r.stderr
+    assert "store /dev/null/store.db: cannot create /dev/null" in r.stderr
+
+    # Another process holds the store locked: after the busy timeout, exit 4 saying so.
+    assert run(["enrich", "--sandbox", "--store", "held.db", "-q", "--signals", "news"], tmp_path).returncode in (0, 1)
+    holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        r = run(["enrich", "--sandbox", "--store", "held.db", "-q"], tmp_path)
+    finally:
+        holder.close()
+    assert r.returncode == 4, r.stderr
+    assert "held.db" in r.stderr and "another process holds it locked" in r.stderr

@@ -161,3 +161,66 @@ TEST_CASE("the vector source yields leads in order and flags duplicates") {
   REQUIRE(p.errors.size() == 1);
   CHECK(p.errors[0] == "list[2]: duplicate lead_id 'a' (first seen at list[0])");
 }
+
+TEST_CASE("a semicolon or tab separated CSV (Excel outside the US) is read by its header's separator") {
+  Pulled semi = pull_text("Id;Name;Email;Company;Website;Revenue\r\n"
+                          "s1;\"Müller; Jr.\";m@acme.de;Acme, GmbH;acme.de;1,5\r\n"
+                          "s2;Ann;a@globex.io;Globex;globex.io;2,0\r\n");
+  REQUIRE(semi.errors.empty());
+  REQUIRE(semi.leads.size() == 2);
+  CHECK(semi.leads[0].lead_id == "s1");
+  CHECK(semi.leads[0].name == "Müller; Jr.");
+  CHECK(semi.leads[0].email == "m@acme.de");
+  CHECK(semi.leads[0].organization == "Acme, GmbH");
+  CHECK(semi.leads[0].website == "acme.de");
+  CHECK(extra(semi.leads[0], "Revenue") == "1,5");
+  CHECK(semi.leads[1].lead_id == "s2");
+
+  Pulled tab = pull_text("lead_id\tname\temail\n7\tAnn, Jr.\ta@x.com\n", FileFormat::kCsv);
+  REQUIRE(tab.leads.size() == 1);
+  CHECK(tab.leads[0].name == "Ann, Jr.");
+  CHECK(tab.leads[0].email == "a@x.com");
+
+  // A comma inside a quoted header name does not outvote the real separator.
+  FileSourceOptions map_full_name;
+  map_full_name.column_map = {{"Name, full", "name"}};
+  Pulled quoted = pull_text("\"Name, full\";Email\nAnn;a@x.com\n", FileFormat::kCsv, map_full_name);
+  REQUIRE(quoted.leads.size() == 1);
+  CHECK(quoted.leads[0].name == "Ann");
+}
+
+TEST_CASE("a given delimiter wins over detection") {
+  FileSourceOptions opts;
+  opts.delimiter = '|';
+  Pulled p = pull_text("lead_id|name|email\n1|Ann; Jr.|a@x.com\n", FileFormat::kCsv, opts);
+  REQUIRE(p.leads.size() == 1);
+  CHECK(p.leads[0].name == "Ann; Jr.");
+  CHECK(p.leads[0].email == "a@x.com");
+}
+
+TEST_CASE("a header where no column maps to a lead field fails naming the columns found") {
+  std::istringstream in("Kontakt|E-Post|Firma\nAnn|a@x.com|Acme\n");
+  FileSourceOptions opts;
+  opts.format = FileFormat::kCsv;
+  auto src = make_stream_source(in, "leads.csv", opts);
+  REQUIRE_FALSE(src.ok());
+  CHECK(src.status().code() == StatusCode::kInvalidArgument);
+  CHECK(src.status().message().find("leads.csv: no column maps to a lead field; columns found: 'Kontakt|E-Post|Firma'") == 0);
+  CHECK(src.status().message().find("--delimiter") != std::string::npos);
+}
+
+TEST_CASE("a NUL byte in a field makes its row bad; NULs in the header (UTF-16) refuse the file") {
+  Pulled p = pull_text(std::string("lead_id,name,email\n1,A\0B,a@x.com\n2,Carl,c@x.com\n", 48), FileFormat::kCsv);
+  REQUIRE(p.leads.size() == 1);
+  CHECK(p.leads[0].lead_id == "2");
+  REQUIRE(p.errors.size() == 1);
+  CHECK(p.errors[0] == "in:2: a NUL byte in column 'name'");
+
+  std::string utf16("n\0a\0m\0e\0,\0e\0m\0a\0i\0l\0\n\0", 24);
+  std::istringstream in(utf16);
+  FileSourceOptions opts;
+  opts.format = FileFormat::kCsv;
+  auto src = make_stream_source(in, "u16.csv", opts);
+  REQUIRE_FALSE(src.ok());
+  CHECK(src.status().message() == "u16.csv: the header row holds NUL bytes (a UTF-16 file? save it as UTF-8 CSV)");
+}

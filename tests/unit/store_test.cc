@@ -6,10 +6,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <doctest/doctest.h>
 
+#include "leadenrich/engine.h"
+#include "leadenrich/pipe0.h"
 #include "leadenrich/store.h"
+#include "leadenrich/testing/fake_transport.h"
 
 using namespace leadenrich;
 using namespace std::chrono_literals;
@@ -268,4 +274,256 @@ TEST_CASE("two processes write and read one store at once without corrupting it"
   auto stats = open(path)->cache_stats().value();
   REQUIRE(stats.size() == 1);
   CHECK(stats[0].second == 2 * kPerProcess);
+}
+
+namespace {
+
+// A store with `n` cache entries of ~2 KB, closed (checkpointed) so the file holds every page.
+void fill(const std::string& path, int n) {
+  auto s = open(path);
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(s->put(key(Signal::kNews, "company:c" + std::to_string(i) + ".com"),
+                   {SignalStatus::kFound, Json(std::string(2000, 'n')), "p", t0()}).ok());
+  }
+}
+
+// Overwrites 4 KiB in the middle of the file, on a page boundary.
+void damage_middle(const std::string& path) {
+  auto size = std::filesystem::file_size(path);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096));
+  std::string garbage(4096, '\0');
+  for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>((i * 131 + 7) % 251);
+  f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+}
+
+bool mentions(const Status& st, const std::string& text) { return st.message().find(text) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a store with 4 KiB of garbage in the middle is refused at open, naming the path and the way out") {
+  TempDir dir;
+  std::string path = dir.file("store.db");
+  fill(path, 400);
+  REQUIRE(std::filesystem::file_size(path) > 400 * 2000);
+  damage_middle(path);
+  SqliteStoreOptions o;
+  o.path = path;
+  Result<std::shared_ptr<Store>> r = open_sqlite_store(o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kDataLoss);
+  CHECK(r.status().provider() == kStoreProvider);
+  CHECK(mentions(r.status(), path));
+  CHECK(mentions(r.status(), "move it aside"));
+  CHECK(mentions(r.status(), "--no-cache"));
+}
+
+TEST_CASE("reads of a damaged store are errors naming the path, never misses") {
+  TempDir dir;
+  std::string path = dir.file("store.db");
+  fill(path, 400);
+  damage_middle(path);
+  SqliteStoreOptions o;
+  o.path = path;
+  o.check_on_open = false;  // as if the damage came after the open
+  auto store = open_sqlite_store(o).value();
+  int errors = 0, hits = 0;
+  for (int i = 0; i < 400; ++i) {
+    auto got = store->get(key(Signal::kNews, "company:c" + std::to_string(i) + ".com"), t0(), freshness_for(spec(Signal::kNews)));
+    if (!got.ok()) {
+      ++errors;
+      CHECK(got.status().code() == StatusCode::kDataLoss);
+      CHECK(got.status().provider() == kStoreProvider);
+      CHECK(mentions(got.status(), path));
+    } else if (got->has_value()) {
+      ++hits;
+    }
+  }
+  CHECK(errors > 0);
+  CHECK(errors + hits == 400);  // what was written is either read or reported, never a silent miss
+}
+
+namespace {
+
+// A store whose cache cannot be read (as a damaged file reads); everything else works.
+class UnreadableCache : public Store {
+ public:
+  explicit UnreadableCache(std::shared_ptr<Store> inner) : inner_(std::move(inner)) {}
+  Result<std::optional<CacheEntry>> get(const CacheKey&, Timestamp, Freshness) override {
+    return Status(StatusCode::kDataLoss, "store x.db is damaged (read the cache: database disk image is malformed)")
+        .with_provider(std::string(kStoreProvider));
+  }
+  Status put(const CacheKey& k, const CacheEntry& e) override { return inner_->put(k, e); }
+  Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override { return inner_->cache_stats(); }
+  Result<std::string> begin_run(const std::string& input, Timestamp now) override { return inner_->begin_run(input, now); }
+  Result<RunRecord> run(const std::string& id) override { return inner_->run(id); }
+  Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
+    return inner_->find_unfinished_run(input);
+  }
+  Result<std::vector<RunRecord>> list_runs() override { return inner_->list_runs(); }
+  Status record_lead(const std::string& id, std::size_t i, const EnrichedLead& l, Timestamp now) override {
+    return inner_->record_lead(id, i, l, now);
+  }
+  Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& id) override {
+    return inner_->run_leads(id);
+  }
+  Status finish_run(const std::string& id, RunState st, Timestamp now) override { return inner_->finish_run(id, st, now); }
+  Status record_submission(const std::string& id, const PendingSubmission& p) override {
+    return inner_->record_submission(id, p);
+  }
+  Status forget_submission(const std::string& id, const std::string& p) override { return inner_->forget_submission(id, p); }
+  Result<std::vector<PendingSubmission>> pending_submissions(const std::string& id) override {
+    return inner_->pending_submissions(id);
+  }
+  Status save_lead_result(const EnrichedLead& l, Timestamp now) override { return inner_->save_lead_result(l, now); }
+  Result<std::optional<std::string>> lead_result(const std::string& id) override { return inner_->lead_result(id); }
+
+ private:
+  std::shared_ptr<Store> inner_;
+};
+
+}  // namespace
+
+TEST_CASE("a cache read error stops the run with the store's error and sends nothing to pipe0") {
+  auto transport = std::make_shared<testing::FakeTransport>();
+  transport->set_handler([](const HttpRequest&) {
+    HttpOutcome o;
+    o.response = HttpResponse{500, {}, "{}"};
+    return o;
+  });
+  Pipe0Options po;
+  po.base_url = "http://127.0.0.1:9";
+  po.api_key = Secret("k");
+  auto pipe0 = make_pipe0_connection(po, transport).value();
+  auto store = std::make_shared<UnreadableCache>(open_sqlite_store(SqliteStoreOptions{":memory:"}).value());
+  Enricher enricher(Config{}, pipe0, store);
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 20; ++i) {
+    RawLead l;
+    l.lead_id = "l" + std::to_string(i);
+    l.email = "x@c" + std::to_string(i) + ".com";
+    leads.push_back(l);
+  }
+  auto source = make_vector_source(leads);
+  std::size_t delivered = 0;
+  Result<RunSummary> run = enricher.enrich(*source, [&](EnrichedLead&&) { ++delivered; }, EngineOptions{});
+  REQUIRE_FALSE(run.ok());
+  CHECK(run.status().provider() == kStoreProvider);
+  CHECK(mentions(run.status(), "x.db is damaged"));
+  CHECK(transport->request_count() == 0);
+  CHECK(delivered < leads.size());  // it stopped reading leads
+
+  // The dry run counts nothing as a cache hit or a lookup: it reports the store instead.
+  auto again = make_vector_source(leads);
+  CHECK(enricher.plan(*again, EngineOptions{}).status().provider() == kStoreProvider);
+}
+
+TEST_CASE("a directory, a locked file and a newer file are store errors naming the path and what to do") {
+  TempDir dir;
+  SqliteStoreOptions o;
+  o.path = dir.path.string();
+  Result<std::shared_ptr<Store>> d = open_sqlite_store(o);
+  CHECK(d.status().provider() == kStoreProvider);
+  CHECK(mentions(d.status(), o.path + " is a directory"));
+
+  // Another process holds the file with an exclusive lock.
+  std::string locked = dir.file("locked.db");
+  open(locked);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(locked.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; PRAGMA user_version = 3; COMMIT;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  o.path = locked;
+  o.busy_timeout = std::chrono::milliseconds(50);
+  Result<std::shared_ptr<Store>> l = open_sqlite_store(o);
+  sqlite3_close(db);
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.status().provider() == kStoreProvider);
+  CHECK(mentions(l.status(), locked));
+  CHECK(mentions(l.status(), "another process"));
+
+  std::string newer = dir.file("newer.db");
+  sqlite3_open(newer.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  o.path = newer;
+  Result<std::shared_ptr<Store>> n = open_sqlite_store(o);
+  CHECK(n.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(n.status().provider() == kStoreProvider);
+  CHECK(mentions(n.status(), "upgrade leadenrich"));
+}
+
+TEST_CASE("several processes opening a new store at the same moment all succeed") {
+  constexpr int kRounds = 6, kProcesses = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    TempDir dir;
+    std::string path = dir.file("new.db");
+    int gate[2];
+    REQUIRE(::pipe(gate) == 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < kProcesses; ++i) {
+      pid_t child = ::fork();
+      REQUIRE(child >= 0);
+      if (child == 0) {
+        ::close(gate[1]);
+        char c;
+        (void)::read(gate[0], &c, 1);  // every child starts when the parent closes the gate
+        SqliteStoreOptions o;
+        o.path = path;
+        Result<std::shared_ptr<Store>> s = open_sqlite_store(o);
+        if (!s.ok()) {
+          std::fprintf(stderr, "%s\n", s.status().message().c_str());
+          ::_exit(1);
+        }
+        Status put = (*s)->put(key(Signal::kNews, "company:p" + std::to_string(i) + ".com"),
+                               {SignalStatus::kFound, Json("v"), "p", t0()});
+        ::_exit(put.ok() ? 0 : 2);
+      }
+      children.push_back(child);
+    }
+    ::close(gate[0]);
+    ::close(gate[1]);
+    int failed = 0;
+    for (pid_t child : children) {
+      int status = 0;
+      ::waitpid(child, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+    }
+    CHECK(failed == 0);
+    auto stats = open(path)->cache_stats().value();
+    REQUIRE(stats.size() == 1);
+    CHECK(stats[0].second == static_cast<std::size_t>(kProcesses));
+  }
+}
+
+TEST_CASE("several threads opening a new store at the same moment all succeed") {
+  constexpr int kRounds = 6, kThreads = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    TempDir dir;
+    std::string path = dir.file("new.db");
+    std::mutex mu;
+    std::condition_variable cv;
+    bool go = false;
+    std::vector<std::string> errors(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return go; });
+        }
+        SqliteStoreOptions o;
+        o.path = path;
+        Result<std::shared_ptr<Store>> s = open_sqlite_store(o);
+        if (!s.ok()) errors[i] = s.status().message();
+      });
+    }
+    {
+      std::lock_guard lock(mu);
+      go = true;
+    }
+    cv.notify_all();
+    for (auto& t : threads) t.join();
+    for (const std::string& e : errors) CHECK(e == "");
+  }
 }

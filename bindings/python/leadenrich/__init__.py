@@ -5,23 +5,43 @@
         lead = leadenrich.Enricher(sandbox.config).enrich_one({"lead_id": "1", "email": "jane@acme.com"})
 """
 import asyncio
+import concurrent.futures
+import threading
 from typing import Any, Dict, Iterable, Optional
 
 from ._errors import (AuthenticationError, CancelledError, ConfigurationError, Error, InvalidInputError,
-                      NotFoundError, RateLimitError, UnavailableError)
+                      NotFoundError, RateLimitError, StoreError, UnavailableError)
 from ._leadenrich import AturiyaClient, Config, EnrichedLead, Enricher, RawLead, __version__
 from ._leadenrich import _Sandbox
 
 __all__ = [
     "AturiyaClient", "Config", "EnrichedLead", "Enricher", "RawLead", "Sandbox", "__version__",
     "Error", "AuthenticationError", "CancelledError", "ConfigurationError", "InvalidInputError",
-    "NotFoundError", "RateLimitError", "UnavailableError",
+    "NotFoundError", "RateLimitError", "StoreError", "UnavailableError",
 ]
 
 
+# enrich_one spends its time waiting on the network with the GIL released, so awaiting many at
+# once needs as many threads. asyncio's default executor is sized for CPU work (min(32, CPUs + 4)
+# workers: 6 on a 2-core machine), which made 8 concurrent calls take two round trips.
+ASYNC_WORKERS = 128
+_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
+_executor_lock = threading.Lock()
+
+
+def _io_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = concurrent.futures.ThreadPoolExecutor(max_workers=ASYNC_WORKERS,
+                                                              thread_name_prefix="leadenrich")
+        return _executor
+
+
 async def _enrich_one_async(self: Enricher, lead: Any) -> EnrichedLead:
-    """Like enrich_one, without blocking the event loop (runs in the default executor)."""
-    return await asyncio.get_running_loop().run_in_executor(None, self.enrich_one, lead)
+    """Like enrich_one, without blocking the event loop. Runs on leadenrich's own thread pool
+    (up to ASYNC_WORKERS calls wait at once), not the loop's default executor."""
+    return await asyncio.get_running_loop().run_in_executor(_io_executor(), self.enrich_one, lead)
 
 
 Enricher.enrich_one_async = _enrich_one_async

@@ -3,7 +3,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 from ._errors import (AuthenticationError as AuthenticationError, CancelledError as CancelledError,
                       ConfigurationError as ConfigurationError, Error as Error,
                       InvalidInputError as InvalidInputError, NotFoundError as NotFoundError,
-                      RateLimitError as RateLimitError, UnavailableError as UnavailableError)
+                      RateLimitError as RateLimitError, StoreError as StoreError,
+                      UnavailableError as UnavailableError)
 
 __version__: str
 
@@ -81,6 +82,8 @@ class EnrichedLead:
     def sandbox(self) -> bool: ...
 
 LeadLike = Union[RawLead, Dict[str, Any]]
+
+ASYNC_WORKERS: int
 
 class Enricher:
     def __init__(self, config: Config, store: Optional[str] = None) -> None: ...

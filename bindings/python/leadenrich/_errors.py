@@ -43,6 +43,11 @@ class CancelledError(Error):
     """The run was cancelled."""
 
 
+class StoreError(Error):
+    """The store file is damaged, locked, a directory or from a newer version; the message names
+    the path and what to do. Whatever its ``code``, retrying the API does not help."""
+
+
 _BY_CODE = {
     "invalid_argument": InvalidInputError,
     "not_found": NotFoundError,
@@ -59,5 +64,5 @@ _BY_CODE = {
 
 def from_status(code: str, message: str, http_status: int, provider: str, retry_after: Optional[float]) -> Error:
     """The exception for a C++ Status (used by the compiled module)."""
-    cls = _BY_CODE.get(code, Error)
+    cls = StoreError if provider == "store" else _BY_CODE.get(code, Error)
     return cls(message, code=code, http_status=http_status, provider=provider, retry_after=retry_after)

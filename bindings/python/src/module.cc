@@ -5,8 +5,14 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
 #include <mutex>
 #include <set>
+#include <optional>
+#include <thread>
 
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
@@ -47,16 +53,39 @@ py::object to_python(const Json& j) {
   return py::none();
 }
 
+// Errors cross into Python through one table in leadenrich/_errors.py.
+[[noreturn]] void raise(const Status& st) { throw StatusError(st); }
+
+// A Python str as UTF-8. Anything else is a TypeError naming `what`; a str that cannot be UTF-8
+// (a lone surrogate such as "\ud800") is invalid input. pybind11's own cast would raise a
+// RuntimeError ("Unable to cast Python instance ...") for both.
+std::string text(py::handle o, const std::string& what) {
+  if (!py::isinstance<py::str>(o)) {
+    throw py::type_error(what + " must be a str, not " + std::string(Py_TYPE(o.ptr())->tp_name));
+  }
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(o.ptr(), &size);
+  if (data == nullptr) {
+    PyErr_Clear();
+    raise(invalid_argument(what + " is not valid text (it holds a lone surrogate)"));
+  }
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
 Json from_python(py::handle o, int depth = 0) {
   if (depth > 200) throw py::value_error("value nested too deeply");
   if (o.is_none()) return Json();
   if (py::isinstance<py::bool_>(o)) return Json(o.cast<bool>());
   if (py::isinstance<py::int_>(o)) return Json::number(py::str(o).cast<std::string>()).value();
   if (py::isinstance<py::float_>(o)) return Json(o.cast<double>());
-  if (py::isinstance<py::str>(o)) return Json(o.cast<std::string>());
+  if (py::isinstance<py::str>(o)) return Json(text(o, "a string value"));
   if (py::isinstance<py::dict>(o)) {
     Json::Object obj;
-    for (auto [k, v] : o.cast<py::dict>()) obj.emplace_back(py::str(k).cast<std::string>(), from_python(v, depth + 1));
+    for (auto [k, v] : o.cast<py::dict>()) {
+      if (!py::isinstance<py::str>(k)) throw py::type_error("dict keys must be str, not " + std::string(Py_TYPE(k.ptr())->tp_name));
+      std::string key = text(k, "a dict key");
+      obj.emplace_back(std::move(key), from_python(v, depth + 1));
+    }
     return Json(std::move(obj));
   }
   if (py::isinstance<py::list>(o) || py::isinstance<py::tuple>(o)) {
@@ -66,9 +95,6 @@ Json from_python(py::handle o, int depth = 0) {
   }
   throw py::type_error("cannot convert " + py::str(py::type::of(o)).cast<std::string>() + " to JSON");
 }
-
-// Errors cross into Python through one table in leadenrich/_errors.py.
-[[noreturn]] void raise(const Status& st) { throw StatusError(st); }
 
 template <typename T>
 T unwrap(Result<T> r) {
@@ -99,6 +125,64 @@ std::vector<std::string> names(const std::vector<Signal>& signals) {
   return out;
 }
 
+// ---- waiting without blocking Ctrl-C ----
+
+// Runs `work` (C++ only: it must not touch Python objects without taking the GIL) with the GIL
+// released, and returns its result. On Python's main thread the work runs on a helper thread
+// while this one wakes every 50 ms to run Python's signal handlers: a KeyboardInterrupt (or an
+// exception from another handler) cancels `cancel`, waits for the work to wind down — the
+// engine fails what is outstanding as cancelled and returns — and is raised. Waiting inside the
+// engine instead would delay Ctrl-C until the next network answer. Other threads never receive
+// signals in Python, so there the work runs inline.
+template <typename T>
+T run_interruptible(const std::function<T()>& work, CancellationToken& cancel) {
+  py::object threading = py::module_::import("threading");
+  if (!threading.attr("current_thread")().is(threading.attr("main_thread")())) {
+    py::gil_scoped_release release;
+    return work();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::optional<T> result;
+  std::exception_ptr thrown;
+  std::optional<py::error_already_set> interrupted;
+  {
+    py::gil_scoped_release release;
+    std::thread worker([&] {
+      try {
+        result.emplace(work());
+      } catch (...) {
+        thrown = std::current_exception();
+      }
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) {
+      lock.unlock();  // never wait for the GIL holding `mu`: the worker may hold the GIL and want `mu`
+      {
+        py::gil_scoped_acquire acquire;
+        if (PyErr_CheckSignals() != 0) {
+          if (interrupted) {
+            PyErr_Clear();  // a second Ctrl-C while winding down: the first is raised
+          } else {
+            interrupted.emplace();
+            cancel.cancel();
+          }
+        }
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    worker.join();
+  }
+  if (interrupted) throw std::move(*interrupted);
+  if (thrown) std::rethrow_exception(thrown);
+  return std::move(*result);
+}
+
 // ---- the enricher ----
 
 class PyEnricher {
@@ -117,18 +201,18 @@ class PyEnricher {
 
   EnrichedLead enrich_one(py::handle lead) {
     RawLead raw = lead_from(lead);
-    Result<EnrichedLead> out = Status(StatusCode::kUnknown, "not run");
-    {
-      py::gil_scoped_release release;
-      out = enricher_->enrich_one(raw);
-    }
-    return unwrap(std::move(out));
+    auto cancel = std::make_shared<CancellationToken>();
+    EngineOptions opts;
+    opts.cancel = cancel;
+    std::function<Result<EnrichedLead>()> work = [&] { return enricher_->enrich_one(raw, opts); };
+    return unwrap(run_interruptible(work, *cancel));
   }
 
-  // A list in, a list out. The GIL is released while the engine runs; the progress callback and
-  // Ctrl-C checks take it back briefly. An exception in the callback cancels the run and is
-  // raised here. With `journal` (or `resume`) the run is journaled in the store: after a
-  // Ctrl-C or a crash the same call continues it, paying only for what was not finished.
+  // A list in, a list out. The GIL is released while the engine runs; the progress callback
+  // takes it back briefly, and Ctrl-C is checked every 50 ms (run_interruptible). An exception in
+  // the callback cancels the run and is raised here. With `journal` (or `resume`) the run is
+  // journaled in the store: after a Ctrl-C or a crash the same call continues it, paying only for
+  // what was not finished.
   std::vector<EnrichedLead> enrich(py::iterable leads, py::object progress, bool journal,
                                    std::optional<std::string> resume) {
     std::vector<RawLead> raw;
@@ -140,7 +224,7 @@ class PyEnricher {
     opts.cancel = cancel;
     std::optional<py::error_already_set> failure;
     auto last_check = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-    opts.progress = [&](const Progress& p) {
+    if (!progress.is_none()) opts.progress = [&](const Progress& p) {
       auto now = std::chrono::steady_clock::now();
       bool done = p.source_done && p.leads_done == p.leads_read;
       if (!done && now - last_check < std::chrono::milliseconds(50)) return;
@@ -148,17 +232,14 @@ class PyEnricher {
       py::gil_scoped_acquire acquire;
       if (failure) return;
       try {
-        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-        if (!progress.is_none()) {
-          py::dict d;
-          d["leads_read"] = p.leads_read;
-          d["leads_done"] = p.leads_done;
-          d["lookups_planned"] = p.lookups_planned;
-          d["lookups_done"] = p.lookups_done;
-          d["cache_hits"] = p.cache_hits;
-          d["requests"] = p.requests;
-          progress(d);
-        }
+        py::dict d;
+        d["leads_read"] = p.leads_read;
+        d["leads_done"] = p.leads_done;
+        d["lookups_planned"] = p.lookups_planned;
+        d["lookups_done"] = p.lookups_done;
+        d["cache_hits"] = p.cache_hits;
+        d["requests"] = p.requests;
+        progress(d);
       } catch (py::error_already_set& e) {
         failure = std::move(e);
         cancel->cancel();
@@ -174,22 +255,18 @@ class PyEnricher {
         last_run_id_ = start.run_id;
       };
       std::vector<EnrichedLead> out;
-      Result<JournaledSummary> js = Status(StatusCode::kUnknown, "not run");
-      {
-        py::gil_scoped_release release;
+      std::function<Result<JournaledSummary>()> work = [&]() -> Result<JournaledSummary> {
         std::unique_ptr<LeadSource> source = make_vector_source(std::move(raw));
-        js = enrich_journaled(*enricher_, *source, [&](EnrichedLead&& e) { out.push_back(std::move(e)); }, j, opts);
-      }
+        return enrich_journaled(*enricher_, *source, [&](EnrichedLead&& e) { out.push_back(std::move(e)); }, j, opts);
+      };
+      Result<JournaledSummary> js = run_interruptible(work, *cancel);
       if (failure) throw std::move(*failure);
       JournaledSummary summary = unwrap(std::move(js));
       if (!summary.journal.ok()) raise(summary.journal);
       return out;
     }
-    Result<std::vector<EnrichedLead>> out = Status(StatusCode::kUnknown, "not run");
-    {
-      py::gil_scoped_release release;
-      out = enricher_->enrich(raw, opts);
-    }
+    std::function<Result<std::vector<EnrichedLead>>()> work = [&] { return enricher_->enrich(raw, opts); };
+    Result<std::vector<EnrichedLead>> out = run_interruptible(work, *cancel);
     if (failure) throw std::move(*failure);
     return unwrap(std::move(out));
   }
@@ -300,19 +377,28 @@ Config make_config(const py::kwargs& kw) {
   for (auto [k, v] : kw) {
     std::string key = py::str(k);
     if (v.is_none()) continue;
-    if (key == "aturiya_base_url") c.aturiya_base_url = v.cast<std::string>();
-    else if (key == "aturiya_bearer_token") c.aturiya_bearer_token = Secret(v.cast<std::string>());
-    else if (key == "aturiya_user_id") c.aturiya_user_id = v.cast<std::string>();
-    else if (key == "aturiya_agent_id") c.aturiya_agent_id = v.cast<std::string>();
-    else if (key == "pipe0_base_url") c.pipe0_base_url = v.cast<std::string>();
-    else if (key == "pipe0_api_key") c.pipe0_api_key = Secret(v.cast<std::string>());
+    auto str = [&, v = v] { return text(v, "Config(" + key + "=...)"); };
+    if (key == "aturiya_base_url") c.aturiya_base_url = str();
+    else if (key == "aturiya_bearer_token") c.aturiya_bearer_token = Secret(str());
+    else if (key == "aturiya_user_id") c.aturiya_user_id = str();
+    else if (key == "aturiya_agent_id") c.aturiya_agent_id = str();
+    else if (key == "pipe0_base_url") c.pipe0_base_url = str();
+    else if (key == "pipe0_api_key") c.pipe0_api_key = Secret(str());
     else if (key == "pipe0_environment") {
-      std::string e = v.cast<std::string>();
+      std::string e = str();
       if (e != "production" && e != "sandbox") raise(invalid_argument("pipe0_environment must be 'production' or 'sandbox'"));
       c.pipe0_environment = e == "sandbox" ? Pipe0Environment::kSandbox : Pipe0Environment::kProduction;
     } else if (key == "signals") {
+      // A list of names; a single str is a comma list ("news,funding"), not its characters.
       std::vector<Signal> signals;
-      for (py::handle s : v) signals.push_back(unwrap(parse_signal(s.cast<std::string>())));
+      if (py::isinstance<py::str>(v)) {
+        signals = unwrap(parse_signal_list(str()));
+      } else if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+        for (py::handle s : v) signals.push_back(unwrap(parse_signal(text(s, "Config(signals=[...]) item"))));
+      } else {
+        throw py::type_error("Config(signals=...) must be a list of signal names, not " +
+                             std::string(Py_TYPE(v.ptr())->tp_name));
+      }
       c.enabled_signals = signals;
     } else {
       throw py::type_error("Config() got an unexpected keyword argument '" + key + "'");
@@ -454,6 +540,7 @@ PYBIND11_MODULE(_leadenrich, m) {
         d["lookups"] = c.lookups;
         d["billed"] = c.billed;
         d["repeated_billing"] = c.repeated_billing;
+        d["peak_records_in_flight"] = c.peak_records_in_flight;
         return d;
       })
       .def("stop", [](Sandbox& s) {
