@@ -123,5 +123,5 @@ TEST_CASE("merge: tech stack is read from its alias technology_list") {
   LookupOutcome o = merge_signal(spec(Signal::kTechStack),
                                  {{"technology_list", Json::parse(R"([{"name":"React"}])").value(), "completed", "", ""}}, now());
   CHECK(o.result.status == SignalStatus::kFound);
-  CHECK(o.value.dump() == R"({"technologies":[{"name":"React","category":null}]})");
+  CHECK(value_to_json(o.value).dump() == R"({"technologies":[{"name":"React","category":null}]})");
 }
