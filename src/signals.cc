@@ -365,6 +365,9 @@ std::optional<Quantity> next_quantity(std::string_view s, std::size_t& i) {
   else if (word == "b" || word == "bn" || word == "billion") scale = 1e9;
   else if (word == "t" || word == "trillion") scale = 1e12;
   if (scale != 1) i = j;
+  // Out of range ("1e300 trillion") is unreadable, not infinite: a range must survive the
+  // store's JSON, which has no infinity.
+  if (!std::isfinite(value * scale)) return std::nullopt;
   return Quantity{value * scale, scale};
 }
 
@@ -431,6 +434,7 @@ std::optional<NumberRange> parse_number_range(const Json& value) {
     if (is_range) {
       // "$10-50M": the second number's suffix applies to both.
       if (a->scale == 1 && b->scale != 1) a->value *= b->scale;
+      if (!std::isfinite(a->value)) return std::nullopt;
       return NumberRange{a->value, b->value};
     }
   }

@@ -125,3 +125,45 @@ TEST_CASE("merge: tech stack is read from its alias technology_list") {
   CHECK(o.result.status == SignalStatus::kFound);
   CHECK(value_to_json(o.value).dump() == R"({"technologies":[{"name":"React","category":null}]})");
 }
+
+TEST_CASE("merge: the typed value reaches the lead as parsed, and survives the store's JSON form") {
+  struct Case {
+    Signal signal;
+    const char* fields;
+  };
+  const Case cases[] = {
+      {Signal::kCompanyOverview,
+       R"({"company_description":" Acme \"rockets\" ","headcount":"201-500","estimated_revenue":"$10-50M","founded_year":2015.0})"},
+      {Signal::kTechStack, R"({"technology_stack":[{"name":"React","category":["Frontend"]},"Go","react"]})"},
+      {Signal::kFunding,
+       R"({"total_funding":"$25.5M","funding_rounds":[{"date":"2021-03-01","type":"Series A","amount":2e7,"investors":"A, B; C"}]})"},
+      {Signal::kNews, R"({"company_news_summary":[{"title":"Launch"},"Hiring"]})"},
+      {Signal::kLinkedInPosts,
+       R"({"post_list":[{"text":"Hi","reactions":{"like":3,"love":4},"url":"https://x/1"},{"content":"Yo"}]})"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(to_string(c.signal));
+    std::vector<ProviderField> fields;
+    Json parsed = Json::parse(c.fields).value();
+    for (const auto& [name, value] : parsed.as_object()) {
+      fields.push_back({name, value, "completed", "", ""});
+    }
+    LookupOutcome o = merge_signal(spec(c.signal), fields, now());
+    REQUIRE(o.result.status == SignalStatus::kFound);
+    // What the store keeps reads back to the same typed value.
+    Json stored = value_to_json(o.value);
+    Result<SignalValue> back = value_from_json(c.signal, stored);
+    REQUIRE(back.ok());
+    CHECK(*back == o.value);
+    // Applied, it fills the signal's own member and shows as the store's JSON.
+    EnrichedLead e;
+    apply_value(e, c.signal, o.value);
+    CHECK(signal_value_to_json(e, c.signal) == stored);
+    for (Signal other : kAllSignals) {
+      if (other != c.signal) CHECK(signal_value_to_json(e, other).is_null());
+    }
+  }
+  CHECK(value_to_json(SignalValue()).is_null());
+  CHECK(value_from_json(Signal::kNews, Json()).value() == SignalValue());
+  CHECK_FALSE(value_from_json(Signal::kNews, Json("not an object")).ok());
+}

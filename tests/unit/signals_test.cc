@@ -65,6 +65,16 @@ TEST_CASE("number ranges read every shape providers send") {
   }
 }
 
+TEST_CASE("a quantity too large for a double is unreadable, never infinite") {
+  // An infinite range would write as null and read back from the store as 0: a cached lead
+  // would say something else than the lead that was just looked up.
+  std::string huge = "1" + std::string(300, '0');
+  CHECK(parse_number_range(Json(huge + " trillion")) == std::nullopt);
+  CHECK(parse_number_range(Json("5-" + huge + " trillion")) == NumberRange{5, 5});
+  CHECK(parse_number_range(Json(huge + "-2 trillion")) == std::nullopt);
+  CHECK(parse_number_range(Json(huge)) == NumberRange{1e300, 1e300});
+}
+
 TEST_CASE("company overview keeps raw values and parses numbers leniently") {
   auto o = read_company_overview(spec(Signal::kCompanyOverview),
                                  fields(R"({"company_description":"Acme builds rockets","company_industry":"Aerospace",
