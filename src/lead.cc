@@ -169,20 +169,40 @@ Json signal_list_json(const std::vector<Signal>& signals) {
 
 // ---- reading back (lenient) ----
 
+// Where a value sits in the document ("$.signals.funding.value.rounds[2]"), kept as links to its
+// parent so the text is built only when an error needs it, never for values that read fine.
+class Path {
+ public:
+  explicit Path(std::string_view root) : name_(root) {}
+  Path member(std::string_view key) const { return Path(this, key, 0); }
+  Path item(std::size_t index) const { return Path(this, {}, index + 1); }
+  std::string str() const {
+    if (parent_ == nullptr) return std::string(name_);
+    return index_ == 0 ? fmt::format("{}.{}", parent_->str(), name_) : fmt::format("{}[{}]", parent_->str(), index_ - 1);
+  }
+
+ private:
+  Path(const Path* parent, std::string_view name, std::size_t index) : parent_(parent), name_(name), index_(index) {}
+  const Path* parent_ = nullptr;  // outlives this: paths live on the stack of the readers below
+  std::string_view name_;
+  std::size_t index_ = 0;  // 1 + the item's index; 0 for a member
+};
+
 // A path-aware reader over one JSON object.
 class ObjectReader {
  public:
-  ObjectReader(const Json& j, std::string path) : j_(j), path_(std::move(path)) {}
+  ObjectReader(const Json& j, Path path) : j_(j), path_(path) {}
 
+  const Path& path() const { return path_; }
   Status check_object() const {
     if (j_.is_object()) return {};
-    return invalid_argument(fmt::format("{}: expected an object, got {}", path_, j_.type_name()));
+    return invalid_argument(fmt::format("{}: expected an object, got {}", path_.str(), j_.type_name()));
   }
   const Json* get(std::string_view key) const {
     const Json* v = j_.find(key);
     return (v == nullptr || v->is_null()) ? nullptr : v;
   }
-  std::string at(std::string_view key) const { return fmt::format("{}.{}", path_, key); }
+  std::string at(std::string_view key) const { return path_.member(key).str(); }
 
   Status text(std::string_view key, std::optional<std::string>& out) const {
     out.reset();
@@ -208,13 +228,13 @@ class ObjectReader {
 
  private:
   const Json& j_;
-  std::string path_;
+  Path path_;
 };
 
 Result<std::optional<NumberRange>> read_range(const ObjectReader& r, std::string_view key) {
   const Json* v = r.get(key);
   if (v == nullptr) return std::optional<NumberRange>();
-  ObjectReader rr(*v, r.at(key));
+  ObjectReader rr(*v, r.path().member(key));
   LEADENRICH_RETURN_IF_ERROR(rr.check_object());
   NumberRange range;
   std::optional<double> min;
@@ -249,16 +269,17 @@ Status for_each_item(const ObjectReader& r, std::string_view key, F&& f) {
   const Json* v = r.get(key);
   if (v == nullptr) return {};
   if (!v->is_array()) return invalid_argument(fmt::format("{}: expected an array, got {}", r.at(key), v->type_name()));
+  Path list = r.path().member(key);
   std::size_t i = 0;
   for (const Json& item : v->as_array()) {
-    LEADENRICH_RETURN_IF_ERROR(f(item, fmt::format("{}[{}]", r.at(key), i++)));
+    LEADENRICH_RETURN_IF_ERROR(f(item, list.item(i++)));
   }
   return {};
 }
 
 Result<TechStack> read_tech_value(const ObjectReader& r) {
   TechStack v;
-  Status s = for_each_item(r, "technologies", [&](const Json& item, const std::string& path) -> Status {
+  Status s = for_each_item(r, "technologies", [&](const Json& item, const Path& path) -> Status {
     ObjectReader ir(item, path);
     LEADENRICH_RETURN_IF_ERROR(ir.check_object());
     Technology t;
@@ -277,7 +298,7 @@ Result<Funding> read_funding_value(const ObjectReader& r) {
   Funding v;
   v.total = r.raw("total");
   LEADENRICH_RETURN_IF_ERROR(r.number("total_usd", v.total_usd));
-  Status s = for_each_item(r, "rounds", [&](const Json& item, const std::string& path) -> Status {
+  Status s = for_each_item(r, "rounds", [&](const Json& item, const Path& path) -> Status {
     ObjectReader ir(item, path);
     LEADENRICH_RETURN_IF_ERROR(ir.check_object());
     FundingRound round;
@@ -285,8 +306,8 @@ Result<Funding> read_funding_value(const ObjectReader& r) {
     LEADENRICH_RETURN_IF_ERROR(ir.text("round_type", round.round_type));
     round.amount = ir.raw("amount");
     LEADENRICH_RETURN_IF_ERROR(ir.number("amount_usd", round.amount_usd));
-    LEADENRICH_RETURN_IF_ERROR(for_each_item(ir, "investors", [&](const Json& inv, const std::string& p) -> Status {
-      Result<std::optional<std::string>> t = scalar_text(inv, [&] { return p; });
+    LEADENRICH_RETURN_IF_ERROR(for_each_item(ir, "investors", [&](const Json& inv, const Path& p) -> Status {
+      Result<std::optional<std::string>> t = scalar_text(inv, [&] { return p.str(); });
       if (!t.ok()) return t.status();
       if (*t) round.investors.push_back(**t);
       return {};
@@ -306,7 +327,7 @@ Result<News> read_news_value(const ObjectReader& r) {
 
 Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
   LinkedInPosts v;
-  Status s = for_each_item(r, "posts", [&](const Json& item, const std::string& path) -> Status {
+  Status s = for_each_item(r, "posts", [&](const Json& item, const Path& path) -> Status {
     ObjectReader ir(item, path);
     LEADENRICH_RETURN_IF_ERROR(ir.check_object());
     LinkedInPost p;
@@ -326,7 +347,7 @@ Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
 }
 
 template <typename T, typename Reader>
-Status read_optional_value(const Json& value, const std::string& path, Reader reader, std::optional<T>& out) {
+Status read_optional_value(const Json& value, const Path& path, Reader reader, std::optional<T>& out) {
   out.reset();
   if (value.is_null()) return {};
   ObjectReader vr(value, path);
@@ -337,7 +358,7 @@ Status read_optional_value(const Json& value, const std::string& path, Reader re
   return {};
 }
 
-Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const std::string& path) {
+Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const Path& path) {
   switch (s) {
     case Signal::kCompanyOverview: return read_optional_value(value, path, read_overview_value, lead.company_overview);
     case Signal::kTechStack: return read_optional_value(value, path, read_tech_value, lead.tech_stack);
@@ -350,10 +371,10 @@ Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const 
 
 Result<std::vector<Signal>> read_signal_list(const ObjectReader& r, std::string_view key) {
   std::vector<Signal> out;
-  Status s = for_each_item(r, key, [&](const Json& item, const std::string& path) -> Status {
-    if (!item.is_string()) return invalid_argument(fmt::format("{}: expected a signal name", path));
+  Status s = for_each_item(r, key, [&](const Json& item, const Path& path) -> Status {
+    if (!item.is_string()) return invalid_argument(fmt::format("{}: expected a signal name", path.str()));
     Result<Signal> sig = parse_signal(item.as_string());
-    if (!sig.ok()) return invalid_argument(fmt::format("{}: {}", path, sig.status().message()));
+    if (!sig.ok()) return invalid_argument(fmt::format("{}: {}", path.str(), sig.status().message()));
     out.push_back(*sig);
     return {};
   });
@@ -466,7 +487,8 @@ Json signal_value_to_json(const EnrichedLead& lead, Signal signal) {
 }
 
 Status set_signal_value_from_json(EnrichedLead& lead, Signal signal, const Json& value) {
-  return read_signal_value(lead, signal, value, fmt::format("$.{}", to_string(signal)));
+  Path root("$");
+  return read_signal_value(lead, signal, value, root.member(to_string(signal)));
 }
 
 Json to_json(const EnrichedLead& lead) {
@@ -712,7 +734,7 @@ void append_lead_json(std::string& out, const EnrichedLead& lead) {
 }  // namespace internal
 
 Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
-  ObjectReader r(object, "$");
+  ObjectReader r(object, Path("$"));
   LEADENRICH_RETURN_IF_ERROR(r.check_object());
   EnrichedLead out;
   const Json* lead = r.get("lead");
@@ -724,12 +746,12 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
   LEADENRICH_RETURN_IF_ERROR(r.text("person_key", out.person_key));
 
   if (const Json* signals = r.get("signals")) {
-    ObjectReader sr(*signals, "$.signals");
+    ObjectReader sr(*signals, r.path().member("signals"));
     LEADENRICH_RETURN_IF_ERROR(sr.check_object());
     for (Signal s : kAllSignals) {
       const Json* sj = sr.get(to_string(s));
       if (sj == nullptr) continue;  // unknown or absent signals are ignored
-      ObjectReader one(*sj, sr.at(to_string(s)));
+      ObjectReader one(*sj, sr.path().member(to_string(s)));
       LEADENRICH_RETURN_IF_ERROR(one.check_object());
       SignalResult& res = out.result(s);
       std::optional<std::string> status, source, fetched_at;
@@ -740,7 +762,7 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
         res.status = *st;
       }
       if (const Json* reason = one.get("reason")) {
-        ObjectReader rr(*reason, one.at("reason"));
+        ObjectReader rr(*reason, one.path().member("reason"));
         LEADENRICH_RETURN_IF_ERROR(rr.check_object());
         std::optional<std::string> code, message;
         LEADENRICH_RETURN_IF_ERROR(rr.text("code", code));
@@ -756,7 +778,7 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
         res.fetched_at = *t;
       }
       if (const Json* fc = one.get("from_cache")) res.from_cache = fc->is_bool() && fc->as_bool();
-      LEADENRICH_RETURN_IF_ERROR(read_signal_value(out, s, one.raw("value"), one.at("value")));
+      LEADENRICH_RETURN_IF_ERROR(read_signal_value(out, s, one.raw("value"), one.path().member("value")));
     }
   }
 
@@ -777,8 +799,8 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
     if (!t.ok()) return invalid_argument(fmt::format("$.enriched_at: {}", t.status().message()));
     out.enriched_at = *t;
   }
-  LEADENRICH_RETURN_IF_ERROR(for_each_item(r, "provider_run_ids", [&](const Json& item, const std::string& path) -> Status {
-    Result<std::optional<std::string>> t = scalar_text(item, [&] { return path; });
+  LEADENRICH_RETURN_IF_ERROR(for_each_item(r, "provider_run_ids", [&](const Json& item, const Path& path) -> Status {
+    Result<std::optional<std::string>> t = scalar_text(item, [&] { return path.str(); });
     if (!t.ok()) return t.status();
     if (*t) out.provider_run_ids.push_back(**t);
     return {};
