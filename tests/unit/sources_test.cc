@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace leadenrich;
 
@@ -160,4 +161,24 @@ TEST_CASE("the vector source yields leads in order and flags duplicates") {
   CHECK(p.leads.size() == 2);
   REQUIRE(p.errors.size() == 1);
   CHECK(p.errors[0] == "list[2]: duplicate lead_id 'a' (first seen at list[0])");
+}
+
+TEST_CASE("duplicates are found among many ids, each naming where its id was first seen") {
+  // Enough ids to grow the registry's table many times; ids that differ in one byte, a prefix
+  // of another, empty-looking and binary ones; then every tenth id again.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(fmt::format("lead-{}", i));
+  ids.insert(ids.end(), {"x", "x ", "lead-1x", std::string("nul\0id", 6), "\xC3\xA9"});
+  std::string text;
+  for (const std::string& id : ids) text += Json(Json::Object{{"lead_id", Json(id)}}).dump() + "\n";
+  for (std::size_t i = 0; i < ids.size(); i += 10) text += Json(Json::Object{{"lead_id", Json(ids[i])}}).dump() + "\n";
+  Pulled p = pull_text(text, FileFormat::kJsonl);
+  REQUIRE(p.leads.size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(p.leads[i].lead_id == ids[i]);
+  REQUIRE(p.errors.size() == (ids.size() + 9) / 10);
+  for (std::size_t k = 0; k < p.errors.size(); ++k) {
+    std::size_t first = k * 10;
+    CHECK(p.errors[k] == fmt::format("in:{}: duplicate lead_id '{}' (first seen at in:{})", ids.size() + k + 1,
+                                     ids[first], first + 1));
+  }
 }
