@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <deque>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -21,61 +20,87 @@ namespace leadenrich {
 namespace {
 
 // Duplicate lead ids within one source are bad rows: the first occurrence wins. Kept for the
-// whole file, so entries are packed: each id's bytes and where it was (without the source's
-// name, which every location of one source starts with) go into large blocks, found through an
-// open-addressing table. About 40 bytes per lead beside the id itself, where a map of strings
-// took over 100: a million-lead file is 100 MiB less.
+// whole file, so entries are packed: each id and where it was (without the source's name, which
+// every location of one source starts with) is a record in large blocks, found through an
+// open-addressing table of 8-byte slots. About 35 bytes per lead for a short id, where a map of
+// strings took over 100.
 class IdRegistry {
  public:
   // Empty when new; else the location of the first occurrence.
   std::string seen(const std::string& id, const std::string& location) {
-    if (entries_.empty()) prefix_ = location.substr(0, location.find_last_not_of("0123456789") + 1);
+    if (size_ == 0) prefix_ = location.substr(0, location.find_last_not_of("0123456789") + 1);
     std::uint64_t hash = std::hash<std::string_view>{}(id);
-    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     std::size_t mask = slots_.size() - 1;
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
       std::uint64_t slot = slots_[i];
       if (slot == 0) {
-        slots_[i] = tag(hash) | (entries_.size() + 1);
-        add(id, location);
+        slots_[i] = tag(hash) | (add(id, location) + 1);
+        ++size_;
         return std::string();
       }
       if ((slot & kTagMask) != tag(hash)) continue;
-      const Entry& e = entries_[(slot & ~kTagMask) - 1];
-      if (std::string_view(e.data, e.id_size) != id) continue;
-      std::string_view where(e.data + e.id_size, e.where_size);
-      return e.stripped ? prefix_ + std::string(where) : std::string(where);
+      Record r = record(slot);
+      if (r.id != id) continue;
+      return r.stripped ? prefix_ + std::string(r.where) : std::string(r.where);
     }
   }
 
  private:
-  struct Entry {
-    const char* data;  // the id's bytes, then where it was; in blocks_
-    std::uint32_t id_size;
-    std::uint32_t where_size : 31;
-    std::uint32_t stripped : 1;
+  struct Record {
+    std::string_view id;
+    std::string_view where;
+    bool stripped;  // `where` lacks prefix_
   };
-  // A slot holds the hash's top 32 bits (to skip most mismatches without reading the id) and
-  // 1 + the entry's index; 0 is empty.
-  static constexpr std::uint64_t kTagMask = 0xFFFFFFFF00000000ULL;
+  // A slot holds the hash's top 24 bits (to skip most mismatches without reading the record)
+  // and 1 + the record's position: its block (high bits) and offset in the block (low 20 bits).
+  // 0 is an empty slot.
+  static constexpr int kOffsetBits = 20;
+  static constexpr std::size_t kBlockSize = std::size_t{1} << kOffsetBits;
+  static constexpr std::uint64_t kTagMask = 0xFFFFFF0000000000ULL;
   static std::uint64_t tag(std::uint64_t hash) { return hash & kTagMask; }
 
-  void add(std::string_view id, std::string_view location) {
+  static void put_varint(std::string& out, std::size_t n) {
+    for (; n >= 0x80; n >>= 7) out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+    out.push_back(static_cast<char>(n));
+  }
+  static std::size_t get_varint(const char*& p) {
+    std::size_t n = 0;
+    for (int shift = 0;; shift += 7) {
+      auto byte = static_cast<unsigned char>(*p++);
+      n |= static_cast<std::size_t>(byte & 0x7F) << shift;
+      if (byte < 0x80) return n;
+    }
+  }
+
+  Record record(std::uint64_t slot) const {
+    std::uint64_t pos = (slot & ~kTagMask) - 1;
+    const char* p = blocks_[pos >> kOffsetBits].get() + (pos & (kBlockSize - 1));
+    std::size_t id_size = get_varint(p);
+    std::size_t where = get_varint(p);
+    return Record{std::string_view(p, id_size), std::string_view(p + id_size, where >> 1), (where & 1) != 0};
+  }
+
+  // Appends the record; returns its position. A record larger than a block gets a block of its
+  // own, so an offset always fits in kOffsetBits.
+  std::uint64_t add(std::string_view id, std::string_view location) {
     bool strip = location.substr(0, prefix_.size()) == prefix_;
     std::string_view where = strip ? location.substr(prefix_.size()) : location;
-    std::size_t size = id.size() + where.size();
-    if (block_left_ < size) {
-      std::size_t block = std::max<std::size_t>(kBlockSize, size);
-      blocks_.push_back(std::make_unique<char[]>(block));
-      block_next_ = blocks_.back().get();
-      block_left_ = block;
+    header_.clear();
+    put_varint(header_, id.size());
+    put_varint(header_, (where.size() << 1) | (strip ? 1 : 0));
+    std::size_t size = header_.size() + id.size() + where.size();
+    if (kBlockSize - block_used_ < size || blocks_.empty()) {
+      blocks_.push_back(std::make_unique<char[]>(std::max(kBlockSize, size)));
+      block_used_ = 0;
     }
-    char* data = block_next_;
-    std::copy(id.begin(), id.end(), data);
-    std::copy(where.begin(), where.end(), data + id.size());
-    block_next_ += size;
-    block_left_ -= size;
-    entries_.push_back(Entry{data, static_cast<std::uint32_t>(id.size()), static_cast<std::uint32_t>(where.size()), strip});
+    char* p = blocks_.back().get() + block_used_;
+    std::uint64_t pos = (static_cast<std::uint64_t>(blocks_.size() - 1) << kOffsetBits) | block_used_;
+    p = std::copy(header_.begin(), header_.end(), p);
+    p = std::copy(id.begin(), id.end(), p);
+    std::copy(where.begin(), where.end(), p);
+    block_used_ = size > kBlockSize ? kBlockSize : block_used_ + size;
+    return pos;
   }
 
   void grow() {
@@ -84,20 +109,18 @@ class IdRegistry {
     std::size_t mask = slots_.size() - 1;
     for (std::uint64_t slot : old) {
       if (slot == 0) continue;
-      const Entry& e = entries_[(slot & ~kTagMask) - 1];
-      std::size_t i = std::hash<std::string_view>{}(std::string_view(e.data, e.id_size)) & mask;
+      std::size_t i = std::hash<std::string_view>{}(record(slot).id) & mask;
       while (slots_[i] != 0) i = (i + 1) & mask;
       slots_[i] = slot;
     }
   }
 
-  static constexpr std::size_t kBlockSize = std::size_t{1} << 20;
   std::string prefix_;
-  std::deque<Entry> entries_;  // a deque: growing never copies what is there
-  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint64_t> slots_;  // a power of two in size, at most three quarters used
+  std::size_t size_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;
-  char* block_next_ = nullptr;
-  std::size_t block_left_ = 0;
+  std::size_t block_used_ = 0;  // bytes used in the last block
+  std::string header_;          // scratch for a record's header
 };
 
 SourceItem checked(Result<RawLead> lead, std::string location, IdRegistry& ids) {

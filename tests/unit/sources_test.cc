@@ -165,10 +165,12 @@ TEST_CASE("the vector source yields leads in order and flags duplicates") {
 
 TEST_CASE("duplicates are found among many ids, each naming where its id was first seen") {
   // Enough ids to grow the registry's table many times; ids that differ in one byte, a prefix
-  // of another, empty-looking and binary ones; then every tenth id again.
+  // of another, binary, long and very long ones; then every tenth id again.
   std::vector<std::string> ids;
   for (int i = 0; i < 20000; ++i) ids.push_back(fmt::format("lead-{}", i));
-  ids.insert(ids.end(), {"x", "x ", "lead-1x", std::string("nul\0id", 6), "\xC3\xA9"});
+  const std::vector<std::string> odd = {"x", "x ", "lead-1x", std::string("nul\0id", 6), "\xC3\xA9", std::string(200, 'L'),
+                                       std::string(std::size_t{3} << 19, 'H')};  // longer than a block of the registry
+  for (std::size_t j = 0; j < odd.size(); ++j) ids[j * 10] = odd[j];  // among those seen twice
   std::string text;
   for (const std::string& id : ids) text += Json(Json::Object{{"lead_id", Json(id)}}).dump() + "\n";
   for (std::size_t i = 0; i < ids.size(); i += 10) text += Json(Json::Object{{"lead_id", Json(ids[i])}}).dump() + "\n";
