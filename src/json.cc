@@ -3,6 +3,9 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -40,9 +43,21 @@ bool is_json_number(std::string_view s) {
 }  // namespace
 
 Json::Json(double d) {
+  if (std::isfinite(d)) {
+    std::string text;
+    append_json_number(text, d);
+    v_ = Number{std::move(text)};
+  }
+}
+
+void append_json_number(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
   // Negative zero would write as "-0" and read back as the integer 0: write it as 0.
   if (d == 0) d = 0;
-  if (std::isfinite(d)) v_ = Number{fmt::format("{}", d)};
+  fmt::format_to(std::back_inserter(out), "{}", d);
 }
 
 Result<Json> Json::number(std::string_view text) {
@@ -151,18 +166,38 @@ std::string_view Json::type_name() const {
   return "unknown";
 }
 
+namespace {
+
+// Whether any of the eight bytes in `word` needs escaping or a UTF-8 check: a control character,
+// '"', '\\', DEL or a byte >= 0x80. Exact: no false positives, so plain words are copied whole.
+bool word_needs_care(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  if ((word & kHigh) != 0) return true;  // >= 0x80; below, every byte is ASCII
+  return ((word - kOnes * 0x20) & ~word & kHigh) != 0 ||  // < 0x20
+         has_zero(word ^ (kOnes * '"')) || has_zero(word ^ (kOnes * '\\')) || has_zero(word ^ (kOnes * 0x7F));
+}
+
+bool byte_needs_care(unsigned char p) { return p < 0x20 || p >= 0x7F || p == '"' || p == '\\'; }
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    // Most text needs no escaping: copy each run of plain ASCII in one append.
+    // Most text needs no escaping: find the run of plain ASCII (eight bytes at a time while it
+    // lasts) and copy it in one append.
     std::size_t plain = i;
-    while (plain < s.size()) {
-      unsigned char p = static_cast<unsigned char>(s[plain]);
-      if (p < 0x20 || p >= 0x7F || p == '"' || p == '\\') break;
-      ++plain;
+    while (plain + 8 <= s.size()) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, s.data() + plain, 8);
+      if (word_needs_care(word)) break;
+      plain += 8;
     }
+    while (plain < s.size() && !byte_needs_care(static_cast<unsigned char>(s[plain]))) ++plain;
     out.append(s.data() + i, plain - i);
     i = plain;
     if (i == s.size()) break;

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
+
+#include "internal/lead_json.h"
 
 namespace leadenrich {
 namespace {
@@ -42,14 +45,16 @@ const NamedField* known_field(std::string_view name) {
 }
 
 // Reads a scalar as text: strings as they are, numbers as their text, booleans as words.
-Result<std::optional<std::string>> scalar_text(const Json& v, std::string_view where) {
+// `where()` names the value's path; it is built only for the error, never on the way through.
+template <typename Where>
+Result<std::optional<std::string>> scalar_text(const Json& v, Where&& where) {
   switch (v.type()) {
     case Json::Type::kNull: return std::optional<std::string>();
     case Json::Type::kString: return std::optional<std::string>(v.as_string());
     case Json::Type::kNumber: return std::optional<std::string>(v.number_text());
     case Json::Type::kBool: return std::optional<std::string>(v.as_bool() ? "true" : "false");
     default:
-      return invalid_argument(fmt::format("{}: expected a string, got {}", where, v.type_name()));
+      return invalid_argument(fmt::format("{}: expected a string, got {}", where(), v.type_name()));
   }
 }
 
@@ -164,27 +169,47 @@ Json signal_list_json(const std::vector<Signal>& signals) {
 
 // ---- reading back (lenient) ----
 
+// Where a value sits in the document ("$.signals.funding.value.rounds[2]"), kept as links to its
+// parent so the text is built only when an error needs it, never for values that read fine.
+class Path {
+ public:
+  explicit Path(std::string_view root) : name_(root) {}
+  Path member(std::string_view key) const { return Path(this, key, 0); }
+  Path item(std::size_t index) const { return Path(this, {}, index + 1); }
+  std::string str() const {
+    if (parent_ == nullptr) return std::string(name_);
+    return index_ == 0 ? fmt::format("{}.{}", parent_->str(), name_) : fmt::format("{}[{}]", parent_->str(), index_ - 1);
+  }
+
+ private:
+  Path(const Path* parent, std::string_view name, std::size_t index) : parent_(parent), name_(name), index_(index) {}
+  const Path* parent_ = nullptr;  // outlives this: paths live on the stack of the readers below
+  std::string_view name_;
+  std::size_t index_ = 0;  // 1 + the item's index; 0 for a member
+};
+
 // A path-aware reader over one JSON object.
 class ObjectReader {
  public:
-  ObjectReader(const Json& j, std::string path) : j_(j), path_(std::move(path)) {}
+  ObjectReader(const Json& j, Path path) : j_(j), path_(path) {}
 
+  const Path& path() const { return path_; }
   Status check_object() const {
     if (j_.is_object()) return {};
-    return invalid_argument(fmt::format("{}: expected an object, got {}", path_, j_.type_name()));
+    return invalid_argument(fmt::format("{}: expected an object, got {}", path_.str(), j_.type_name()));
   }
   const Json* get(std::string_view key) const {
     const Json* v = j_.find(key);
     return (v == nullptr || v->is_null()) ? nullptr : v;
   }
-  std::string at(std::string_view key) const { return fmt::format("{}.{}", path_, key); }
+  std::string at(std::string_view key) const { return path_.member(key).str(); }
 
   Status text(std::string_view key, std::optional<std::string>& out) const {
     out.reset();
     if (const Json* v = get(key)) {
-      Result<std::optional<std::string>> t = scalar_text(*v, at(key));
+      Result<std::optional<std::string>> t = scalar_text(*v, [&] { return at(key); });
       if (!t.ok()) return t.status();
-      out = *t;
+      out = std::move(t).value();
     }
     return {};
   }
@@ -203,13 +228,13 @@ class ObjectReader {
 
  private:
   const Json& j_;
-  std::string path_;
+  Path path_;
 };
 
 Result<std::optional<NumberRange>> read_range(const ObjectReader& r, std::string_view key) {
   const Json* v = r.get(key);
   if (v == nullptr) return std::optional<NumberRange>();
-  ObjectReader rr(*v, r.at(key));
+  ObjectReader rr(*v, r.path().member(key));
   LEADENRICH_RETURN_IF_ERROR(rr.check_object());
   NumberRange range;
   std::optional<double> min;
@@ -244,16 +269,17 @@ Status for_each_item(const ObjectReader& r, std::string_view key, F&& f) {
   const Json* v = r.get(key);
   if (v == nullptr) return {};
   if (!v->is_array()) return invalid_argument(fmt::format("{}: expected an array, got {}", r.at(key), v->type_name()));
+  Path list = r.path().member(key);
   std::size_t i = 0;
   for (const Json& item : v->as_array()) {
-    LEADENRICH_RETURN_IF_ERROR(f(item, fmt::format("{}[{}]", r.at(key), i++)));
+    LEADENRICH_RETURN_IF_ERROR(f(item, list.item(i++)));
   }
   return {};
 }
 
 Result<TechStack> read_tech_value(const ObjectReader& r) {
   TechStack v;
-  Status s = for_each_item(r, "technologies", [&](const Json& item, const std::string& path) -> Status {
+  Status s = for_each_item(r, "technologies", [&](const Json& item, const Path& path) -> Status {
     ObjectReader ir(item, path);
     LEADENRICH_RETURN_IF_ERROR(ir.check_object());
     Technology t;
@@ -272,7 +298,7 @@ Result<Funding> read_funding_value(const ObjectReader& r) {
   Funding v;
   v.total = r.raw("total");
   LEADENRICH_RETURN_IF_ERROR(r.number("total_usd", v.total_usd));
-  Status s = for_each_item(r, "rounds", [&](const Json& item, const std::string& path) -> Status {
+  Status s = for_each_item(r, "rounds", [&](const Json& item, const Path& path) -> Status {
     ObjectReader ir(item, path);
     LEADENRICH_RETURN_IF_ERROR(ir.check_object());
     FundingRound round;
@@ -280,8 +306,8 @@ Result<Funding> read_funding_value(const ObjectReader& r) {
     LEADENRICH_RETURN_IF_ERROR(ir.text("round_type", round.round_type));
     round.amount = ir.raw("amount");
     LEADENRICH_RETURN_IF_ERROR(ir.number("amount_usd", round.amount_usd));
-    LEADENRICH_RETURN_IF_ERROR(for_each_item(ir, "investors", [&](const Json& inv, const std::string& p) -> Status {
-      Result<std::optional<std::string>> t = scalar_text(inv, p);
+    LEADENRICH_RETURN_IF_ERROR(for_each_item(ir, "investors", [&](const Json& inv, const Path& p) -> Status {
+      Result<std::optional<std::string>> t = scalar_text(inv, [&] { return p.str(); });
       if (!t.ok()) return t.status();
       if (*t) round.investors.push_back(**t);
       return {};
@@ -301,7 +327,7 @@ Result<News> read_news_value(const ObjectReader& r) {
 
 Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
   LinkedInPosts v;
-  Status s = for_each_item(r, "posts", [&](const Json& item, const std::string& path) -> Status {
+  Status s = for_each_item(r, "posts", [&](const Json& item, const Path& path) -> Status {
     ObjectReader ir(item, path);
     LEADENRICH_RETURN_IF_ERROR(ir.check_object());
     LinkedInPost p;
@@ -321,7 +347,7 @@ Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
 }
 
 template <typename T, typename Reader>
-Status read_optional_value(const Json& value, const std::string& path, Reader reader, std::optional<T>& out) {
+Status read_optional_value(const Json& value, const Path& path, Reader reader, std::optional<T>& out) {
   out.reset();
   if (value.is_null()) return {};
   ObjectReader vr(value, path);
@@ -332,7 +358,7 @@ Status read_optional_value(const Json& value, const std::string& path, Reader re
   return {};
 }
 
-Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const std::string& path) {
+Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const Path& path) {
   switch (s) {
     case Signal::kCompanyOverview: return read_optional_value(value, path, read_overview_value, lead.company_overview);
     case Signal::kTechStack: return read_optional_value(value, path, read_tech_value, lead.tech_stack);
@@ -345,10 +371,10 @@ Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const 
 
 Result<std::vector<Signal>> read_signal_list(const ObjectReader& r, std::string_view key) {
   std::vector<Signal> out;
-  Status s = for_each_item(r, key, [&](const Json& item, const std::string& path) -> Status {
-    if (!item.is_string()) return invalid_argument(fmt::format("{}: expected a signal name", path));
+  Status s = for_each_item(r, key, [&](const Json& item, const Path& path) -> Status {
+    if (!item.is_string()) return invalid_argument(fmt::format("{}: expected a signal name", path.str()));
     Result<Signal> sig = parse_signal(item.as_string());
-    if (!sig.ok()) return invalid_argument(fmt::format("{}: {}", path, sig.status().message()));
+    if (!sig.ok()) return invalid_argument(fmt::format("{}: {}", path.str(), sig.status().message()));
     out.push_back(*sig);
     return {};
   });
@@ -379,16 +405,16 @@ Result<RawLead> raw_lead_from_json(const Json& object) {
       lead.extra.emplace_back(key, value);
       continue;
     }
-    Result<std::optional<std::string>> text = scalar_text(value, fmt::format("lead.{}", key));
+    Result<std::optional<std::string>> text = scalar_text(value, [&] { return fmt::format("lead.{}", key); });
     if (!text.ok()) return text.status();
     if (f->field == nullptr) {
       if (!*text || text->value().find_first_not_of(" \t\r\n") == std::string::npos) {
         return invalid_argument("lead.lead_id: missing or empty");
       }
-      lead.lead_id = **text;
+      lead.lead_id = std::move(**text);
       has_id = true;
     } else {
-      lead.*(f->field) = *text;
+      lead.*(f->field) = std::move(text).value();
     }
   }
   if (!has_id) return invalid_argument("lead.lead_id: missing or empty");
@@ -461,7 +487,8 @@ Json signal_value_to_json(const EnrichedLead& lead, Signal signal) {
 }
 
 Status set_signal_value_from_json(EnrichedLead& lead, Signal signal, const Json& value) {
-  return read_signal_value(lead, signal, value, fmt::format("$.{}", to_string(signal)));
+  Path root("$");
+  return read_signal_value(lead, signal, value, root.member(to_string(signal)));
 }
 
 Json to_json(const EnrichedLead& lead) {
@@ -489,8 +516,225 @@ Json to_json(const EnrichedLead& lead) {
   return Json(std::move(o));
 }
 
+// ---- Streaming: to_json(lead).dump() without the tree (internal/lead_json.h) ---------------
+// Keep in step with the tree builders above; output_test holds the two to the same bytes.
+
+namespace {
+
+// Writes one JSON object's members in order; close() ends it.
+class ObjectOut {
+ public:
+  explicit ObjectOut(std::string& out) : out_(out) { out_.push_back('{'); }
+
+  // Starts a member named by one of leadenrich's own keys (plain ASCII, nothing to escape) and
+  // returns the text to append its value to.
+  std::string& key(std::string_view k) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    out_.append(k);
+    out_.append("\":", 2);
+    return out_;
+  }
+  // Starts a member whose key came from outside (a source's extra field): escaped.
+  std::string& any_key(std::string_view k) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    append_json_string(out_, k);
+    out_.push_back(':');
+    return out_;
+  }
+  void null(std::string_view k) { key(k) += "null"; }
+  void text(std::string_view k, std::string_view v) { append_json_string(key(k), v); }
+  void maybe_text(std::string_view k, const std::optional<std::string>& v) { v ? text(k, *v) : null(k); }
+  void number(std::string_view k, double v) { append_json_number(key(k), v); }
+  void maybe_number(std::string_view k, const std::optional<double>& v) { v ? number(k, *v) : null(k); }
+  void integer(std::string_view k, std::int64_t v) { fmt::format_to(std::back_inserter(key(k)), "{}", v); }
+  void boolean(std::string_view k, bool v) { key(k) += v ? "true" : "false"; }
+  void raw(std::string_view k, const Json& v) { v.dump_to(key(k)); }
+  void timestamp(std::string_view k, const std::optional<Timestamp>& t) {
+    t ? text(k, format_timestamp(*t)) : null(k);
+  }
+  void close() { out_.push_back('}'); }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+// Appends [f(item), ...]; f appends one item.
+template <typename T, typename F>
+void append_array(std::string& out, const std::vector<T>& items, F&& f) {
+  out.push_back('[');
+  bool first = true;
+  for (const T& item : items) {
+    if (!first) out.push_back(',');
+    first = false;
+    f(item);
+  }
+  out.push_back(']');
+}
+
+void append_range(std::string& out, const std::optional<NumberRange>& r) {
+  if (!r) {
+    out += "null";
+    return;
+  }
+  ObjectOut o(out);
+  o.number("min", r->min);
+  o.maybe_number("max", r->max);
+  o.close();
+}
+
+void append_value(std::string& out, const CompanyOverview& v) {
+  ObjectOut o(out);
+  o.maybe_text("description", v.description);
+  o.maybe_text("industry", v.industry);
+  o.maybe_text("region", v.region);
+  o.raw("headcount", v.headcount);
+  append_range(o.key("headcount_range"), v.headcount_range);
+  o.raw("estimated_revenue", v.estimated_revenue);
+  append_range(o.key("estimated_revenue_usd"), v.estimated_revenue_usd);
+  o.raw("founded_year", v.founded_year);
+  v.founded_year_number ? o.integer("founded_year_number", *v.founded_year_number) : o.null("founded_year_number");
+  o.close();
+}
+
+void append_value(std::string& out, const TechStack& v) {
+  ObjectOut o(out);
+  append_array(o.key("technologies"), v.technologies, [&](const Technology& t) {
+    ObjectOut item(out);
+    item.text("name", t.name);
+    item.maybe_text("category", t.category);
+    item.close();
+  });
+  o.close();
+}
+
+void append_value(std::string& out, const Funding& v) {
+  ObjectOut o(out);
+  o.raw("total", v.total);
+  o.maybe_number("total_usd", v.total_usd);
+  internal::append_funding_rounds_json(o.key("rounds"), v.rounds);
+  o.close();
+}
+
+void append_value(std::string& out, const News& v) {
+  ObjectOut o(out);
+  o.text("summary", v.summary);
+  o.close();
+}
+
+void append_value(std::string& out, const LinkedInPosts& v) {
+  ObjectOut o(out);
+  append_array(o.key("posts"), v.posts, [&](const LinkedInPost& p) {
+    ObjectOut item(out);
+    item.text("text", p.text);
+    item.maybe_text("posted_at", p.posted_at);
+    item.maybe_text("url", p.url);
+    p.reactions ? item.integer("reactions", *p.reactions) : item.null("reactions");
+    item.close();
+  });
+  o.close();
+}
+
+template <typename T>
+void append_optional_value(std::string& out, const std::optional<T>& v) {
+  if (v) {
+    append_value(out, *v);
+  } else {
+    out += "null";
+  }
+}
+
+void append_signal_value(std::string& out, const EnrichedLead& lead, Signal s) {
+  switch (s) {
+    case Signal::kCompanyOverview: return append_optional_value(out, lead.company_overview);
+    case Signal::kTechStack: return append_optional_value(out, lead.tech_stack);
+    case Signal::kFunding: return append_optional_value(out, lead.funding);
+    case Signal::kNews: return append_optional_value(out, lead.news);
+    case Signal::kLinkedInPosts: return append_optional_value(out, lead.linkedin_posts);
+  }
+  out += "null";
+}
+
+void append_result(std::string& out, const EnrichedLead& lead, Signal s) {
+  const SignalResult& r = lead.result(s);
+  ObjectOut o(out);
+  o.text("status", to_string(r.status));
+  if (r.reason) {
+    ObjectOut reason(o.key("reason"));
+    reason.text("code", r.reason->code);
+    reason.text("message", r.reason->message);
+    reason.close();
+  } else {
+    o.null("reason");
+  }
+  o.text("source", r.source);
+  o.timestamp("fetched_at", r.fetched_at);
+  o.boolean("from_cache", r.from_cache);
+  append_signal_value(o.key("value"), lead, s);
+  o.close();
+}
+
+void append_raw_lead(std::string& out, const RawLead& lead) {
+  ObjectOut o(out);
+  for (const NamedField& f : kRawLeadFields) {
+    if (f.field == nullptr) {
+      o.text(f.name, lead.lead_id);
+    } else {
+      o.maybe_text(f.name, lead.*(f.field));
+    }
+  }
+  for (const auto& [key, value] : lead.extra) value.dump_to(o.any_key(key));
+  o.close();
+}
+
+void append_signal_list(std::string& out, const std::vector<Signal>& signals) {
+  append_array(out, signals, [&](Signal s) { append_json_string(out, to_string(s)); });
+}
+
+}  // namespace
+
+namespace internal {
+
+void append_funding_rounds_json(std::string& out, const std::vector<FundingRound>& rounds) {
+  append_array(out, rounds, [&](const FundingRound& r) {
+    ObjectOut o(out);
+    o.maybe_text("date", r.date);
+    o.maybe_text("round_type", r.round_type);
+    o.raw("amount", r.amount);
+    o.maybe_number("amount_usd", r.amount_usd);
+    append_array(o.key("investors"), r.investors, [&](const std::string& i) { append_json_string(out, i); });
+    o.close();
+  });
+}
+
+void append_lead_json(std::string& out, const EnrichedLead& lead) {
+  ObjectOut o(out);
+  append_raw_lead(o.key("lead"), lead.lead);
+  o.maybe_text("company_key", lead.company_key);
+  o.maybe_text("person_key", lead.person_key);
+  {
+    ObjectOut signals(o.key("signals"));
+    for (Signal s : kAllSignals) append_result(signals.key(to_string(s)), lead, s);
+    signals.close();
+  }
+  append_signal_list(o.key("signals_found"), lead.signals_found);
+  append_signal_list(o.key("signals_missed"), lead.signals_missed);
+  o.integer("quality_score", lead.quality_score);
+  o.timestamp("enriched_at", lead.enriched_at);
+  append_array(o.key("provider_run_ids"), lead.provider_run_ids, [&](const std::string& id) { append_json_string(out, id); });
+  o.integer("billed_lookups", lead.billed_lookups);
+  o.number("estimated_credits", lead.estimated_credits);
+  o.boolean("sandbox", lead.sandbox);
+  o.close();
+}
+
+}  // namespace internal
+
 Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
-  ObjectReader r(object, "$");
+  ObjectReader r(object, Path("$"));
   LEADENRICH_RETURN_IF_ERROR(r.check_object());
   EnrichedLead out;
   const Json* lead = r.get("lead");
@@ -502,12 +746,12 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
   LEADENRICH_RETURN_IF_ERROR(r.text("person_key", out.person_key));
 
   if (const Json* signals = r.get("signals")) {
-    ObjectReader sr(*signals, "$.signals");
+    ObjectReader sr(*signals, r.path().member("signals"));
     LEADENRICH_RETURN_IF_ERROR(sr.check_object());
     for (Signal s : kAllSignals) {
       const Json* sj = sr.get(to_string(s));
       if (sj == nullptr) continue;  // unknown or absent signals are ignored
-      ObjectReader one(*sj, sr.at(to_string(s)));
+      ObjectReader one(*sj, sr.path().member(to_string(s)));
       LEADENRICH_RETURN_IF_ERROR(one.check_object());
       SignalResult& res = out.result(s);
       std::optional<std::string> status, source, fetched_at;
@@ -518,7 +762,7 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
         res.status = *st;
       }
       if (const Json* reason = one.get("reason")) {
-        ObjectReader rr(*reason, one.at("reason"));
+        ObjectReader rr(*reason, one.path().member("reason"));
         LEADENRICH_RETURN_IF_ERROR(rr.check_object());
         std::optional<std::string> code, message;
         LEADENRICH_RETURN_IF_ERROR(rr.text("code", code));
@@ -534,7 +778,7 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
         res.fetched_at = *t;
       }
       if (const Json* fc = one.get("from_cache")) res.from_cache = fc->is_bool() && fc->as_bool();
-      LEADENRICH_RETURN_IF_ERROR(read_signal_value(out, s, one.raw("value"), one.at("value")));
+      LEADENRICH_RETURN_IF_ERROR(read_signal_value(out, s, one.raw("value"), one.path().member("value")));
     }
   }
 
@@ -555,8 +799,8 @@ Result<EnrichedLead> enriched_lead_from_json(const Json& object) {
     if (!t.ok()) return invalid_argument(fmt::format("$.enriched_at: {}", t.status().message()));
     out.enriched_at = *t;
   }
-  LEADENRICH_RETURN_IF_ERROR(for_each_item(r, "provider_run_ids", [&](const Json& item, const std::string& path) -> Status {
-    Result<std::optional<std::string>> t = scalar_text(item, path);
+  LEADENRICH_RETURN_IF_ERROR(for_each_item(r, "provider_run_ids", [&](const Json& item, const Path& path) -> Status {
+    Result<std::optional<std::string>> t = scalar_text(item, [&] { return path.str(); });
     if (!t.ok()) return t.status();
     if (*t) out.provider_run_ids.push_back(**t);
     return {};

@@ -11,37 +11,153 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <ostream>
 
 #include <fmt/format.h>
 
+#include "internal/lead_json.h"
+
 namespace leadenrich {
 namespace {
 
-std::string cell_of(const Json& v) {
+// Appends one CSV cell, quoted when it holds a separator, a quote, a line break or edge spaces.
+void append_csv_cell(std::string& out, std::string_view cell) {
+  bool quote = cell.find_first_of(",\"\r\n") != std::string_view::npos ||
+               (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '));
+  if (!quote) {
+    out.append(cell);
+    return;
+  }
+  out.push_back('"');
+  for (char ch : cell) {
+    if (ch == '"') out.push_back('"');
+    out.push_back(ch);
+  }
+  out.push_back('"');
+}
+
+// A Json value as a cell: strings and numbers as their text, other values as JSON.
+void append_value_cell(std::string& cell, const Json& v) {
   switch (v.type()) {
-    case Json::Type::kNull: return "";
-    case Json::Type::kString: return v.as_string();
-    case Json::Type::kNumber: return v.number_text();
-    default: return v.dump();
+    case Json::Type::kNull: break;
+    case Json::Type::kString: cell += v.as_string(); break;
+    case Json::Type::kNumber: cell += v.number_text(); break;
+    default: v.dump_to(cell);
   }
 }
 
-std::string number_cell(const std::optional<double>& d) { return d ? Json(*d).dump() : ""; }
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) {
-    if (!out.empty()) out += "; ";
-    out += s;
-  }
-  return out;
+void append_number_cell(std::string& cell, const std::optional<double>& d) {
+  if (d) append_json_number(cell, *d);
 }
 
-std::string signal_names(const std::vector<Signal>& signals) {
-  std::vector<std::string> names;
-  for (Signal s : signals) names.emplace_back(to_string(s));
-  return join(names);
+// Appends the items joined with "; " to an empty cell. As it always has, the separator goes in
+// only once the cell has text, so empty leading items leave no trace.
+template <typename T, typename F>
+void append_joined(std::string& cell, const std::vector<T>& items, F&& text_of) {
+  for (const T& item : items) {
+    if (!cell.empty()) cell += "; ";
+    cell += text_of(item);
+  }
+}
+
+void append_signal_names(std::string& cell, const std::vector<Signal>& signals) {
+  append_joined(cell, signals, [](Signal s) { return to_string(s); });
+}
+
+// Calls `emit(cell)` for each of a lead's CSV cells, in csv_columns() order. One scratch string
+// is reused for every cell, so writing a row builds nothing per lead.
+template <typename Emit>
+void for_each_csv_cell(const EnrichedLead& e, std::string& cell, Emit&& emit) {
+  const RawLead& l = e.lead;
+  auto text = [&](std::string_view s) {
+    cell.assign(s);
+    emit(cell);
+  };
+  auto opt = [&](const std::optional<std::string>& s) { text(s ? std::string_view(*s) : std::string_view()); };
+  // Builds the cell with `fill` (which appends to an empty cell), then emits it.
+  auto build = [&](auto&& fill) {
+    cell.clear();
+    fill(cell);
+    emit(cell);
+  };
+  text(l.lead_id);
+  opt(l.name);
+  opt(l.email);
+  opt(l.phone);
+  opt(l.organization);
+  opt(l.designation);
+  opt(l.linkedin_url);
+  opt(l.website);
+  opt(l.campaign_id);
+  opt(l.campaign_name);
+  opt(e.company_key);
+  opt(e.person_key);
+  build([&](std::string& c) { fmt::format_to(std::back_inserter(c), "{}", e.quality_score); });
+  build([&](std::string& c) { append_signal_names(c, e.signals_found); });
+  build([&](std::string& c) { append_signal_names(c, e.signals_missed); });
+  text(e.enriched_at ? format_timestamp(*e.enriched_at) : "");
+  text(e.sandbox ? "true" : "false");
+  for (Signal s : kAllSignals) text(to_string(e.result(s).status));
+  build([&](std::string& c) {
+    for (Signal s : kAllSignals) {
+      const SignalResult& r = e.result(s);
+      if (!r.reason) continue;
+      if (!c.empty()) c += "; ";
+      c += to_string(s);
+      c += ": ";
+      c += r.reason->message;
+    }
+  });
+  if (const auto& o = e.company_overview) {
+    opt(o->description);
+    opt(o->industry);
+    opt(o->region);
+    build([&](std::string& c) { append_value_cell(c, o->headcount); });
+    build([&](std::string& c) { if (o->headcount_range) append_json_number(c, o->headcount_range->min); });
+    build([&](std::string& c) { if (o->headcount_range) append_number_cell(c, o->headcount_range->max); });
+    build([&](std::string& c) {
+      if (o->founded_year_number) {
+        fmt::format_to(std::back_inserter(c), "{}", *o->founded_year_number);
+      } else {
+        append_value_cell(c, o->founded_year);
+      }
+    });
+    build([&](std::string& c) { append_value_cell(c, o->estimated_revenue); });
+  } else {
+    for (int i = 0; i < 8; ++i) text("");
+  }
+  build([&](std::string& c) {
+    if (e.tech_stack) append_joined(c, e.tech_stack->technologies, [](const Technology& t) -> const std::string& { return t.name; });
+  });
+  if (e.funding) {
+    build([&](std::string& c) { append_number_cell(c, e.funding->total_usd); });
+    build([&](std::string& c) { internal::append_funding_rounds_json(c, e.funding->rounds); });
+  } else {
+    text("");
+    text("");
+  }
+  text(e.news ? std::string_view(e.news->summary) : std::string_view());
+  std::string_view latest;
+  build([&](std::string& c) {
+    if (!e.linkedin_posts) return;
+    append_joined(c, e.linkedin_posts->posts, [](const LinkedInPost& p) -> const std::string& { return p.text; });
+    for (const LinkedInPost& p : e.linkedin_posts->posts) {
+      if (p.posted_at && *p.posted_at > latest) latest = *p.posted_at;
+    }
+  });
+  text(latest);
+}
+
+void append_csv_header(std::string& out) {
+  bool first = true;
+  for (std::string_view column : csv_columns()) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_csv_cell(out, column);
+  }
+  out += "\r\n";
 }
 
 class JsonLinesWriter : public LeadWriter {
@@ -49,7 +165,7 @@ class JsonLinesWriter : public LeadWriter {
   explicit JsonLinesWriter(std::ostream& out) : out_(out) {}
   Status write(const EnrichedLead& lead) override {
     line_.clear();
-    to_json(lead).dump_to(line_);
+    internal::append_lead_json(line_, lead);
     line_.push_back('\n');
     out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
     out_.flush();  // a consumer of the stream sees each lead as it is done
@@ -71,7 +187,7 @@ class JsonArrayWriter : public LeadWriter {
   Status write(const EnrichedLead& lead) override {
     buf_ = first_ ? "[\n" : ",\n";
     first_ = false;
-    to_json(lead).dump_to(buf_);
+    internal::append_lead_json(buf_, lead);
     out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     return out_ ? Status() : unavailable("writing JSON failed");
   }
@@ -94,18 +210,23 @@ class CsvWriter : public LeadWriter {
   Status write(const EnrichedLead& lead) override {
     buf_.clear();
     if (!header_written_) {
-      std::vector<std::string> header(csv_columns().begin(), csv_columns().end());
-      append_csv_record(buf_, header);
+      append_csv_header(buf_);
       header_written_ = true;
     }
-    append_csv_record(buf_, csv_cells(lead));
+    bool first = true;
+    for_each_csv_cell(lead, cell_, [&](std::string_view cell) {
+      if (!first) buf_.push_back(',');
+      first = false;
+      append_csv_cell(buf_, cell);
+    });
+    buf_ += "\r\n";
     out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     return out_ ? Status() : unavailable("writing CSV failed");
   }
   Status finish() override {
     if (!header_written_) {
       buf_.clear();
-      append_csv_record(buf_, std::vector<std::string>(csv_columns().begin(), csv_columns().end()));
+      append_csv_header(buf_);
       out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
       header_written_ = true;
     }
@@ -116,6 +237,7 @@ class CsvWriter : public LeadWriter {
  private:
   std::ostream& out_;
   std::string buf_;
+  std::string cell_;
   bool header_written_ = false;
 };
 
@@ -154,69 +276,11 @@ const std::vector<std::string_view>& csv_columns() {
 }
 
 std::vector<std::string> csv_cells(const EnrichedLead& e) {
-  const RawLead& l = e.lead;
-  std::vector<std::string> c;
-  c.reserve(csv_columns().size());
-  auto opt = [](const std::optional<std::string>& s) { return s.value_or(""); };
-  c.push_back(l.lead_id);
-  c.push_back(opt(l.name));
-  c.push_back(opt(l.email));
-  c.push_back(opt(l.phone));
-  c.push_back(opt(l.organization));
-  c.push_back(opt(l.designation));
-  c.push_back(opt(l.linkedin_url));
-  c.push_back(opt(l.website));
-  c.push_back(opt(l.campaign_id));
-  c.push_back(opt(l.campaign_name));
-  c.push_back(opt(e.company_key));
-  c.push_back(opt(e.person_key));
-  c.push_back(std::to_string(e.quality_score));
-  c.push_back(signal_names(e.signals_found));
-  c.push_back(signal_names(e.signals_missed));
-  c.push_back(e.enriched_at ? format_timestamp(*e.enriched_at) : "");
-  c.push_back(e.sandbox ? "true" : "false");
-  std::vector<std::string> reasons;
-  for (Signal s : kAllSignals) {
-    const SignalResult& r = e.result(s);
-    c.emplace_back(to_string(r.status));
-    if (r.reason) reasons.push_back(fmt::format("{}: {}", to_string(s), r.reason->message));
-  }
-  c.push_back(join(reasons));
-  if (const auto& o = e.company_overview) {
-    c.push_back(opt(o->description));
-    c.push_back(opt(o->industry));
-    c.push_back(opt(o->region));
-    c.push_back(cell_of(o->headcount));
-    c.push_back(o->headcount_range ? Json(o->headcount_range->min).dump() : "");
-    c.push_back(o->headcount_range ? number_cell(o->headcount_range->max) : "");
-    c.push_back(o->founded_year_number ? std::to_string(*o->founded_year_number) : cell_of(o->founded_year));
-    c.push_back(cell_of(o->estimated_revenue));
-  } else {
-    c.insert(c.end(), 8, "");
-  }
-  std::vector<std::string> tech;
-  if (e.tech_stack) {
-    for (const Technology& t : e.tech_stack->technologies) tech.push_back(t.name);
-  }
-  c.push_back(join(tech));
-  if (e.funding) {
-    c.push_back(number_cell(e.funding->total_usd));
-    c.push_back(signal_value_to_json(e, Signal::kFunding).find("rounds")->dump());
-  } else {
-    c.insert(c.end(), 2, "");
-  }
-  c.push_back(e.news ? e.news->summary : "");
-  std::vector<std::string> posts;
-  std::string latest;
-  if (e.linkedin_posts) {
-    for (const LinkedInPost& p : e.linkedin_posts->posts) {
-      posts.push_back(p.text);
-      if (p.posted_at && *p.posted_at > latest) latest = *p.posted_at;
-    }
-  }
-  c.push_back(join(posts));
-  c.push_back(latest);
-  return c;
+  std::vector<std::string> cells;
+  cells.reserve(csv_columns().size());
+  std::string scratch;
+  for_each_csv_cell(e, scratch, [&](std::string_view cell) { cells.emplace_back(cell); });
+  return cells;
 }
 
 void append_csv_record(std::string& out, const std::vector<std::string>& cells) {
@@ -224,18 +288,7 @@ void append_csv_record(std::string& out, const std::vector<std::string>& cells) 
   for (const std::string& cell : cells) {
     if (!first) out.push_back(',');
     first = false;
-    bool quote = cell.find_first_of(",\"\r\n") != std::string::npos ||
-                 (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '));
-    if (!quote) {
-      out += cell;
-      continue;
-    }
-    out.push_back('"');
-    for (char ch : cell) {
-      if (ch == '"') out.push_back('"');
-      out.push_back(ch);
-    }
-    out.push_back('"');
+    append_csv_cell(out, cell);
   }
   out += "\r\n";
 }

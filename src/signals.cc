@@ -17,12 +17,40 @@ std::string format_timestamp(Timestamp t) {
   auto day = std::chrono::floor<std::chrono::days>(t);
   std::chrono::year_month_day ymd{day};
   std::chrono::hh_mm_ss<std::chrono::milliseconds> hms{t - day};
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                                hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-  if (hms.subseconds().count() != 0) out += fmt::format(".{:03}", hms.subseconds().count());
-  out += 'Z';
-  return out;
+  int year = static_cast<int>(ymd.year());
+  long long millis = hms.subseconds().count();
+  if (year < 0 || year > 9999) {  // rare enough for the general formatter
+    std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", year, static_cast<unsigned>(ymd.month()),
+                                  static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                                  hms.seconds().count());
+    if (millis != 0) out += fmt::format(".{:03}", millis);
+    out += 'Z';
+    return out;
+  }
+  // Every lead written carries several timestamps: digits by hand, one allocation.
+  char buf[24];
+  auto put = [&buf](std::size_t at, long long value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) buf[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, year, 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = 'T';
+  put(11, hms.hours().count(), 2);
+  buf[13] = ':';
+  put(14, hms.minutes().count(), 2);
+  buf[16] = ':';
+  put(17, hms.seconds().count(), 2);
+  std::size_t n = 19;
+  if (millis != 0) {
+    buf[19] = '.';
+    put(20, millis, 3);
+    n = 23;
+  }
+  buf[n++] = 'Z';
+  return std::string(buf, n);
 }
 
 namespace {
@@ -337,6 +365,9 @@ std::optional<Quantity> next_quantity(std::string_view s, std::size_t& i) {
   else if (word == "b" || word == "bn" || word == "billion") scale = 1e9;
   else if (word == "t" || word == "trillion") scale = 1e12;
   if (scale != 1) i = j;
+  // Out of range ("1e300 trillion") is unreadable, not infinite: a range must survive the
+  // store's JSON, which has no infinity.
+  if (!std::isfinite(value * scale)) return std::nullopt;
   return Quantity{value * scale, scale};
 }
 
@@ -403,6 +434,7 @@ std::optional<NumberRange> parse_number_range(const Json& value) {
     if (is_range) {
       // "$10-50M": the second number's suffix applies to both.
       if (a->scale == 1 && b->scale != 1) a->value *= b->scale;
+      if (!std::isfinite(a->value)) return std::nullopt;
       return NumberRange{a->value, b->value};
     }
   }

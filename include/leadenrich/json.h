@@ -94,6 +94,8 @@ class Json {
 
 /// Appends `s` to `out` as a quoted JSON string.
 void append_json_string(std::string& out, std::string_view s);
+/// Appends `d` as Json(d) writes it: the shortest text that reads back to it, null when not finite.
+void append_json_number(std::string& out, double d);
 
 }  // namespace leadenrich
 

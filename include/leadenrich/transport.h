@@ -3,6 +3,7 @@
 #define LEADENRICH_TRANSPORT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -76,6 +77,9 @@ struct CurlTransportOptions {
   std::string user_agent;       ///< default "leadenrich/<version>"
   bool verify_tls = true;
   int max_connections_per_host = 32;
+  /// The largest response body read into memory (after decompression); a larger one fails the
+  /// exchange with an error naming the host and this limit. 0 means no limit.
+  std::size_t max_response_bytes = std::size_t{64} << 20;
 };
 
 /// The libcurl transport: one event loop thread driving a curl multi handle, connection reuse,

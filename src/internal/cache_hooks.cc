@@ -71,17 +71,19 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
     }
     if (!hit->has_value()) return std::nullopt;
     const CacheEntry& e = **hit;
+    Result<SignalValue> value = value_from_json(s, e.value);
+    if (!value.ok()) return std::nullopt;  // a value that no longer fits its signal: look it up again
     LookupOutcome o;
     o.result.status = e.status;
     o.result.source = e.source;
     o.result.fetched_at = e.fetched_at;
     o.result.from_cache = true;
-    o.value = e.value;
+    o.value = std::move(value).value();
     return o;
   };
   hooks.put = [store, key](Signal s, const std::string& entity, const LookupOutcome& o) {
     if (!o.result.fetched_at) return false;
-    return store->put(key(s, entity), CacheEntry{o.result.status, o.value, o.result.source, *o.result.fetched_at}).ok();
+    return store->put(key(s, entity), CacheEntry{o.result.status, value_to_json(o.value), o.result.source, *o.result.fetched_at}).ok();
   };
   if (!options.journal_run_id.empty()) {
     std::string run_id = options.journal_run_id;

@@ -28,12 +28,21 @@ std::string where(const HttpRequest& r) {
   return fmt::format("{} {}", r.method, url);
 }
 
+// "64 MiB" when the limit is a whole number of MiB, else bytes.
+std::string size_text(std::size_t bytes) {
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  if (bytes >= kMiB && bytes % kMiB == 0) return fmt::format("{} MiB", bytes / kMiB);
+  return fmt::format("{} bytes", bytes);
+}
+
 struct Transfer {
   HttpRequest request;
   std::function<void(HttpOutcome)> done;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   HttpResponse response;
+  std::size_t max_body = 0;  // 0: no limit
+  bool too_large = false;    // the body passed max_body; the transfer was stopped
   char error[CURL_ERROR_SIZE] = {0};
 
   ~Transfer() {
@@ -43,7 +52,13 @@ struct Transfer {
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * n);
+  auto* t = static_cast<Transfer*>(user);
+  // Counted after decompression, so a small gzip body cannot expand past the limit either.
+  if (t->max_body != 0 && t->response.body.size() + size * n > t->max_body) {
+    t->too_large = true;
+    return 0;  // stops the transfer (CURLE_WRITE_ERROR)
+  }
+  t->response.body.append(data, size * n);
   return size * n;
 }
 
@@ -135,6 +150,11 @@ class CurlCore : public std::enable_shared_from_this<CurlCore> {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    t->max_body = options_.max_response_bytes;
+    if (t->max_body != 0) {
+      // Refuses at once a response whose Content-Length already says it is too large.
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_body));
+    }
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     if (r.method == "GET") {
@@ -175,6 +195,16 @@ class CurlCore : public std::enable_shared_from_this<CurlCore> {
       active_.erase(t);
       delete t;
       done(std::move(o));
+      return;
+    }
+    if (t->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+      // The server answered, so the request may have taken effect; re-sending would only fetch
+      // the same oversized answer again.
+      finish_failed(t, TransportFailure::kNone,
+                    Status(StatusCode::kUnknown,
+                           fmt::format("{}: the response is larger than the {} limit "
+                                       "(CurlTransportOptions::max_response_bytes)",
+                                       where(t->request), size_text(t->max_body))));
       return;
     }
     std::string detail = t->error[0] != '\0' ? t->error : curl_easy_strerror(code);

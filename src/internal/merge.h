@@ -3,6 +3,7 @@
 #define LEADENRICH_INTERNAL_MERGE_H_
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "leadenrich/json.h"
@@ -20,11 +21,15 @@ struct ProviderField {
   std::string reason_message;
 };
 
-/// A looked-up signal: its outcome, its typed value as JSON (signal_value_to_json form; null
-/// unless found), and whether pipe0 bills it (at least one output completed).
+/// One signal's typed value as the parser built it, or none (monostate). Travels from merge to
+/// every lead that shares the lookup without a JSON round trip.
+using SignalValue = std::variant<std::monostate, CompanyOverview, TechStack, Funding, News, LinkedInPosts>;
+
+/// A looked-up signal: its outcome, its typed value (none unless found), and whether pipe0
+/// bills it (at least one output completed).
 struct LookupOutcome {
   SignalResult result;
-  Json value;
+  SignalValue value;
   bool billed = false;
 };
 
@@ -36,8 +41,14 @@ struct LookupOutcome {
 /// - failed with "missing_output" when none of the signal's field names came back.
 LookupOutcome merge_signal(const SignalSpec& spec, const std::vector<ProviderField>& fields, Timestamp now);
 
-/// Sets one signal's typed value on a lead from LookupOutcome::value.
-void apply_value(EnrichedLead& lead, Signal signal, const Json& value);
+/// Sets one signal's typed value on a lead from LookupOutcome::value (none leaves it as it is).
+void apply_value(EnrichedLead& lead, Signal signal, const SignalValue& value);
+
+/// The value in signal_value_to_json's form (null for none): how the store keeps it.
+Json value_to_json(const SignalValue& value);
+/// Reads back what value_to_json wrote for `signal`. Returns kInvalidArgument naming the path when
+/// the JSON does not fit the signal's type.
+Result<SignalValue> value_from_json(Signal signal, const Json& value);
 
 }  // namespace leadenrich::internal
 

@@ -1,5 +1,7 @@
 #include "internal/utf8.h"
 
+#include <cstring>
+
 namespace leadenrich::internal {
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::uint32_t* code_point) {
@@ -25,6 +27,18 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::uint32_
 
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
+    // Most text is ASCII: skip it eight bytes at a time, then byte by byte.
+    while (i + 8 <= s.size()) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    if (i == s.size()) break;
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     std::size_t n = utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;

@@ -35,6 +35,21 @@ struct Server {
       --in_flight;
       r.set_content("done", "text/plain");
     });
+    // 3 MiB, with a Content-Length and (under /big-stream) streamed in chunks without one.
+    http.Get("/big", [](const httplib::Request&, httplib::Response& r) {
+      r.set_content(std::string(std::size_t{3} << 20, 'x'), "text/plain");
+    });
+    http.Get("/big-stream", [](const httplib::Request&, httplib::Response& r) {
+      r.set_chunked_content_provider("text/plain", [sent = std::size_t{0}](std::size_t, httplib::DataSink& sink) mutable {
+        if (sent == (std::size_t{3} << 20)) {
+          sink.done();
+          return true;
+        }
+        std::string chunk(std::size_t{64} << 10, 'x');
+        sent += chunk.size();
+        return sink.write(chunk.data(), chunk.size());
+      });
+    });
     port = http.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { http.listen_after_bind(); });
     for (int i = 0; i < 500 && !http.is_running(); ++i) std::this_thread::sleep_for(2ms);
@@ -120,3 +135,32 @@ TEST_CASE("destroying the transport cancels what is pending, each callback once"
   CHECK(called == 5);
   CHECK(cancelled >= 1);
 }
+
+TEST_CASE("a response body over max_response_bytes fails with the host and the limit; one under it is read") {
+  Server s;
+  CurlTransportOptions options;
+  options.max_response_bytes = std::size_t{1} << 20;
+  auto t = make_curl_transport(options);
+  for (const char* path : {"/big", "/big-stream"}) {
+    CAPTURE(path);
+    HttpRequest r;
+    r.url = s.url(path);
+    HttpOutcome o = t->send(r);
+    REQUIRE_FALSE(o.response.ok());
+    std::string message = o.response.status().message();
+    CHECK(message.find("127.0.0.1:" + std::to_string(s.port) + path) != std::string::npos);
+    CHECK(message.find("larger than the 1 MiB limit") != std::string::npos);
+    CHECK(o.failure == TransportFailure::kNone);  // answered: not a failure to re-send
+  }
+  options.max_response_bytes = std::size_t{4} << 20;
+  auto roomy = make_curl_transport(options);
+  for (const char* path : {"/big", "/big-stream"}) {
+    HttpRequest r;
+    r.url = s.url(path);
+    HttpOutcome o = roomy->send(r);
+    REQUIRE(o.response.ok());
+    CHECK(o.response->body.size() == (std::size_t{3} << 20));
+  }
+}
+
+TEST_CASE("the default limit is 64 MiB") { CHECK(CurlTransportOptions{}.max_response_bytes == (std::size_t{64} << 20)); }

@@ -104,3 +104,54 @@ TEST_CASE("negative zero is written as 0, so parse and dump agree (found by fuzz
   CHECK(j.dump() == "0");
   CHECK(Json::parse(j.dump()).value().dump() == "0");
 }
+
+namespace {
+
+// The escaper's reference for ASCII: one byte at a time, as the escaping rules read.
+std::string escaped_byte_by_byte(std::string_view s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+TEST_CASE("every ASCII byte is escaped right at every position of a long plain run") {
+  // Long plain text is copied eight bytes at a time: each special byte must be caught wherever
+  // it falls in a word, and the bytes next to it (0x1F/0x20, '!'/'#', '['/']', 0x7E) must not be.
+  for (int c = 0; c < 0x80; ++c) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'a');
+      s[at] = static_cast<char>(c);
+      std::string out;
+      append_json_string(out, s);
+      CAPTURE(c);
+      CAPTURE(at);
+      CHECK(out == escaped_byte_by_byte(s));
+    }
+  }
+  std::string out;
+  append_json_string(out, "plain text, then \xC3\xA9 and \xF0\x9F\x9A\x80 and a bad \xC3( byte");
+  CHECK(out == "\"plain text, then \xC3\xA9 and \xF0\x9F\x9A\x80 and a bad \xEF\xBF\xBD( byte\"");
+}

@@ -1,6 +1,7 @@
 #include "leadenrich/lead.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace leadenrich;
 using namespace std::chrono_literals;
@@ -117,6 +118,21 @@ TEST_CASE("reading enriched JSON names the path of a bad value") {
   CHECK(parse_enriched_lead(R"({"signals": {}})").status().message() == "$.lead: missing");
   Result<EnrichedLead> bad_score = parse_enriched_lead(R"({"lead": {"lead_id": "1"}, "quality_score": "high"})");
   CHECK(bad_score.status().message() == "$.quality_score: expected a number, got string");
+  // Deep in a list, and for a value read on its own (as the store reads it back).
+  auto signal = [](const char* name, const char* value) {
+    return fmt::format(R"({{"lead": {{"lead_id": "1"}}, "signals": {{"{}": {{"status": "found", "value": {}}}}}}})", name, value);
+  };
+  CHECK(parse_enriched_lead(signal("funding", R"({"rounds": [{}, {"investors": ["a", ["b"]]}]})")).status().message() ==
+        "$.signals.funding.value.rounds[1].investors[1]: expected a string, got array");
+  CHECK(parse_enriched_lead(signal("tech_stack", R"({"technologies": [{"name": "Go"}, 5]})")).status().message() ==
+        "$.signals.tech_stack.value.technologies[1]: expected an object, got number");
+  CHECK(parse_enriched_lead(signal("company_overview", R"({"headcount_range": {"min": "x"}})")).status().message() ==
+        "$.signals.company_overview.value.headcount_range.min: expected a number, got string");
+  CHECK(parse_enriched_lead(R"({"lead": {"lead_id": "1"}, "signals_found": ["news", 3]})").status().message() ==
+        "$.signals_found[1]: expected a signal name");
+  EnrichedLead e;
+  CHECK(set_signal_value_from_json(e, Signal::kLinkedInPosts, Json::parse(R"({"posts": [{"text": {}}]})").value()).message() ==
+        "$.linkedin_posts.posts[0].text: expected a string, got object");
 }
 
 TEST_CASE("signals_found and signals_missed name signals and leave disabled ones out") {

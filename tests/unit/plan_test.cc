@@ -1,5 +1,9 @@
 #include "internal/plan.h"
+#include "internal/flat_hash.h"
 #include "internal/merge.h"
+
+#include <map>
+#include <random>
 
 #include <doctest/doctest.h>
 
@@ -123,5 +127,85 @@ TEST_CASE("merge: tech stack is read from its alias technology_list") {
   LookupOutcome o = merge_signal(spec(Signal::kTechStack),
                                  {{"technology_list", Json::parse(R"([{"name":"React"}])").value(), "completed", "", ""}}, now());
   CHECK(o.result.status == SignalStatus::kFound);
-  CHECK(o.value.dump() == R"({"technologies":[{"name":"React","category":null}]})");
+  CHECK(value_to_json(o.value).dump() == R"({"technologies":[{"name":"React","category":null}]})");
+}
+
+TEST_CASE("merge: the typed value reaches the lead as parsed, and survives the store's JSON form") {
+  struct Case {
+    Signal signal;
+    const char* fields;
+  };
+  const Case cases[] = {
+      {Signal::kCompanyOverview,
+       R"({"company_description":" Acme \"rockets\" ","headcount":"201-500","estimated_revenue":"$10-50M","founded_year":2015.0})"},
+      {Signal::kTechStack, R"({"technology_stack":[{"name":"React","category":["Frontend"]},"Go","react"]})"},
+      {Signal::kFunding,
+       R"({"total_funding":"$25.5M","funding_rounds":[{"date":"2021-03-01","type":"Series A","amount":2e7,"investors":"A, B; C"}]})"},
+      {Signal::kNews, R"({"company_news_summary":[{"title":"Launch"},"Hiring"]})"},
+      {Signal::kLinkedInPosts,
+       R"({"post_list":[{"text":"Hi","reactions":{"like":3,"love":4},"url":"https://x/1"},{"content":"Yo"}]})"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(to_string(c.signal));
+    std::vector<ProviderField> fields;
+    Json parsed = Json::parse(c.fields).value();
+    for (const auto& [name, value] : parsed.as_object()) {
+      fields.push_back({name, value, "completed", "", ""});
+    }
+    LookupOutcome o = merge_signal(spec(c.signal), fields, now());
+    REQUIRE(o.result.status == SignalStatus::kFound);
+    // What the store keeps reads back to the same typed value.
+    Json stored = value_to_json(o.value);
+    Result<SignalValue> back = value_from_json(c.signal, stored);
+    REQUIRE(back.ok());
+    CHECK(*back == o.value);
+    // Applied, it fills the signal's own member and shows as the store's JSON.
+    EnrichedLead e;
+    apply_value(e, c.signal, o.value);
+    CHECK(signal_value_to_json(e, c.signal) == stored);
+    for (Signal other : kAllSignals) {
+      if (other != c.signal) CHECK(signal_value_to_json(e, other).is_null());
+    }
+  }
+  CHECK(value_to_json(SignalValue()).is_null());
+  CHECK(value_from_json(Signal::kNews, Json()).value() == SignalValue());
+  CHECK_FALSE(value_from_json(Signal::kNews, Json("not an object")).ok());
+}
+
+TEST_CASE("the flat hash map agrees with std::map through inserts, lookups and erases") {
+  // A few thousand live keys at up to three quarters full make probe runs, wrapping at the
+  // table's end, so erasing from the middle of a run (which moves later keys back) is
+  // exercised many times; key 0 is a key like any other.
+  std::mt19937_64 rng(13);
+  FlatHashMap64<std::uint32_t> flat;
+  std::map<std::uint64_t, std::uint32_t> ref;
+  for (int step = 0; step < 200000; ++step) {
+    std::uint64_t key = rng() % 3000;
+    switch (rng() % 4) {
+      case 0:
+      case 1:
+        flat[key] = static_cast<std::uint32_t>(step);
+        ref[key] = static_cast<std::uint32_t>(step);
+        break;
+      case 2: CHECK(flat.erase(key) == (ref.erase(key) == 1)); break;
+      default: {
+        std::uint32_t* v = flat.find(key);
+        auto it = ref.find(key);
+        REQUIRE((v != nullptr) == (it != ref.end()));
+        if (v != nullptr) CHECK(*v == it->second);
+      }
+    }
+    REQUIRE(flat.size() == ref.size());
+  }
+  for (const auto& [key, value] : ref) {
+    REQUIRE(flat.find(key) != nullptr);
+    CHECK(*flat.find(key) == value);
+  }
+  FlatHashSet64 set;
+  CHECK(set.insert(0));
+  CHECK(set.insert(42));
+  CHECK_FALSE(set.insert(42));
+  CHECK(set.contains(0));
+  CHECK_FALSE(set.contains(7));
+  CHECK(set.size() == 2);
 }

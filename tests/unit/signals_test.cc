@@ -65,6 +65,16 @@ TEST_CASE("number ranges read every shape providers send") {
   }
 }
 
+TEST_CASE("a quantity too large for a double is unreadable, never infinite") {
+  // An infinite range would write as null and read back from the store as 0: a cached lead
+  // would say something else than the lead that was just looked up.
+  std::string huge = "1" + std::string(300, '0');
+  CHECK(parse_number_range(Json(huge + " trillion")) == std::nullopt);
+  CHECK(parse_number_range(Json("5-" + huge + " trillion")) == NumberRange{5, 5});
+  CHECK(parse_number_range(Json(huge + "-2 trillion")) == std::nullopt);
+  CHECK(parse_number_range(Json(huge)) == NumberRange{1e300, 1e300});
+}
+
 TEST_CASE("company overview keeps raw values and parses numbers leniently") {
   auto o = read_company_overview(spec(Signal::kCompanyOverview),
                                  fields(R"({"company_description":"Acme builds rockets","company_industry":"Aerospace",
@@ -171,4 +181,18 @@ TEST_CASE("timestamps format and parse ISO-8601 in UTC") {
   CHECK_FALSE(parse_timestamp("2026-13-01").ok());
   CHECK_FALSE(parse_timestamp("yesterday").ok());
   CHECK_FALSE(parse_timestamp("2026-11-25T02:00:00Zjunk").ok());
+}
+
+TEST_CASE("timestamps are written with zero padding, milliseconds only when present, at every edge") {
+  auto at = [](long long ms) { return format_timestamp(Timestamp(std::chrono::milliseconds(ms))); };
+  CHECK(at(0) == "1970-01-01T00:00:00Z");
+  CHECK(at(5) == "1970-01-01T00:00:00.005Z");
+  CHECK(at(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(at(951'782'400'000) == "2000-02-29T00:00:00Z");  // a leap day
+  CHECK(at(253'402'300'799'999) == "9999-12-31T23:59:59.999Z");
+  CHECK(at(253'402'300'800'000) == "10000-01-01T00:00:00Z");
+  CHECK(at(-62'135'596'800'000) == "0001-01-01T00:00:00Z");
+  for (long long ms : {1'764'633'600'123LL, 1'700'000'000'000LL, 86'399'999LL}) {
+    CHECK(parse_timestamp(at(ms)).value() == Timestamp(std::chrono::milliseconds(ms)));
+  }
 }

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace leadenrich;
 
@@ -223,4 +224,26 @@ TEST_CASE("a NUL byte in a field makes its row bad; NULs in the header (UTF-16) 
   auto src = make_stream_source(in, "u16.csv", opts);
   REQUIRE_FALSE(src.ok());
   CHECK(src.status().message() == "u16.csv: the header row holds NUL bytes (a UTF-16 file? save it as UTF-8 CSV)");
+}
+
+TEST_CASE("duplicates are found among many ids, each naming where its id was first seen") {
+  // Enough ids to grow the registry's table many times; ids that differ in one byte, a prefix
+  // of another, binary, long and very long ones; then every tenth id again.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(fmt::format("lead-{}", i));
+  const std::vector<std::string> odd = {"x", "x ", "lead-1x", std::string("nul\0id", 6), "\xC3\xA9", std::string(200, 'L'),
+                                       std::string(std::size_t{3} << 19, 'H')};  // longer than a block of the registry
+  for (std::size_t j = 0; j < odd.size(); ++j) ids[j * 10] = odd[j];  // among those seen twice
+  std::string text;
+  for (const std::string& id : ids) text += Json(Json::Object{{"lead_id", Json(id)}}).dump() + "\n";
+  for (std::size_t i = 0; i < ids.size(); i += 10) text += Json(Json::Object{{"lead_id", Json(ids[i])}}).dump() + "\n";
+  Pulled p = pull_text(text, FileFormat::kJsonl);
+  REQUIRE(p.leads.size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(p.leads[i].lead_id == ids[i]);
+  REQUIRE(p.errors.size() == (ids.size() + 9) / 10);
+  for (std::size_t k = 0; k < p.errors.size(); ++k) {
+    std::size_t first = k * 10;
+    CHECK(p.errors[k] == fmt::format("in:{}: duplicate lead_id '{}' (first seen at in:{})", ids.size() + k + 1,
+                                     ids[first], first + 1));
+  }
 }
