@@ -358,7 +358,7 @@ void remove_stale_temps(const std::filesystem::path& dir) {
 }  // namespace
 
 struct AtomicFile::Impl {
-  Impl(int fd, bool owns) : fd(fd), owns_fd(owns), buf(fd), out(&buf) {}
+  Impl(int descriptor, bool owns) : fd(descriptor), owns_fd(owns), buf(descriptor), out(&buf) {}
   int fd;
   bool owns_fd;
   FdBuf buf;

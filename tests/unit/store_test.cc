@@ -364,10 +364,17 @@ class UnreadableCache : public Store {
   Status record_lead(const std::string& id, std::size_t i, const EnrichedLead& l, Timestamp now) override {
     return inner_->record_lead(id, i, l, now);
   }
+  Status record_leads(const std::string& id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
+                      Timestamp now) override {
+    return inner_->record_leads(id, leads, now);
+  }
   Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& id) override {
     return inner_->run_leads(id);
   }
   Status finish_run(const std::string& id, RunState st, Timestamp now) override { return inner_->finish_run(id, st, now); }
+  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
+  void release_run(const std::string& id) override { inner_->release_run(id); }
+  Result<bool> run_claimed(const std::string& id) override { return inner_->run_claimed(id); }
   Status record_submission(const std::string& id, const PendingSubmission& p) override {
     return inner_->record_submission(id, p);
   }
