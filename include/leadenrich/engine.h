@@ -116,7 +116,8 @@ struct EngineOptions {
   /// and keeps just under its P1 capacity, backing off when runs are admitted at P2. Before the
   /// first answer it sends at most 20 records (the smallest plan's P1 capacity); with more work
   /// queued (and mode not kSync) that first request is an async run, whose admission answer
-  /// comes back at once. Without capacity headers the window grows by what is answered, to 200.
+  /// comes back at once. Without capacity headers the window grows by what is answered, up to the
+  /// ceiling when set, else 200.
   std::size_t max_records_in_flight = 0;
   /// Leads read ahead of the oldest unfinished one (bounds memory when streaming).
   std::size_t read_ahead = 5000;

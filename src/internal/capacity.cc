@@ -22,8 +22,9 @@ void CapacityController::on_admission(std::size_t in_flight_at_send, std::size_t
   bool below_p1 = a.priority && *a.priority >= 2;
   if (!a.p1_left) {
     if (!below_p1) {
-      // No capacity headers: grow like a slow start, by what was answered.
-      blind_ = std::min(kBlindMaximum, blind_ + records);
+      // No capacity headers: grow like a slow start, by what was answered, up to the ceiling
+      // when one is set (the best knowledge there is), else a moderate maximum.
+      blind_ = std::min(ceiling_ > 0 ? ceiling_ : kBlindMaximum, blind_ + records);
     } else {
       blind_ = std::max<std::size_t>(1, blind_ / 2);
     }

@@ -26,7 +26,7 @@ class CapacityController {
   /// Before anything is known: the smallest pipe0 plan's P1 capacity, so a first wave never
   /// lands at P2 whatever the plan.
   static constexpr std::size_t kInitialWindow = 20;
-  /// Without capacity headers the window grows by what is answered, up to this.
+  /// Without capacity headers the window grows by what is answered, up to the ceiling or else this.
   static constexpr std::size_t kBlindMaximum = 200;
 
   /// `ceiling`: never more than this in flight; 0 for none.

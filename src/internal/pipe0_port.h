@@ -52,7 +52,8 @@ using BatchCallback = std::function<void(Result<BatchResponse>)>;
 class Pipe0Port {
  public:
   virtual ~Pipe0Port() = default;
-  /// A synchronous run: the callback gets the finished run (a 408 is recovered inside).
+  /// A synchronous run: the callback gets the finished run — or, after a 408 or a body cut
+  /// short, the run still processing, which the engine follows with check().
   virtual void run_sync(BatchRequest request, BatchCallback done) = 0;
   /// An async run: the callback gets the accepted run, usually pending.
   virtual void create_run(BatchRequest request, BatchCallback done) = 0;

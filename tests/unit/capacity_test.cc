@@ -68,4 +68,7 @@ TEST_CASE("without capacity headers the window grows with what is answered, up t
   for (int i = 0; i < 50; ++i) c.on_admission(40, 20, Admission{});
   CHECK(c.limit() == CapacityController::kBlindMaximum);
   CHECK_FALSE(c.learned());
+  CapacityController ceiling(500);  // an operator's setting is what there is to go by
+  for (int i = 0; i < 50; ++i) ceiling.on_admission(40, 20, Admission{});
+  CHECK(ceiling.limit() == 500);
 }

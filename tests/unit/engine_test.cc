@@ -295,7 +295,7 @@ TEST_CASE("a budget stops new spend and marks the rest budget_exhausted") {
   CHECK(out[0].result(Signal::kNews).status == SignalStatus::kDisabled);
 }
 
-TEST_CASE("a transient failure is retried once more at the end; a 400 is final with its reason") {
+TEST_CASE("a 503 before processing is sent again after a backoff; a 400 is final with its reason") {
   Harness h;
   h.options.signals = {Signal::kNews};
   h.port.fail_with = [](const BatchRequest& r, int call) -> std::optional<Status> {

@@ -225,6 +225,18 @@ TEST_CASE("a sync 408 is recovered by polling check with the run id from its det
   CHECK(run_id_from_detail("Run abc is slow") == std::nullopt);
 }
 
+TEST_CASE("the async form answers a sync 408 at once with the run still processing; the caller follows it") {
+  Harness h;
+  h.transport->push_response(408, data("problem_408.json"));
+  std::optional<Result<Pipe0Response>> got;
+  h.pipe0->run_sync_async(two_records(), [&](Result<Pipe0Response> r) { got = std::move(r); });
+  REQUIRE(got.has_value());  // on the transport's callback: no thread of its own polls
+  REQUIRE(got->ok());
+  CHECK((*got)->run.id == "xgvxuqk2771d8t17n60vphu9");
+  CHECK((*got)->run.status == "processing");
+  CHECK(h.transport->request_count() == 1);
+}
+
 TEST_CASE("wait polls from 1 s growing to 3 s and gives up at the deadline naming the run") {
   Harness h;
   h.transport->set_handler([](const HttpRequest&) {
