@@ -332,3 +332,15 @@ def test_a_full_disk_under_the_output_says_why_once_and_leaves_nothing(tmp_path,
     assert r.returncode == 1, r.stderr
     assert errors(r.stderr) == [f"error: {disk / 'out' / 'enriched_leads.json'}: No space left on device"]
     assert list((disk / "out").iterdir()) == []
+
+
+def test_a_signal_before_enriching_starts_ends_the_process_at_once(tmp_path):
+    fifo = tmp_path / "nobody-reads.fifo"
+    os.mkfifo(fifo)  # opening it for writing waits for a reader that never comes
+    proc = subprocess.Popen([CLI, "enrich", "--sandbox", "--format", "jsonl", "-o", str(fifo)], cwd=tmp_path,
+                            env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline().startswith("sandbox: serving")
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 1, stderr
+    assert errors(stderr) == ["error: SIGINT: stopped"]
