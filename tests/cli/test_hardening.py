@@ -215,8 +215,21 @@ def started_then_interrupted(argv, cwd, env):
         if line.startswith("enriching "):
             break
     proc.send_signal(signal.SIGINT)
-    lines.append(proc.communicate(timeout=30)[1])
+    lines.append(rest_of_stderr(proc))
     return "".join(lines)
+
+
+def rest_of_stderr(proc, timeout=30):
+    """What is left on a process's stderr once it ends. (communicate() with a timeout reads the
+    pipe itself and would miss what the line iterator has already buffered.)"""
+    killer = threading.Timer(timeout, proc.kill)
+    killer.start()
+    try:
+        rest = proc.stderr.read()
+    finally:
+        killer.cancel()
+    proc.wait(timeout=10)
+    return rest
 
 
 def signal_statuses(path):
@@ -341,6 +354,6 @@ def test_a_signal_before_enriching_starts_ends_the_process_at_once(tmp_path):
                             env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr.readline().startswith("sandbox: serving")
     proc.send_signal(signal.SIGINT)
-    stderr = proc.communicate(timeout=30)[1]
+    stderr = rest_of_stderr(proc)
     assert proc.returncode == 1, stderr
     assert errors(stderr) == ["error: SIGINT: stopped"]
