@@ -215,8 +215,21 @@ def started_then_interrupted(argv, cwd, env):
         if line.startswith("enriching "):
             break
     proc.send_signal(signal.SIGINT)
-    lines.append(proc.communicate(timeout=30)[1])
+    lines.append(rest_of_stderr(proc))
     return "".join(lines)
+
+
+def rest_of_stderr(proc, timeout=30):
+    """What is left on a process's stderr once it ends. (communicate() with a timeout reads the
+    pipe itself and would miss what the line iterator has already buffered.)"""
+    killer = threading.Timer(timeout, proc.kill)
+    killer.start()
+    try:
+        rest = proc.stderr.read()
+    finally:
+        killer.cancel()
+    proc.wait(timeout=10)
+    return rest
 
 
 def signal_statuses(path):
@@ -332,3 +345,15 @@ def test_a_full_disk_under_the_output_says_why_once_and_leaves_nothing(tmp_path,
     assert r.returncode == 1, r.stderr
     assert errors(r.stderr) == [f"error: {disk / 'out' / 'enriched_leads.json'}: No space left on device"]
     assert list((disk / "out").iterdir()) == []
+
+
+def test_a_signal_before_enriching_starts_ends_the_process_at_once(tmp_path):
+    fifo = tmp_path / "nobody-reads.fifo"
+    os.mkfifo(fifo)  # opening it for writing waits for a reader that never comes
+    proc = subprocess.Popen([CLI, "enrich", "--sandbox", "--format", "jsonl", "-o", str(fifo)], cwd=tmp_path,
+                            env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr.readline().startswith("sandbox: serving")
+    proc.send_signal(signal.SIGINT)
+    stderr = rest_of_stderr(proc)
+    assert proc.returncode == 1, stderr
+    assert errors(stderr) == ["error: SIGINT: stopped"]
