@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   enrich->add_option("-o,--output", eo.output, "Output file; - streams JSON lines to stdout");
   enrich->add_option("--signals", eo.signals, "Comma list: company_overview,tech_stack,funding,news,linkedin_posts");
   enrich->add_option("--mode", mode, "pipe0 run mode")->check(CLI::IsMember({"auto", "sync", "async"}))->capture_default_str();
-  enrich->add_option("--concurrency", concurrency, "Records in flight at most (match your pipe0 plan's P1 capacity)");
+  enrich->add_option("--concurrency", concurrency, "A ceiling on records in flight (default: learned from pipe0's capacity headers)");
   enrich->add_option("--budget", budget, "Hard budget in credits; lookups past it are budget_exhausted");
   enrich->add_flag("--dry-run", eo.dry_run, "Plan and estimate cost; send and spend nothing");
   enrich->add_flag("--sandbox", eo.sandbox, "Run against the built-in sandbox (no credentials, no network)");
