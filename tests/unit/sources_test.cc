@@ -211,14 +211,15 @@ TEST_CASE("a header where no column maps to a lead field fails naming the column
 }
 
 TEST_CASE("a NUL byte in a field makes its row bad; NULs in the header (UTF-16) refuse the file") {
-  Pulled p = pull_text(std::string("lead_id,name,email\n1,A\0B,a@x.com\n2,Carl,c@x.com\n", 48), FileFormat::kCsv);
+  const char kWithNul[] = "lead_id,name,email\n1,A\0B,a@x.com\n2,Carl,c@x.com\n";
+  Pulled p = pull_text(std::string(kWithNul, sizeof(kWithNul) - 1), FileFormat::kCsv);
   REQUIRE(p.leads.size() == 1);
   CHECK(p.leads[0].lead_id == "2");
   REQUIRE(p.errors.size() == 1);
   CHECK(p.errors[0] == "in:2: a NUL byte in column 'name'");
 
-  std::string utf16("n\0a\0m\0e\0,\0e\0m\0a\0i\0l\0\n\0", 24);
-  std::istringstream in(utf16);
+  const char kUtf16[] = "n\0a\0m\0e\0,\0e\0m\0a\0i\0l\0\n\0";
+  std::istringstream in(std::string(kUtf16, sizeof(kUtf16) - 1));
   FileSourceOptions opts;
   opts.format = FileFormat::kCsv;
   auto src = make_stream_source(in, "u16.csv", opts);
