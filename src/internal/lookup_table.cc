@@ -30,12 +30,12 @@ void LookupTable::settle(const std::string& key, bool have_store) {
 std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const std::string& key,
                                            const CacheGet& get) {
   if (settled_.empty() || !get) return std::nullopt;
-  auto sit = settled_.find(key_hash(key));
-  if (sit == settled_.end()) return std::nullopt;
-  Settled st = sit->second;
+  const Settled* sit = settled_.find(key_hash(key));
+  if (sit == nullptr) return std::nullopt;
+  Settled st = *sit;
   std::optional<LookupOutcome> hit = get(s, entity);
   if (!hit || hit->result.status != st.status) {
-    settled_.erase(sit);  // the store lost it (expired under a tiny --max-age, or unreadable)
+    settled_.erase(key_hash(key));  // the store lost it (expired under a tiny --max-age, or unreadable)
     return std::nullopt;
   }
   Lookup lk;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "internal/flat_hash.h"
 #include "internal/merge.h"
 #include "leadenrich/json.h"
 #include "leadenrich/signals.h"
@@ -71,7 +72,7 @@ class LookupTable {
   std::uint32_t run_index(const std::string& run_id);
 
   std::unordered_map<std::string, Lookup> lookups_;
-  std::unordered_map<std::uint64_t, Settled> settled_;
+  FlatHashMap64<Settled> settled_;
   std::vector<std::string> run_ids_;
   std::unordered_map<std::string, std::uint32_t> run_index_;
 };

@@ -323,8 +323,8 @@ class Run {
   BatchTracker tracker_;
   RunLookups lookups_;
   std::vector<Signal> signals_;
-  std::unordered_set<std::uint64_t> companies_;  // distinct keys, by a 64-bit hash
-  std::unordered_set<std::uint64_t> people_;
+  FlatHashSet64 companies_;  // distinct keys, by a 64-bit hash
+  FlatHashSet64 people_;
 
   std::size_t outstanding_ = 0;  // requests whose callback has not come
   bool answered_ = false;        // any pipe0 answer yet
