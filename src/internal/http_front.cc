@@ -555,7 +555,14 @@ struct HttpFront::Impl {
       drained_cv.notify_all();
       bool closing = stopping.load();
       FrontStream stream(c->fd, c->request, Clock::now() + options.write_timeout);
-      bool keep = serve(stream, closing) && !closing;
+      bool keep = false;
+      try {
+        keep = serve(stream, closing) && !closing;
+      } catch (...) {
+        // Handlers' exceptions are answered by the server's exception handler; anything escaping
+        // the parser itself (out of memory) costs this connection, never the worker.
+        keep = false;
+      }
       c->request = std::string();
       if (keep) {
         std::unique_lock lock(mu);
