@@ -11,7 +11,7 @@ cmake --build build-fuzz -j "$(nproc)"
 mkdir -p build-fuzz/corpus
 cp tests/data/pipe0/*.json examples/data/leads.jsonl build-fuzz/corpus/
 failed=0
-for t in fuzz_json fuzz_leads fuzz_sources fuzz_pipe0 fuzz_identity; do
+for t in fuzz_json fuzz_leads fuzz_sources fuzz_pipe0 fuzz_identity fuzz_request; do
   mkdir -p "build-fuzz/corpus-$t"
   echo "== $t for ${seconds}s"
   if ! (cd build-fuzz && "./tests/fuzz/$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 \

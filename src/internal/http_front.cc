@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -81,33 +82,187 @@ std::string error_response(int status, std::string_view reason, std::string_view
       status, reason, body.size(), retry_after ? fmt::format("Retry-After: {}\r\n", kRetryAfterSeconds) : "", body);
 }
 
-enum class Phase { kIdle, kHead, kBody };
-
-/// Transfer-Encoding: chunked, decoded as bytes arrive; the decoded body is what the limit counts.
-struct ChunkedDecoder {
-  enum class State { kSize, kData, kDataEnd, kTrailer, kDone };
-  State state = State::kSize;
-  std::size_t remaining = 0;
-};
-
 struct Conn {
   int fd = -1;
   std::string in;  ///< received, not yet part of a request handed to a worker
-  Phase phase = Phase::kIdle;
+  RequestReader reader;
   Clock::time_point since;  ///< idle: since the last request; otherwise: the request's first byte
-  std::string method;
+  std::string method;       ///< of the request refused, for the log
   std::string path;
-  std::string head;  ///< request line and headers, without the framing ones
-  bool chunked = false;
-  std::size_t content_length = 0;
-  std::string body;
-  ChunkedDecoder chunks;
   std::string request;  ///< the complete request a worker answers
+
+  Conn(int sock, std::size_t max_head, std::size_t max_body) : fd(sock), reader(max_head, max_body) {}
+  bool idle() const { return reader.phase() == RequestReader::Phase::kIdle; }
 };
 
-enum class Progress { kWait, kReady, kRefused };
-
 }  // namespace
+
+// ---- RequestReader ----
+
+RequestReader::Progress RequestReader::refuse(int status, std::string_view reason, std::string_view code,
+                                              std::string message) {
+  refusal_ = Refusal{status, std::string(reason), std::string(code), std::move(message)};
+  return Progress::kRefused;
+}
+
+RequestReader::Progress RequestReader::too_large() {
+  return refuse(413, "Payload Too Large", "payload_too_large",
+                fmt::format("request body over the limit of {} bytes", max_body_));
+}
+
+/// The head in `in` up to `end` (just past its blank line).
+RequestReader::Progress RequestReader::parse_head(std::string& in, std::size_t end) {
+  std::string_view text(in.data(), end - 2);  // without the blank line's CRLF
+  std::size_t eol = text.find("\r\n");
+  std::string_view line = text.substr(0, eol);
+  std::size_t sp1 = line.find(' ');
+  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return bad("malformed request line");
+  method_ = std::string(line.substr(0, sp1));
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  path_ = std::string(target.substr(0, target.find('?')));
+  if (!is_token(method_)) return bad("malformed request line");
+
+  std::string head(line);
+  head += "\r\n";
+  std::optional<std::string> length;
+  std::vector<std::string> codings;
+  bool expect_continue = false;
+  std::size_t pos = eol == std::string_view::npos ? text.size() : eol + 2;
+  while (pos < text.size()) {
+    std::size_t next = text.find("\r\n", pos);
+    if (next == std::string_view::npos) next = text.size();
+    std::string_view header = text.substr(pos, next - pos);
+    pos = next + 2;
+    std::size_t colon = header.find(':');
+    // A folded line or a name with blanks is refused: proxies may read such heads differently.
+    if (colon == std::string_view::npos || !is_token(header.substr(0, colon))) return bad("malformed header");
+    std::string name = lower(header.substr(0, colon));
+    std::string_view value = trim(header.substr(colon + 1));
+    if (name == "content-length") {
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) {
+        return bad("Content-Length is not a number");
+      }
+      if (length && *length != value) return bad("conflicting Content-Length headers");
+      length = std::string(value);
+    } else if (name == "transfer-encoding") {
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        std::size_t comma = value.find(',', start);
+        if (comma == std::string_view::npos) comma = value.size();
+        std::string coding = lower(trim(value.substr(start, comma - start)));
+        if (!coding.empty()) codings.push_back(std::move(coding));
+        start = comma + 1;
+      }
+    } else if (name == "expect") {
+      expect_continue = lower(value) == "100-continue";
+    } else {
+      head.append(header);
+      head += "\r\n";
+    }
+  }
+  if (!codings.empty()) {
+    // Both framings at once is how requests are smuggled past proxies (RFC 9112 section 6.1).
+    if (length) return bad("both Content-Length and Transfer-Encoding");
+    if (codings != std::vector<std::string>{"chunked"}) {
+      return refuse(501, "Not Implemented", "not_implemented", "only Transfer-Encoding: chunked is supported");
+    }
+    chunked_ = true;
+  } else if (length) {
+    if (length->size() > 18 || std::stoull(*length) > max_body_) return too_large();
+    content_length_ = std::stoull(*length);
+  }
+  head_ = std::move(head);
+  in.erase(0, end);
+  phase_ = Phase::kBody;
+  continue_ = expect_continue && (chunked_ || in.size() < content_length_);
+  return Progress::kWait;
+}
+
+/// Decodes the chunks that have arrived; refused as soon as a chunk would pass the limit.
+RequestReader::Progress RequestReader::decode_chunks(std::string& in) {
+  std::size_t pos = 0;
+  while (chunk_ != Chunk::kDone) {
+    if (chunk_ == Chunk::kSize || chunk_ == Chunk::kTrailer) {
+      std::size_t eol = in.find("\r\n", pos);
+      std::size_t limit = chunk_ == Chunk::kSize ? kMaxChunkLine : max_head_;
+      if (eol == std::string::npos) {
+        if (in.size() - pos > limit) return bad("malformed chunked body");
+        break;
+      }
+      std::string_view line(in.data() + pos, eol - pos);
+      pos = eol + 2;
+      if (chunk_ == Chunk::kTrailer) {
+        if (line.empty()) chunk_ = Chunk::kDone;  // trailer fields are dropped
+        continue;
+      }
+      std::string_view digits = trim(line.substr(0, line.find(';')));
+      if (digits.empty() || digits.size() > 15 ||
+          digits.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+        return bad("malformed chunk size");
+      }
+      std::size_t size = std::stoull(std::string(digits), nullptr, 16);
+      // Refused when a chunk is announced that would pass the limit, before its data arrives.
+      if (size > max_body_ - body_.size()) return too_large();
+      chunk_left_ = size;
+      chunk_ = size == 0 ? Chunk::kTrailer : Chunk::kData;
+    } else if (chunk_ == Chunk::kData) {
+      std::size_t take = std::min(chunk_left_, in.size() - pos);
+      if (take == 0) break;
+      body_.append(in, pos, take);
+      pos += take;
+      chunk_left_ -= take;
+      if (chunk_left_ == 0) chunk_ = Chunk::kDataEnd;
+    } else {  // kDataEnd
+      if (in.size() - pos < 2) break;
+      if (in.compare(pos, 2, "\r\n") != 0) return bad("malformed chunked body");
+      pos += 2;
+      chunk_ = Chunk::kSize;
+    }
+  }
+  in.erase(0, pos);  // once per call: erasing per chunk would be quadratic in tiny chunks
+  return chunk_ == Chunk::kDone ? Progress::kReady : Progress::kWait;
+}
+
+RequestReader::Progress RequestReader::feed(std::string& in) {
+  if (phase_ == Phase::kIdle) {
+    // Blank lines before a request line are allowed (RFC 9112 section 2.2).
+    std::size_t skip = 0;
+    while (skip < in.size() && (in[skip] == '\r' || in[skip] == '\n')) ++skip;
+    in.erase(0, skip);
+    if (in.empty()) return Progress::kWait;
+    phase_ = Phase::kHead;
+  }
+  if (phase_ == Phase::kHead) {
+    std::size_t end = in.find("\r\n\r\n");
+    if ((end == std::string::npos && in.size() > max_head_) || (end != std::string::npos && end + 4 > max_head_)) {
+      return refuse(431, "Request Header Fields Too Large", "headers_too_large",
+                    fmt::format("request head over {} bytes", max_head_));
+    }
+    if (end == std::string::npos) return Progress::kWait;
+    if (Progress p = parse_head(in, end + 4); p != Progress::kWait) return p;
+  }
+  if (chunked_) {
+    if (Progress p = decode_chunks(in); p != Progress::kReady) return p;
+  } else {
+    if (in.size() < content_length_) return Progress::kWait;
+    body_.assign(in, 0, content_length_);
+    in.erase(0, content_length_);
+  }
+  // One framing for the parser behind: the body's exact length, whatever the client used.
+  request_ = std::move(head_);
+  fmt::format_to(std::back_inserter(request_), "Content-Length: {}\r\n\r\n", body_.size());
+  request_ += body_;
+  return Progress::kReady;
+}
+
+std::string RequestReader::take_request() {
+  std::string out = std::move(request_);
+  *this = RequestReader(max_head_, max_body_);
+  return out;
+}
+
+bool RequestReader::take_continue() { return std::exchange(continue_, false); }
 
 struct HttpFront::Impl {
   FrontOptions options;
@@ -156,192 +311,15 @@ struct HttpFront::Impl {
     close_conn(std::move(c));
   }
 
+  /// A request only partly received, named for the log by what has been read of it.
+  static void partial(Conn& c) {
+    c.method = c.reader.method();
+    c.path = c.reader.path();
+  }
+
   void wake() {
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof(one));
-  }
-
-  // ---- parsing a request as it arrives ----
-
-  /// The head in `c.in` up to `end` (just past its blank line): kRefused after answering when it
-  /// is malformed or announces a body over the limit.
-  Progress parse_head(std::unique_ptr<Conn>& c, std::size_t end) {
-    std::string_view text(c->in.data(), end - 2);  // without the blank line's CRLF
-    std::size_t eol = text.find("\r\n");
-    std::string_view line = text.substr(0, eol);
-    std::size_t sp1 = line.find(' ');
-    std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos) return bad(c, "malformed request line");
-    c->method = std::string(line.substr(0, sp1));
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    c->path = std::string(target.substr(0, target.find('?')));
-    if (!is_token(c->method)) return bad(c, "malformed request line");
-
-    std::string head(line);
-    head += "\r\n";
-    std::optional<std::string> length;
-    std::vector<std::string> codings;
-    bool expect_continue = false;
-    std::size_t pos = eol == std::string_view::npos ? text.size() : eol + 2;
-    while (pos < text.size()) {
-      std::size_t next = text.find("\r\n", pos);
-      if (next == std::string_view::npos) next = text.size();
-      std::string_view header = text.substr(pos, next - pos);
-      pos = next + 2;
-      std::size_t colon = header.find(':');
-      // A folded line or a name with blanks is refused: proxies may read such heads differently.
-      if (colon == std::string_view::npos || !is_token(header.substr(0, colon))) return bad(c, "malformed header");
-      std::string name = lower(header.substr(0, colon));
-      std::string_view value = trim(header.substr(colon + 1));
-      if (name == "content-length") {
-        if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) {
-          return bad(c, "Content-Length is not a number");
-        }
-        if (length && *length != value) return bad(c, "conflicting Content-Length headers");
-        length = std::string(value);
-      } else if (name == "transfer-encoding") {
-        std::size_t start = 0;
-        while (start <= value.size()) {
-          std::size_t comma = value.find(',', start);
-          if (comma == std::string_view::npos) comma = value.size();
-          std::string coding = lower(trim(value.substr(start, comma - start)));
-          if (!coding.empty()) codings.push_back(std::move(coding));
-          start = comma + 1;
-        }
-      } else if (name == "expect") {
-        expect_continue = lower(value) == "100-continue";
-      } else {
-        head.append(header);
-        head += "\r\n";
-      }
-    }
-    if (!codings.empty()) {
-      // Both framings at once is how requests are smuggled past proxies (RFC 9112 section 6.1).
-      if (length) return bad(c, "both Content-Length and Transfer-Encoding");
-      if (codings != std::vector<std::string>{"chunked"}) {
-        return refused_with(c, 501, "Not Implemented", "not_implemented", "only Transfer-Encoding: chunked is supported");
-      }
-      c->chunked = true;
-    } else if (length) {
-      if (length->size() > 18 || std::stoull(*length) > options.max_body_bytes) return too_large(c);
-      c->content_length = std::stoull(*length);
-    }
-    c->head = std::move(head);
-    c->in.erase(0, end);
-    c->phase = Phase::kBody;
-    bool body_pending = c->chunked || c->in.size() < c->content_length;
-    if (expect_continue && body_pending) send_now(c->fd, "HTTP/1.1 100 Continue\r\n\r\n");
-    return Progress::kWait;
-  }
-
-  Progress bad(std::unique_ptr<Conn>& c, std::string_view message) {
-    return refused_with(c, 400, "Bad Request", "bad_request", message);
-  }
-
-  Progress too_large(std::unique_ptr<Conn>& c) {
-    return refused_with(c, 413, "Payload Too Large", "payload_too_large",
-                        fmt::format("request body over the limit of {} bytes", options.max_body_bytes));
-  }
-
-  Progress refused_with(std::unique_ptr<Conn>& c, int status, std::string_view reason, std::string_view code,
-                        std::string_view message) {
-    conns.erase(c->fd);  // c's owner is now this function; the map's entry was moved out
-    refuse(std::move(c), status, reason, code, message);
-    return Progress::kRefused;
-  }
-
-  /// Decodes the chunks that have arrived; kRefused after answering when malformed or over the limit.
-  Progress decode_chunks(std::unique_ptr<Conn>& c) {
-    ChunkedDecoder& d = c->chunks;
-    std::string& in = c->in;
-    std::size_t pos = 0;
-    Progress result = Progress::kWait;
-    while (d.state != ChunkedDecoder::State::kDone) {
-      if (d.state == ChunkedDecoder::State::kSize || d.state == ChunkedDecoder::State::kTrailer) {
-        std::size_t eol = in.find("\r\n", pos);
-        std::size_t limit = d.state == ChunkedDecoder::State::kSize ? kMaxChunkLine : options.max_head_bytes;
-        if (eol == std::string::npos) {
-          if (in.size() - pos > limit) return bad(c, "malformed chunked body");
-          break;
-        }
-        std::string_view line(in.data() + pos, eol - pos);
-        pos = eol + 2;
-        if (d.state == ChunkedDecoder::State::kTrailer) {
-          if (line.empty()) d.state = ChunkedDecoder::State::kDone;  // trailer fields are dropped
-          continue;
-        }
-        std::string_view digits = trim(line.substr(0, line.find(';')));
-        if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-          return bad(c, "malformed chunk size");
-        }
-        std::size_t size = std::stoull(std::string(digits), nullptr, 16);
-        // Refused as soon as a chunk is announced that would pass the limit, before its data.
-        if (size > options.max_body_bytes - c->body.size()) return too_large(c);
-        d.remaining = size;
-        d.state = size == 0 ? ChunkedDecoder::State::kTrailer : ChunkedDecoder::State::kData;
-      } else if (d.state == ChunkedDecoder::State::kData) {
-        std::size_t take = std::min(d.remaining, in.size() - pos);
-        if (take == 0) break;
-        c->body.append(in, pos, take);
-        pos += take;
-        d.remaining -= take;
-        if (d.remaining == 0) d.state = ChunkedDecoder::State::kDataEnd;
-      } else {  // kDataEnd
-        if (in.size() - pos < 2) break;
-        if (in.compare(pos, 2, "\r\n") != 0) return bad(c, "malformed chunked body");
-        pos += 2;
-        d.state = ChunkedDecoder::State::kSize;
-      }
-    }
-    in.erase(0, pos);
-    if (d.state == ChunkedDecoder::State::kDone) result = Progress::kReady;
-    return result;
-  }
-
-  /// Moves a connection's request along with what has arrived. kReady: c->request is complete.
-  Progress advance(std::unique_ptr<Conn>& c) {
-    if (c->phase == Phase::kIdle) {
-      // Blank lines before a request line are allowed (RFC 9112 section 2.2).
-      std::size_t skip = 0;
-      while (skip < c->in.size() && (c->in[skip] == '\r' || c->in[skip] == '\n')) ++skip;
-      c->in.erase(0, skip);
-      if (c->in.empty()) return Progress::kWait;
-      c->phase = Phase::kHead;
-      c->since = Clock::now();
-    }
-    if (c->phase == Phase::kHead) {
-      std::size_t end = c->in.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        if (c->in.size() > options.max_head_bytes) {
-          return refused_with(c, 431, "Request Header Fields Too Large", "headers_too_large",
-                              fmt::format("request head over {} bytes", options.max_head_bytes));
-        }
-        return Progress::kWait;
-      }
-      if (end + 4 > options.max_head_bytes) {
-        return refused_with(c, 431, "Request Header Fields Too Large", "headers_too_large",
-                            fmt::format("request head over {} bytes", options.max_head_bytes));
-      }
-      if (Progress p = parse_head(c, end + 4); p != Progress::kWait) return p;
-    }
-    if (c->chunked) {
-      if (Progress p = decode_chunks(c); p != Progress::kReady) return p;
-    } else {
-      if (c->in.size() < c->content_length) return Progress::kWait;
-      c->body.assign(c->in, 0, c->content_length);
-      c->in.erase(0, c->content_length);
-    }
-    // One framing for the parser behind: the body's exact length, whatever the client used.
-    c->request = std::move(c->head);
-    fmt::format_to(std::back_inserter(c->request), "Content-Length: {}\r\n\r\n", c->body.size());
-    c->request += c->body;
-    c->head.clear();
-    c->body = std::string();
-    c->chunked = false;
-    c->chunks = ChunkedDecoder{};
-    c->content_length = 0;
-    c->phase = Phase::kIdle;
-    return Progress::kReady;
   }
 
   // ---- the front thread ----
@@ -368,15 +346,23 @@ struct HttpFront::Impl {
   void progress(int fd) {
     auto it = conns.find(fd);
     if (it == conns.end()) return;
-    std::unique_ptr<Conn> c = std::move(it->second);
-    Progress p = advance(c);
-    if (p == Progress::kRefused) return;  // answered, closed and erased
-    if (p == Progress::kReady) {
-      conns.erase(fd);
-      hand_to_worker(std::move(c));
+    Conn& c = *it->second;
+    bool was_idle = c.idle();
+    RequestReader::Progress p = c.reader.feed(c.in);
+    if (was_idle && !c.idle()) c.since = Clock::now();  // a request's first byte: its deadlines start
+    if (c.reader.take_continue()) send_now(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    if (p == RequestReader::Progress::kWait) return;
+    std::unique_ptr<Conn> owned = std::move(it->second);
+    conns.erase(it);
+    if (p == RequestReader::Progress::kRefused) {
+      const RequestReader::Refusal& r = owned->reader.refusal();
+      owned->method = owned->reader.method();
+      owned->path = owned->reader.path();
+      refuse(std::move(owned), r.status, r.reason, r.code, r.message);
       return;
     }
-    conns[fd] = std::move(c);
+    owned->request = owned->reader.take_request();
+    hand_to_worker(std::move(owned));
   }
 
   void on_readable(int fd) {
@@ -414,9 +400,9 @@ struct HttpFront::Impl {
   /// At the cap: closes the oldest idle connection, else the oldest one still sending its request.
   bool shed_one() {
     Conn* victim = nullptr;
-    for (Phase wanted : {Phase::kIdle, Phase::kHead}) {
+    for (bool want_idle : {true, false}) {
       for (auto& [fd, c] : conns) {
-        bool match = wanted == Phase::kIdle ? c->phase == Phase::kIdle : c->phase != Phase::kIdle;
+        bool match = c->idle() == want_idle;
         if (match && (victim == nullptr || c->since < victim->since)) victim = c.get();
       }
       if (victim) break;
@@ -425,9 +411,10 @@ struct HttpFront::Impl {
     auto it = conns.find(victim->fd);
     std::unique_ptr<Conn> c = std::move(it->second);
     conns.erase(it);
-    if (c->phase == Phase::kIdle) {
+    if (c->idle()) {
       close_conn(std::move(c));
     } else {
+      partial(*c);
       refuse(std::move(c), 503, "Service Unavailable", "unavailable", "too many connections", true);
     }
     return true;
@@ -444,8 +431,7 @@ struct HttpFront::Impl {
       }
       int yes = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
-      auto c = std::make_unique<Conn>();
-      c->fd = fd;
+      auto c = std::make_unique<Conn>(fd, options.max_head_bytes, options.max_body_bytes);
       c->since = Clock::now();
       open.fetch_add(1);
       if (open.load() > options.max_connections && !shed_one()) {
@@ -474,18 +460,20 @@ struct HttpFront::Impl {
     Clock::time_point now = Clock::now();
     std::vector<int> expired;
     for (auto& [fd, c] : conns) {
-      auto limit = c->phase == Phase::kIdle   ? options.idle_timeout
-                   : c->phase == Phase::kHead ? options.head_timeout
-                                              : options.request_timeout;
+      RequestReader::Phase phase = c->reader.phase();
+      auto limit = phase == RequestReader::Phase::kIdle   ? options.idle_timeout
+                   : phase == RequestReader::Phase::kHead ? options.head_timeout
+                                                          : options.request_timeout;
       if (now - c->since > limit) expired.push_back(fd);
     }
     for (int fd : expired) {
       auto it = conns.find(fd);
       std::unique_ptr<Conn> c = std::move(it->second);
       conns.erase(it);
-      if (c->phase == Phase::kIdle) {
+      if (c->idle()) {
         close_conn(std::move(c));
       } else {
+        partial(*c);
         refuse(std::move(c), 408, "Request Timeout", "request_timeout", "the request did not arrive in time");
       }
     }
@@ -502,9 +490,10 @@ struct HttpFront::Impl {
     for (auto& [fd, c] : conns) fds.push_back(fd);
     for (int fd : fds) on_readable(fd);
     for (auto& [fd, c] : conns) {
-      if (c->phase == Phase::kIdle) {
+      if (c->idle()) {
         close_conn(std::move(c));
       } else {
+        partial(*c);
         refuse(std::move(c), 503, "Service Unavailable", "unavailable", "the server is stopping", true);
       }
     }
@@ -555,7 +544,14 @@ struct HttpFront::Impl {
       drained_cv.notify_all();
       bool closing = stopping.load();
       FrontStream stream(c->fd, c->request, Clock::now() + options.write_timeout);
-      bool keep = serve(stream, closing) && !closing;
+      bool keep = false;
+      try {
+        keep = serve(stream, closing) && !closing;
+      } catch (...) {
+        // Handlers' exceptions are answered by the server's exception handler; anything escaping
+        // the parser itself (out of memory) costs this connection, never the worker.
+        keep = false;
+      }
       c->request = std::string();
       if (keep) {
         std::unique_lock lock(mu);

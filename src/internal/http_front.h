@@ -75,6 +75,61 @@ class FrontStream final : public httplib::Stream {
   std::chrono::steady_clock::time_point write_deadline_;
 };
 
+/// Reads the requests of one connection as their bytes arrive, without a socket: finds the end of
+/// the head, checks the framing, decodes chunked bodies, and refuses what is malformed or over a
+/// limit as soon as it is seen. A complete request comes out in one framing (Content-Length) for
+/// the parser behind, so chunked bodies meet the same limit and no request can be read two ways.
+class RequestReader {
+ public:
+  enum class Phase { kIdle, kHead, kBody };
+  enum class Progress { kWait, kReady, kRefused };
+  struct Refusal {
+    int status = 0;
+    std::string reason;   ///< the status line's words
+    std::string code;     ///< the error code of the JSON answer
+    std::string message;  ///< its message
+  };
+
+  RequestReader(std::size_t max_head_bytes, std::size_t max_body_bytes)
+      : max_head_(max_head_bytes), max_body_(max_body_bytes) {}
+
+  /// Takes from the front of `in` what belongs to the request under way; bytes after a complete
+  /// request (pipelined) stay in `in`. kReady: take_request(); kRefused: refusal().
+  Progress feed(std::string& in);
+  /// The complete request; the reader is then ready for the next one.
+  std::string take_request();
+  const Refusal& refusal() const { return refusal_; }
+  /// True once per request whose client waits for "100 Continue" before sending its body.
+  bool take_continue();
+  Phase phase() const { return phase_; }
+  /// Of the request under way, as received ("" before its request line).
+  const std::string& method() const { return method_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  enum class Chunk { kSize, kData, kDataEnd, kTrailer, kDone };
+  Progress parse_head(std::string& in, std::size_t end);
+  Progress decode_chunks(std::string& in);
+  Progress refuse(int status, std::string_view reason, std::string_view code, std::string message);
+  Progress bad(std::string_view message) { return refuse(400, "Bad Request", "bad_request", std::string(message)); }
+  Progress too_large();
+
+  std::size_t max_head_;
+  std::size_t max_body_;
+  Phase phase_ = Phase::kIdle;
+  std::string method_;
+  std::string path_;
+  std::string head_;  ///< request line and headers, without the framing ones
+  bool chunked_ = false;
+  std::size_t content_length_ = 0;
+  std::string body_;
+  Chunk chunk_ = Chunk::kSize;
+  std::size_t chunk_left_ = 0;
+  bool continue_ = false;
+  std::string request_;
+  Refusal refusal_;
+};
+
 class HttpFront {
  public:
   /// Answers one request read from the stream; returns whether the connection may carry another.

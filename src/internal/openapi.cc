@@ -90,6 +90,7 @@ constexpr const char* kDocument = R"json({
       "Unauthorized": {"description": "Missing or invalid API key", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "No such item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "TooLarge": {"description": "Request body over the limit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotJson": {"description": "Without API keys only: a body that is not Content-Type: application/json", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Upstream": {"description": "Aturiya or pipe0 failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unavailable": {"description": "Aturiya is not configured", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Timeout": {"description": "Aturiya or pipe0 did not answer in time", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -144,7 +145,7 @@ constexpr const char* kDocument = R"json({
         "responses": {
           "200": {"description": "The enriched lead", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EnrichedLead"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-          "404": {"$ref": "#/components/responses/NotFound"}, "413": {"$ref": "#/components/responses/TooLarge"},
+          "404": {"$ref": "#/components/responses/NotFound"}, "413": {"$ref": "#/components/responses/TooLarge"}, "415": {"$ref": "#/components/responses/NotJson"},
           "502": {"$ref": "#/components/responses/Upstream"}, "503": {"$ref": "#/components/responses/Unavailable"},
           "504": {"$ref": "#/components/responses/Timeout"}
         }
@@ -170,7 +171,7 @@ constexpr const char* kDocument = R"json({
             "leads": {"type": "array", "items": {"$ref": "#/components/schemas/EnrichedLead"}},
             "summary": {"type": "object", "properties": {"leads": {"type": "integer"}, "billed_lookups": {"type": "integer"}, "cache_hits": {"type": "integer"}}}}}}}},
           "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-          "413": {"$ref": "#/components/responses/TooLarge"}, "502": {"$ref": "#/components/responses/Upstream"},
+          "413": {"$ref": "#/components/responses/TooLarge"}, "415": {"$ref": "#/components/responses/NotJson"}, "502": {"$ref": "#/components/responses/Upstream"},
           "504": {"$ref": "#/components/responses/Timeout"}
         }
       }

@@ -136,3 +136,77 @@ TEST_CASE("stop() from many threads at once: each returns once the server has st
   server->stop();  // and once more, after
   server.reset();  // the destructor stops too
 }
+
+// ---- the front's request reader: bytes in, one complete request (or a refusal) out ----
+
+using internal::RequestReader;
+using ReadProgress = RequestReader::Progress;
+
+TEST_CASE("a request arriving in pieces comes out whole, in one framing, leaving the next one") {
+  RequestReader reader(1024, 100);
+  std::string in = "POST /api/enrich HTTP/1.1\r\nHost: x\r\nCont";
+  CHECK(reader.feed(in) == ReadProgress::kWait);
+  in += "ent-Length: 4\r\nExpect: 100-continue\r\n\r\n{}";
+  CHECK(reader.feed(in) == ReadProgress::kWait);
+  CHECK(reader.take_continue());
+  CHECK_FALSE(reader.take_continue());  // once
+  in += "  GET /api/health HTTP/1.1\r\n\r\n";
+  REQUIRE(reader.feed(in) == ReadProgress::kReady);
+  CHECK(reader.take_request() == "POST /api/enrich HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n{}  ");
+  CHECK(in == "GET /api/health HTTP/1.1\r\n\r\n");  // pipelined: left for the next request
+  REQUIRE(reader.feed(in) == ReadProgress::kReady);
+  CHECK(reader.take_request() == "GET /api/health HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  CHECK(in.empty());
+}
+
+TEST_CASE("a chunked body is decoded, byte by byte too, and handed on with its length") {
+  RequestReader reader(1024, 100);
+  std::string wire = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n1\r\nd\r\n0\r\nTrailer: t\r\n\r\n";
+  std::string in;
+  ReadProgress p = ReadProgress::kWait;
+  for (char c : wire) {
+    REQUIRE(p == ReadProgress::kWait);
+    in += c;
+    p = reader.feed(in);
+  }
+  REQUIRE(p == ReadProgress::kReady);
+  CHECK(reader.take_request() == "POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd");
+}
+
+TEST_CASE("the body limit holds for Content-Length and for chunks, before the data arrives") {
+  RequestReader reader(1024, 10);
+  std::string in = "POST /x HTTP/1.1\r\nContent-Length: 11\r\n\r\n";
+  REQUIRE(reader.feed(in) == ReadProgress::kRefused);
+  CHECK(reader.refusal().status == 413);
+  CHECK(reader.refusal().message == "request body over the limit of 10 bytes");
+
+  RequestReader chunks(1024, 10);
+  in = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\n";  // 11 in all
+  REQUIRE(chunks.feed(in) == ReadProgress::kRefused);
+  CHECK(chunks.refusal().status == 413);
+  CHECK(chunks.method() == "POST");
+  CHECK(chunks.path() == "/x");
+
+  RequestReader huge(1024, 10);
+  in = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffff\r\n";
+  REQUIRE(huge.feed(in) == ReadProgress::kRefused);
+  CHECK(huge.refusal().status == 413);
+}
+
+TEST_CASE("malformed or ambiguous framing is refused") {
+  auto refused = [](std::string in, std::size_t max_head = 1024) {
+    RequestReader reader(max_head, 100);
+    return reader.feed(in) == ReadProgress::kRefused ? reader.refusal().status : 0;
+  };
+  CHECK(refused("POST /x HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n") == 400);
+  CHECK(refused("POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n") == 400);
+  CHECK(refused("POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n") == 400);
+  CHECK(refused("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") == 501);
+  CHECK(refused("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == 400);
+  CHECK(refused("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc") == 400);
+  CHECK(refused("GET /x HTTP/1.1\r\n folded: x\r\n\r\n") == 400);
+  CHECK(refused("GET\r\n\r\n") == 400);
+  CHECK(refused("X}{\" /x HTTP/1.1\r\n\r\n") == 400);
+  CHECK(refused("GET /x HTTP/1.1\r\nX-Pad: " + std::string(100, 'a') + "\r\n\r\n", 64) == 431);
+  CHECK(refused("GET /x HTTP/1.1\r\nX-Pad: " + std::string(100, 'a'), 64) == 431);  // before its end
+}
