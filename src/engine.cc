@@ -34,6 +34,8 @@ Enricher::Enricher(Config config, std::shared_ptr<Pipe0Connection> pipe0, std::s
     : config_(std::move(config)), pipe0_(std::move(pipe0)), store_(std::move(store)),
       clock_(clock ? std::move(clock) : system_clock()), flights_(std::make_shared<internal::LookupFlights>()) {}
 
+std::uint64_t Enricher::shared_lookups() const { return flights_->shared(); }
+
 Result<RunSummary> Enricher::enrich(LeadSource& source, const std::function<void(EnrichedLead&&)>& sink,
                                     const EngineOptions& options,
                                     const std::function<void(const std::string&, const Status&)>& on_bad_row) {

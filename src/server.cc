@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include "internal/flights.h"
 #include "internal/http_front.h"
 #include "internal/openapi.h"
 #include "internal/server_metrics.h"
@@ -276,7 +275,6 @@ struct Server::State {
   ServerBackend backend;
   HttpServer http;
   internal::ServerMetrics metrics;
-  internal::Flights flights;
   std::string index_html;  ///< non-empty when the UI is not built: a page saying how to build it
   std::unique_ptr<internal::HttpFront> front;
   int port = 0;
@@ -484,11 +482,6 @@ struct Server::State {
                                 {"bad_leads", Json(std::move(bad))}}));
   }
 
-  static std::string company_flight_key(const RawLead& lead) {
-    CompanyIdentity id = company_identity(lead);
-    return id.domain ? "company:" + *id.domain : std::string();
-  }
-
   /// The runtime path for one lead: a small sync request, or none when the store has it all.
   Result<std::vector<EnrichedLead>> enrich_single(const RawLead& lead) {
     Result<EnrichedLead> one = backend.enricher->enrich_one(lead, engine_options());
@@ -496,17 +489,9 @@ struct Server::State {
     return std::vector<EnrichedLead>{std::move(one).value()};
   }
 
-  /// Enriches `leads` after boarding their companies' flights; answers the request on failure
-  /// and returns nullopt then.
+  /// Enriches `leads` (requests needing the same lookup at once share it: the Enricher's single
+  /// flight); answers the request on failure and returns nullopt then.
   std::optional<std::vector<EnrichedLead>> enrich(const std::vector<RawLead>& leads, Response& res) {
-    std::vector<std::string> keys;
-    for (const RawLead& lead : leads) {
-      std::string key = company_flight_key(lead);
-      if (!key.empty()) keys.push_back(std::move(key));
-    }
-    internal::Flights::Ticket ticket = flights.board(std::move(keys));
-    for (std::size_t i = 0; i < ticket.waited(); ++i) metrics.coalesced_wait();
-
     Result<std::vector<EnrichedLead>> out = leads.size() == 1 ? enrich_single(leads.front())
                                                               : backend.enricher->enrich(leads, engine_options());
     if (!out.ok()) {
@@ -685,7 +670,7 @@ struct Server::State {
       r.set_content(internal::openapi_document(), "application/json; charset=utf-8");
     });
     http.Get("/metrics", [this](const Request&, Response& r) {
-      r.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+      r.set_content(metrics.render(backend.enricher ? backend.enricher->shared_lookups() : 0), "text/plain; version=0.0.4; charset=utf-8");
     });
     if (!index_html.empty()) {
       http.Get("/", [this](const Request&, Response& r) { r.set_content(index_html, "text/html; charset=utf-8"); });

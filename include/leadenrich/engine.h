@@ -188,6 +188,10 @@ class Enricher {
   /// The cache and journal; null without one.
   const std::shared_ptr<Store>& store() const { return store_; }
 
+  /// Lookups one call of this Enricher answered for another call running at the same time (the
+  /// second call waited for the first one's answer instead of paying for it again).
+  std::uint64_t shared_lookups() const;
+
  private:
   Config config_;
   std::shared_ptr<Pipe0Connection> pipe0_;

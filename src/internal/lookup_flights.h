@@ -4,7 +4,9 @@
 #ifndef LEADENRICH_INTERNAL_LOOKUP_FLIGHTS_H_
 #define LEADENRICH_INTERNAL_LOOKUP_FLIGHTS_H_
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -58,9 +60,15 @@ class LookupFlights {
   /// Keys in flight (for tests).
   std::size_t flying() const;
 
+  /// A waiting run took a landed answer instead of paying for its own lookup.
+  void note_shared() { shared_.fetch_add(1, std::memory_order_relaxed); }
+  /// How many times that happened, over the Enricher's life.
+  std::uint64_t shared() const { return shared_.load(std::memory_order_relaxed); }
+
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<Waiter>> flying_;
+  std::atomic<std::uint64_t> shared_{0};
 };
 
 }  // namespace leadenrich::internal

@@ -223,7 +223,11 @@ void RunLookups::on_landing(Landing& l) {
   Lookup* lk = table_.find(l.key);
   if (lk == nullptr || lk->done || !lk->standby_inputs) return;
   if (l.outcome) {
-    l.outcome->billed = false;  // billed to the run that flew it
+    // Another call looked it up (and paid, and stored it): to this run's leads it is an answer
+    // already known, like a cache hit.
+    l.outcome->billed = false;
+    lk->from_cache = true;
+    ctx_.flights->note_shared();
     return finish(lk->entity, lk->signal, std::move(*l.outcome), l.run_id);
   }
   // The run that flew it gave up: claim it again (this run may now fly it).

@@ -38,17 +38,12 @@ void ServerMetrics::enriched(const EnrichedLead& lead) {
   }
 }
 
-void ServerMetrics::coalesced_wait() {
-  std::lock_guard lock(mu_);
-  ++coalesced_;
-}
-
 void ServerMetrics::in_flight(int delta) {
   std::lock_guard lock(mu_);
   in_flight_ += delta;
 }
 
-std::string ServerMetrics::render() const {
+std::string ServerMetrics::render(std::uint64_t shared_lookups) const {
   std::lock_guard lock(mu_);
   std::string out;
   auto header = [&](std::string_view name, std::string_view type, std::string_view help) {
@@ -94,8 +89,8 @@ std::string ServerMetrics::render() const {
   header("leadenrich_billed_lookups_total", "counter", "Lookups pipe0 bills (an output completed).");
   fmt::format_to(std::back_inserter(out), "leadenrich_billed_lookups_total {}\n", billed_);
   header("leadenrich_coalesced_waits_total", "counter",
-         "Requests that waited for another request's lookup of the same company instead of making their own.");
-  fmt::format_to(std::back_inserter(out), "leadenrich_coalesced_waits_total {}\n", coalesced_);
+         "Lookups a request took from another request's lookup in flight instead of making its own.");
+  fmt::format_to(std::back_inserter(out), "leadenrich_coalesced_waits_total {}\n", shared_lookups);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // The server's Prometheus metrics: requests and latency by route, upstream errors, and what
-// enrichments cost (lookups, cache hits, billed lookups, coalesced waits). Thread-safe.
+// enrichments cost (lookups, cache hits, billed lookups, lookups shared between requests). Thread-safe.
 #ifndef LEADENRICH_INTERNAL_SERVER_METRICS_H_
 #define LEADENRICH_INTERNAL_SERVER_METRICS_H_
 
@@ -27,11 +27,11 @@ class ServerMetrics {
   /// What one enriched lead cost: lookups sent per signal, cache hits, billed lookups.
   void enriched(const EnrichedLead& lead);
   /// A request that waited for another's lookup of the same company instead of making its own.
-  void coalesced_wait();
   void in_flight(int delta);
 
   /// Prometheus text exposition format, version 0.0.4.
-  std::string render() const;
+  /// `shared_lookups`: the Enricher's count of lookups one request took from another's flight.
+  std::string render(std::uint64_t shared_lookups) const;
 
  private:
   struct Histogram {
@@ -47,7 +47,6 @@ class ServerMetrics {
   std::array<std::uint64_t, kSignalCount> cache_hits_{};
   std::uint64_t billed_ = 0;
   std::uint64_t leads_enriched_ = 0;
-  std::uint64_t coalesced_ = 0;
   std::int64_t in_flight_ = 0;
 };
 
