@@ -405,7 +405,8 @@ Result<RawLead> raw_lead_from_json(const Json& object) {
       lead.extra.emplace_back(key, value);
       continue;
     }
-    Result<std::optional<std::string>> text = scalar_text(value, [&] { return fmt::format("lead.{}", key); });
+    const std::string& name = key;  // a structured binding cannot be captured before C++20 in clang 14
+    Result<std::optional<std::string>> text = scalar_text(value, [&] { return fmt::format("lead.{}", name); });
     if (!text.ok()) return text.status();
     if (f->field == nullptr) {
       if (!*text || text->value().find_first_not_of(" \t\r\n") == std::string::npos) {
