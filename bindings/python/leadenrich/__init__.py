@@ -53,8 +53,10 @@ class Sandbox:
     Use it as a context manager; ``config`` points every client at it.
     """
 
-    def __init__(self, seed: int = 42, latency_ms: int = 0, fail_5xx: float = 0.0, require_key: str = ""):
-        self._options = dict(seed=seed, latency_ms=latency_ms, fail_5xx=fail_5xx, require_key=require_key)
+    def __init__(self, seed: int = 42, latency_ms: int = 0, fail_5xx: float = 0.0, fail_429: float = 0.0,
+                 require_key: str = ""):
+        self._options = dict(seed=seed, latency_ms=latency_ms, fail_5xx=fail_5xx, fail_429=fail_429,
+                             require_key=require_key)
         self._sandbox: Optional[_Sandbox] = None
 
     def start(self) -> "Sandbox":

@@ -522,14 +522,16 @@ PYBIND11_MODULE(_leadenrich, m) {
       .def("lead", &PyAturiya::lead, py::arg("lead_id"));
 
   py::class_<Sandbox>(m, "_Sandbox")
-      .def_static("start", [](std::uint64_t seed, int latency_ms, double fail_5xx, std::string require_key) {
+      .def_static("start", [](std::uint64_t seed, int latency_ms, double fail_5xx, double fail_429, std::string require_key) {
             SandboxOptions o;
             o.seed = seed;
             o.faults.latency = std::chrono::milliseconds(latency_ms);
             o.faults.p_5xx = fail_5xx;
+            o.faults.p_429 = fail_429;
             o.require_key = std::move(require_key);
             return unwrap(Sandbox::start(o));
-          }, py::arg("seed") = 42, py::arg("latency_ms") = 0, py::arg("fail_5xx") = 0.0, py::arg("require_key") = "")
+          }, py::arg("seed") = 42, py::arg("latency_ms") = 0, py::arg("fail_5xx") = 0.0, py::arg("fail_429") = 0.0,
+          py::arg("require_key") = "")
       .def_property_readonly("base_url", &Sandbox::base_url)
       .def_property_readonly("config", &Sandbox::config)
       .def("counters", [](const Sandbox& s) {

@@ -91,6 +91,22 @@ def test_ctrl_c_during_enrich_one_is_raised_at_once_and_the_enricher_stays_usabl
         del enricher
 
 
+def test_ctrl_c_during_a_429_backoff_is_raised_at_once_and_the_enricher_stays_usable():
+    # Every run is answered 429 with Retry-After: 1, so the engine is always waiting out a backoff.
+    with leadenrich.Sandbox(fail_429=1.0) as limited:
+        enricher = leadenrich.Enricher(limited.config)
+        leads = [{"lead_id": str(i), "email": f"a@limited{i}.com"} for i in range(20)]
+        for call in (lambda: enricher.enrich(leads), lambda: enricher.enrich_one(leads[0])):
+            threading.Timer(0.5, _thread.interrupt_main).start()
+            start = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                call()
+            assert time.monotonic() - start < 1.5  # interrupted 0.5 s in: raised within a second
+        # The second call ran on the interrupted Enricher; with an upstream that answers, the test
+        # above shows an interrupted Enricher enriching again.
+        assert limited.counters()["lookups"] == {}  # nothing was ever admitted, so nothing billed
+
+
 def test_store_problems_raise_store_error_naming_the_path(tmp_path):
     with leadenrich.Sandbox() as s:
         with pytest.raises(leadenrich.StoreError, match=f"store {tmp_path} is a directory"):
