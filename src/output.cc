@@ -144,7 +144,7 @@ void for_each_csv_cell(const EnrichedLead& e, std::string& cell, Emit&& emit) {
     if (!e.linkedin_posts) return;
     append_joined(c, e.linkedin_posts->posts, [](const LinkedInPost& p) -> const std::string& { return p.text; });
     for (const LinkedInPost& p : e.linkedin_posts->posts) {
-      if (p.posted_at && *p.posted_at > latest) latest = *p.posted_at;
+      if (p.posted_at && std::string_view(*p.posted_at).compare(latest) > 0) latest = *p.posted_at;
     }
   });
   text(latest);
