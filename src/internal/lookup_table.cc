@@ -23,16 +23,16 @@ void LookupTable::settle(const std::string& key, bool have_store) {
   if (it == lookups_.end()) return;
   const Lookup& lk = it->second;
   if (!have_store || !lk.done || !lk.in_store || !lk.waiters.empty()) return;
-  settled_[key_hash(key)] = Settled{lk.outcome.result.status, lk.from_cache, run_index(lk.run_id)};
+  settled_[key_hash(key)] = SettledLookup{lk.outcome.result.status, lk.from_cache, run_index(lk.run_id)};
   lookups_.erase(it);
 }
 
 std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const std::string& key,
                                            const CacheGet& get) {
   if (settled_.empty() || !get) return std::nullopt;
-  const Settled* sit = settled_.find(key_hash(key));
+  const SettledLookup* sit = settled_.find(key_hash(key));
   if (sit == nullptr) return std::nullopt;
-  Settled st = *sit;
+  SettledLookup st = *sit;
   std::optional<LookupOutcome> hit = get(s, entity);
   if (!hit || hit->result.status != st.status) {
     settled_.erase(key_hash(key));  // the store lost it (expired under a tiny --max-age, or unreadable)

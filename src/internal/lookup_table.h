@@ -44,6 +44,14 @@ struct Lookup {
 /// Reads an outcome back from the store (CacheHooks::get).
 using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)>;
 
+/// A lookup that is over and whose answer the store holds: all a run keeps of it. (At namespace
+/// scope: a nested struct with member initializers is not default-constructible inside its class.)
+struct SettledLookup {
+  SignalStatus status = SignalStatus::kFound;
+  bool from_cache = false;
+  std::uint32_t run = 0;  // 1 + index into the table's run ids; 0 for none
+};
+
 class LookupTable {
  public:
   Lookup* find(const std::string& key);
@@ -63,16 +71,11 @@ class LookupTable {
   std::vector<std::pair<std::string, Signal>> open() const;
 
  private:
-  struct Settled {
-    SignalStatus status = SignalStatus::kFound;
-    bool from_cache = false;
-    std::uint32_t run = 0;  // 1 + index into run_ids_; 0 for none
-  };
   static std::uint64_t key_hash(const std::string& key);
   std::uint32_t run_index(const std::string& run_id);
 
   std::unordered_map<std::string, Lookup> lookups_;
-  FlatHashMap64<Settled> settled_;
+  FlatHashMap64<SettledLookup> settled_;
   std::vector<std::string> run_ids_;
   std::unordered_map<std::string, std::uint32_t> run_index_;
 };
