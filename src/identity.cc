@@ -307,26 +307,33 @@ Result<std::string> normalize_linkedin_profile(std::string_view url) {
   std::string kind = ascii_lower(parts[0]);
   if (kind != "in" && kind != "pub") return reject("it is not a person profile (/in/...)");
   std::string slug;
-  std::string_view raw = parts[1];
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '%' && i + 2 < raw.size() &&
-        std::isxdigit(static_cast<unsigned char>(raw[i + 1])) && std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-      // Percent-encoded UTF-8 folds to the same key as the raw bytes.
-      c = static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
+  // Appends one path part to the slug, percent-decoded and lower-cased; false when it holds a
+  // character LinkedIn does not use (a decoded '/' or '%', or ';', would make the key normalise
+  // to something else the second time).
+  auto append_part = [&slug](std::string_view raw) {
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      char c = raw[i];
+      if (c == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+        // Percent-encoded UTF-8 folds to the same key as the raw bytes.
+        c = static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      }
+      if (!(static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+            c == '_' || c == '.')) {
+        return false;
+      }
+      slug.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
     }
-    // Decoded or literal, the same characters only: a decoded '/' or '%' would make the key
-    // normalise to something else the second time.
-    if (!(static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-          c == '_' || c == '.')) {
-      return reject("the profile name has a character LinkedIn does not use");
-    }
-    slug.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
+    return true;
+  };
+  if (!append_part(parts[1])) return reject("the profile name has a character LinkedIn does not use");
   if (kind == "pub") {
     // Old public URLs: /pub/<name>/<a>/<b>/<c> -> one profile per full path.
-    for (std::size_t i = 2; i < parts.size() && i < 5; ++i) slug += "-" + ascii_lower(parts[i]);
+    for (std::size_t i = 2; i < parts.size() && i < 5; ++i) {
+      slug.push_back('-');
+      if (!append_part(parts[i])) return reject("the profile path has a character LinkedIn does not use");
+    }
   }
   return "https://www.linkedin.com/in/" + slug;
 }

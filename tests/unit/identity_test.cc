@@ -151,7 +151,10 @@ TEST_CASE("LinkedIn profile URLs fold to one canonical form") {
   const char* rejected[] = {"", "https://www.linkedin.com/company/acme", "https://twitter.com/in/jane",
                             "https://www.linkedin.com/in/", "https://notlinkedin.com/in/jane",
                             "https://www.linkedin.com/in/jane doe", "jane-doe",
-                            "https://www.linkedin.com/in/jane%2Fdoe", "https://www.linkedin.com/in/a%25b"};
+                            "https://www.linkedin.com/in/jane%2Fdoe", "https://www.linkedin.com/in/a%25b",
+                            // The old /pub/ form's further parts follow the same rule (found by fuzzing:
+                            // a ';' there made a key that did not normalise to itself).
+                            "linkedin.com/pub/jane/i;/2/3", "linkedin.com/pub/jane/1/%2F/3"};
   for (const char* r : rejected) {
     CAPTURE(r);
     CHECK_FALSE(normalize_linkedin_profile(r).ok());
