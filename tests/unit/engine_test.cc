@@ -789,6 +789,8 @@ void check_same_company_answers(const std::vector<EnrichedLead>& out) {
       CHECK(out[i].result(s).source == first.result(s).source);
     }
     CHECK(out[i].billed_lookups == 0);
+    CHECK(out[i].provider_run_ids == first.provider_run_ids);
+    CHECK(out[i].provider_run_ids.size() == 1);
   }
 }
 
