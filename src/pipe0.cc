@@ -71,39 +71,53 @@ Result<std::string> build_pipe0_payload(const Pipe0RunRequest& request, Pipe0Env
     return invalid_argument(fmt::format("a pipe0 request holds at most {} records, got {}", kPipe0MaxRecords,
                                         request.records.size()));
   }
+  // Written straight into the body, the same bytes as a Json tree dumped: building the tree
+  // copied every input value once more per request.
   std::vector<std::string> required;
-  Json::Array pipes;
-  for (const Pipe0PipeRef& p : request.pipes) {
-    Json::Object pipe;
-    pipe.emplace_back("pipe_id", Json(p.pipe_id));
-    if (!p.config.is_null()) pipe.emplace_back("config", p.config);
-    pipes.emplace_back(std::move(pipe));
+  std::string out = R"({"config":{"environment":)";
+  append_json_string(out, to_string(environment));
+  out += R"(},"pipes":[)";
+  for (std::size_t i = 0; i < request.pipes.size(); ++i) {
+    const Pipe0PipeRef& p = request.pipes[i];
+    if (i > 0) out.push_back(',');
+    out += R"({"pipe_id":)";
+    append_json_string(out, p.pipe_id);
+    if (!p.config.is_null()) {
+      out += R"(,"config":)";
+      p.config.dump_to(out);
+    }
+    out.push_back('}');
     for (const std::string& in : p.required_inputs) {
       if (std::find(required.begin(), required.end(), in) == required.end()) required.push_back(in);
     }
   }
-  std::unordered_set<std::string> ids;
-  Json::Array input;
-  for (const Pipe0InputRecord& r : request.records) {
+  out += R"(],"input":[)";
+  std::unordered_set<std::string_view> ids;
+  for (std::size_t i = 0; i < request.records.size(); ++i) {
+    const Pipe0InputRecord& r = request.records[i];
     if (!ids.insert(r.id).second) return invalid_argument(fmt::format("duplicate pipe0 record id '{}'", r.id));
-    Json::Object rec;
-    rec.emplace_back("id", Json(r.id));
+    if (i > 0) out.push_back(',');
+    out += R"({"id":)";
+    append_json_string(out, r.id);
     for (const auto& [k, v] : r.inputs) {
-      if (k != "id") rec.emplace_back(k, v);
+      if (k == "id") continue;
+      out.push_back(',');
+      append_json_string(out, k);
+      out.push_back(':');
+      v.dump_to(out);
     }
+    // Every required input goes out, null where unknown (pipe0 refuses a record without it).
     for (const std::string& key : required) {
-      bool present = std::any_of(rec.begin(), rec.end(), [&](const Json::Member& m) { return m.first == key; });
-      if (!present) rec.emplace_back(key, Json());
+      bool present = key == "id" || std::any_of(r.inputs.begin(), r.inputs.end(), [&](const Json::Member& m) { return m.first == key; });
+      if (present) continue;
+      out.push_back(',');
+      append_json_string(out, key);
+      out += ":null";
     }
-    input.emplace_back(std::move(rec));
+    out.push_back('}');
   }
-  Json::Object config;
-  config.emplace_back("environment", Json(to_string(environment)));
-  Json::Object body;
-  body.emplace_back("config", Json(std::move(config)));
-  body.emplace_back("pipes", Json(std::move(pipes)));
-  body.emplace_back("input", Json(std::move(input)));
-  return Json(std::move(body)).dump();
+  out += "]}";
+  return out;
 }
 
 const Pipe0Field* Pipe0Record::field(std::string_view name) const {
