@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "internal/page_allocator.h"
+
 namespace leadenrich::internal {
 
 /// A map from 64-bit keys (hashes) to small values. Not synchronised.
@@ -92,7 +94,7 @@ class FlatHashMap64 {
   std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
   void grow() {
-    std::vector<Slot> old = std::move(slots_);
+    std::vector<Slot, PageAllocator<Slot>> old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
     size_ = 0;
     for (Slot& s : old) {
@@ -100,7 +102,7 @@ class FlatHashMap64 {
     }
   }
 
-  std::vector<Slot> slots_;  // a power of two in size, or empty
+  std::vector<Slot, PageAllocator<Slot>> slots_;  // a power of two in size, or empty
   std::size_t size_ = 0;     // used slots
   std::optional<V> zero_;
 };
