@@ -26,7 +26,7 @@ void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, co
   Lookup* lk = table_.find(key);
   if (lk == nullptr) {
     if (std::optional<Lookup> back = table_.restore(s, entity, key, ctx_.cache.get)) {
-      delivery_.apply(lead, *back);
+      delivery_.apply_once(lead, std::move(*back));
       return;
     }
     Lookup fresh;
