@@ -24,7 +24,10 @@ void LookupTable::settle(const std::string& key, bool have_store) {
   if (it == lookups_.end()) return;
   const Lookup& lk = it->second;
   if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
-  settled_[key_hash(key)] = Settled{lk.outcome.result.status, lk.from_cache, run_index(lk.run_id)};
+  Settled& st = settled_[key_hash(key)];
+  st.status = lk.outcome.result.status;
+  st.from_cache = lk.from_cache;
+  st.run = run_index(lk.run_id) & 0x7FFFFFFu;  // run_index() stays below 2^27
   lookups_.erase(it);
 }
 
@@ -71,6 +74,7 @@ std::uint32_t LookupTable::run_index(const std::string& run_id) {
   for (std::uint32_t i = n; i > 0 && n - i < kLookBack; --i) {
     if (this->run_id(i) == run_id) return i;
   }
+  if (n + 1 >= (1u << 27)) return 0;  // past what Settled::run holds: its leads lack the run id
   run_ids_.append(run_id);
   run_id_ends_.push_back(run_ids_.size());
   return n + 1;

@@ -64,11 +64,13 @@ class LookupTable {
   std::vector<std::pair<std::string, Signal>> open() const;
 
  private:
+  // Four bytes: a million-lead file settles about as many lookups.
   struct Settled {
-    SignalStatus status = SignalStatus::kFound;
-    bool from_cache = false;
-    std::uint32_t run = 0;  // 1 + index into run_ids_; 0 for none
+    SignalStatus status : 4;
+    bool from_cache : 1;
+    std::uint32_t run : 27;  // 1 + index of its pipe0 run id (run_id()); 0 for none
   };
+  static_assert(sizeof(Settled) == 4);
   static std::uint64_t key_hash(const std::string& key);
   std::uint32_t run_index(const std::string& run_id);
   std::string_view run_id(std::uint32_t index) const;
