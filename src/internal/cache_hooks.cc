@@ -49,40 +49,50 @@ class StopOnStoreFault : public LeadSource {
 // exactly as the store checks it.
 class RecentAnswers {
  public:
-  explicit RecentAnswers(std::size_t capacity) : ring_(capacity) {}
+  explicit RecentAnswers(std::size_t capacity) : ring_(capacity, nullptr) {}
 
   std::optional<LookupOutcome> find(Signal s, const std::string& entity, Timestamp now, Freshness fresh) {
     std::lock_guard lock(mu_);
     auto it = by_key_.find(key(s, entity));
     if (it == by_key_.end()) return std::nullopt;
-    const LookupOutcome& o = it->second;
-    std::chrono::seconds window = o.result.status == SignalStatus::kFound ? fresh.found : fresh.no_result;
-    if (!o.result.fetched_at || now - *o.result.fetched_at >= window) return std::nullopt;
+    const Answer& a = it->second;
+    std::chrono::seconds window = a.status == SignalStatus::kFound ? fresh.found : fresh.no_result;
+    if (now - a.fetched_at >= window) return std::nullopt;
+    LookupOutcome o;
+    o.result.status = a.status;
+    o.result.source = a.source;
+    o.result.fetched_at = a.fetched_at;
+    o.result.from_cache = true;
+    o.value = a.value;
     return o;
   }
 
-  // `o` as stored: status, value, source and fetched_at; from the cache from now on.
+  // `o` as the store keeps it: status, value, source and fetched_at.
   void keep(Signal s, const std::string& entity, const LookupOutcome& o) {
-    LookupOutcome kept;
-    kept.result.status = o.result.status;
-    kept.result.source = o.result.source;
-    kept.result.fetched_at = o.result.fetched_at;
-    kept.result.from_cache = true;
-    kept.value = o.value;
+    if (!o.result.fetched_at) return;
+    Answer a{o.value, o.result.source, *o.result.fetched_at, o.result.status};
     std::lock_guard lock(mu_);
-    std::string k = key(s, entity);
-    auto it = by_key_.find(k);
-    if (it != by_key_.end()) {
-      it->second = std::move(kept);
+    auto [it, inserted] = by_key_.try_emplace(key(s, entity), std::move(a));
+    if (!inserted) {
+      it->second = std::move(a);
       return;
     }
-    if (!ring_[next_].empty()) by_key_.erase(ring_[next_]);
-    ring_[next_] = k;
+    if (ring_[next_] != nullptr) {
+      std::string oldest = *ring_[next_];  // a copy: erasing frees the string it points at
+      by_key_.erase(oldest);
+    }
+    ring_[next_] = &it->first;  // map nodes stay put until erased
     next_ = (next_ + 1) % ring_.size();
-    by_key_.emplace(std::move(k), std::move(kept));
   }
 
  private:
+  struct Answer {
+    SignalValue value;
+    std::string source;
+    Timestamp fetched_at;
+    SignalStatus status;
+  };
+
   static std::string key(Signal s, const std::string& entity) {
     std::string k = entity;
     k.push_back('\x1f');
@@ -91,8 +101,8 @@ class RecentAnswers {
   }
 
   std::mutex mu_;
-  std::unordered_map<std::string, LookupOutcome> by_key_;
-  std::vector<std::string> ring_;  // keys in the order they came; the next to go at next_
+  std::unordered_map<std::string, Answer> by_key_;
+  std::vector<const std::string*> ring_;  // keys in the order they came; the next to go at next_
   std::size_t next_ = 0;
 };
 
