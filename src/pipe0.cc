@@ -26,16 +26,24 @@ std::string lower(std::string_view s) {
 
 
 
-Result<Pipe0Field> parse_field(const std::string& name, const Json& j) {
+// Takes the value out of `j` (a field of a parsed run the caller no longer needs): a person's
+// posts or a company's overview are the bulk of an answer, and copying them cost more than
+// parsing them.
+Result<Pipe0Field> parse_field(const std::string& name, Json& j) {
   Pipe0Field f;
   f.name = name;
   if (!j.is_object()) {
     // Drifted or odd shapes: keep the value, call it completed only if it is not null.
-    f.value = j;
     f.status = j.is_null() ? "no_result" : "completed";
+    f.value = std::move(j);
     return f;
   }
-  if (const Json* v = j.find("value")) f.value = *v;
+  for (auto& [key, v] : j.as_object()) {
+    if (key == "value") {
+      f.value = std::move(v);
+      break;
+    }
+  }
   f.status = json_text(j.find("status"));
   f.type = json_text(j.find("type"));
   f.format = json_text(j.find("format"));
@@ -63,39 +71,53 @@ Result<std::string> build_pipe0_payload(const Pipe0RunRequest& request, Pipe0Env
     return invalid_argument(fmt::format("a pipe0 request holds at most {} records, got {}", kPipe0MaxRecords,
                                         request.records.size()));
   }
+  // Written straight into the body, the same bytes as a Json tree dumped: building the tree
+  // copied every input value once more per request.
   std::vector<std::string> required;
-  Json::Array pipes;
-  for (const Pipe0PipeRef& p : request.pipes) {
-    Json::Object pipe;
-    pipe.emplace_back("pipe_id", Json(p.pipe_id));
-    if (!p.config.is_null()) pipe.emplace_back("config", p.config);
-    pipes.emplace_back(std::move(pipe));
+  std::string out = R"({"config":{"environment":)";
+  append_json_string(out, to_string(environment));
+  out += R"(},"pipes":[)";
+  for (std::size_t i = 0; i < request.pipes.size(); ++i) {
+    const Pipe0PipeRef& p = request.pipes[i];
+    if (i > 0) out.push_back(',');
+    out += R"({"pipe_id":)";
+    append_json_string(out, p.pipe_id);
+    if (!p.config.is_null()) {
+      out += R"(,"config":)";
+      p.config.dump_to(out);
+    }
+    out.push_back('}');
     for (const std::string& in : p.required_inputs) {
       if (std::find(required.begin(), required.end(), in) == required.end()) required.push_back(in);
     }
   }
-  std::unordered_set<std::string> ids;
-  Json::Array input;
-  for (const Pipe0InputRecord& r : request.records) {
+  out += R"(],"input":[)";
+  std::unordered_set<std::string_view> ids;
+  for (std::size_t i = 0; i < request.records.size(); ++i) {
+    const Pipe0InputRecord& r = request.records[i];
     if (!ids.insert(r.id).second) return invalid_argument(fmt::format("duplicate pipe0 record id '{}'", r.id));
-    Json::Object rec;
-    rec.emplace_back("id", Json(r.id));
+    if (i > 0) out.push_back(',');
+    out += R"({"id":)";
+    append_json_string(out, r.id);
     for (const auto& [k, v] : r.inputs) {
-      if (k != "id") rec.emplace_back(k, v);
+      if (k == "id") continue;
+      out.push_back(',');
+      append_json_string(out, k);
+      out.push_back(':');
+      v.dump_to(out);
     }
+    // Every required input goes out, null where unknown (pipe0 refuses a record without it).
     for (const std::string& key : required) {
-      bool present = std::any_of(rec.begin(), rec.end(), [&](const Json::Member& m) { return m.first == key; });
-      if (!present) rec.emplace_back(key, Json());
+      bool present = key == "id" || std::any_of(r.inputs.begin(), r.inputs.end(), [&](const Json::Member& m) { return m.first == key; });
+      if (present) continue;
+      out.push_back(',');
+      append_json_string(out, key);
+      out += ":null";
     }
-    input.emplace_back(std::move(rec));
+    out.push_back('}');
   }
-  Json::Object config;
-  config.emplace_back("environment", Json(to_string(environment)));
-  Json::Object body;
-  body.emplace_back("config", Json(std::move(config)));
-  body.emplace_back("pipes", Json(std::move(pipes)));
-  body.emplace_back("input", Json(std::move(input)));
-  return Json(std::move(body)).dump();
+  out += "]}";
+  return out;
 }
 
 const Pipe0Field* Pipe0Record::field(std::string_view name) const {
@@ -106,7 +128,7 @@ const Pipe0Field* Pipe0Record::field(std::string_view name) const {
 }
 
 Result<Pipe0Run> parse_pipe0_run(std::string_view body) {
-  Result<Json> doc = Json::parse(body);
+  Result<Json> doc = Json::parse(body);  // field values are moved out of it below
   if (!doc.ok()) return data_loss(fmt::format("pipe0 sent an unreadable run object: {}", doc.status().message()));
   if (!doc->is_object()) return invalid_argument(fmt::format("pipe0 sent {} where a run object belongs", doc->type_name()));
   Pipe0Run run;
@@ -128,14 +150,30 @@ Result<Pipe0Run> parse_pipe0_run(std::string_view body) {
       }
     }
   }
-  if (const Json* records = doc->find("records"); records != nullptr && records->is_object()) {
+  Json* records = nullptr;
+  for (auto& [key, v] : doc->as_object()) {
+    if (key == "records") {
+      records = &v;
+      break;
+    }
+  }
+  if (records != nullptr && records->is_object()) {
     std::vector<Pipe0Record> all;
-    for (const auto& [key, rec] : records->as_object()) {
+    for (auto& [key, rec] : records->as_object()) {
       Pipe0Record r;
       r.id = rec.is_object() && rec.find("id") != nullptr ? json_text(rec.find("id")) : key;
       if (r.id.empty()) r.id = key;
-      if (const Json* fields = rec.find("fields"); fields != nullptr && fields->is_object()) {
-        for (const auto& [name, f] : fields->as_object()) {
+      Json* fields = nullptr;
+      if (rec.is_object()) {
+        for (auto& [k, v] : rec.as_object()) {
+          if (k == "fields") {
+            fields = &v;
+            break;
+          }
+        }
+      }
+      if (fields != nullptr && fields->is_object()) {
+        for (auto& [name, f] : fields->as_object()) {
           Result<Pipe0Field> field = parse_field(name, f);
           if (field.ok()) r.fields.push_back(std::move(field).value());
         }

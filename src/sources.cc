@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "internal/csv.h"
+#include "internal/page_allocator.h"
 #include "internal/utf8.h"
 
 namespace leadenrich {
@@ -22,7 +23,7 @@ namespace {
 // Duplicate lead ids within one source are bad rows: the first occurrence wins. Kept for the
 // whole file, so entries are packed: each id and where it was (without the source's name, which
 // every location of one source starts with) is a record in large blocks, found through an
-// open-addressing table of 8-byte slots. About 35 bytes per lead for a short id, where a map of
+// open-addressing table of 8-byte slots. About 30 bytes per lead for a short id, where a map of
 // strings took over 100.
 class IdRegistry {
  public:
@@ -42,7 +43,8 @@ class IdRegistry {
       if ((slot & kTagMask) != tag(hash)) continue;
       Record r = record(slot);
       if (r.id != id) continue;
-      return r.stripped ? prefix_ + std::string(r.where) : std::string(r.where);
+      std::string where = r.numeric ? std::to_string(r.number) : std::string(r.where);
+      return r.stripped ? prefix_ + where : where;
     }
   }
 
@@ -51,7 +53,15 @@ class IdRegistry {
     std::string_view id;
     std::string_view where;
     bool stripped;  // `where` lacks prefix_
+    bool numeric;   // `where` was a line number, kept as `number`
+    std::uint64_t number;
   };
+  // A location past the prefix that is a plain number (a line) is kept as a number: 3-4 bytes
+  // instead of its digits and their length.
+  static bool plain_number(std::string_view s) {
+    return !s.empty() && s.size() <= 18 && (s[0] != '0' || s.size() == 1) &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
   // A slot holds the hash's top 24 bits (to skip most mismatches without reading the record)
   // and 1 + the record's position: its block (high bits) and offset in the block (low 20 bits).
   // 0 is an empty slot.
@@ -77,8 +87,10 @@ class IdRegistry {
     std::uint64_t pos = (slot & ~kTagMask) - 1;
     const char* p = blocks_[pos >> kOffsetBits].get() + (pos & (kBlockSize - 1));
     std::size_t id_size = get_varint(p);
-    std::size_t where = get_varint(p);
-    return Record{std::string_view(p, id_size), std::string_view(p + id_size, where >> 1), (where & 1) != 0};
+    std::size_t where = get_varint(p);  // (line number or length) << 2 | numeric << 1 | stripped
+    bool numeric = (where & 2) != 0;
+    std::string_view text = numeric ? std::string_view() : std::string_view(p + id_size, where >> 2);
+    return Record{std::string_view(p, id_size), text, (where & 1) != 0, numeric, numeric ? where >> 2 : 0};
   }
 
   // Appends the record; returns its position. A record larger than a block gets a block of its
@@ -86,9 +98,17 @@ class IdRegistry {
   std::uint64_t add(std::string_view id, std::string_view location) {
     bool strip = location.substr(0, prefix_.size()) == prefix_;
     std::string_view where = strip ? location.substr(prefix_.size()) : location;
+    bool numeric = strip && plain_number(where);
     header_.clear();
     put_varint(header_, id.size());
-    put_varint(header_, (where.size() << 1) | (strip ? 1 : 0));
+    if (numeric) {
+      std::uint64_t line = 0;
+      for (char c : where) line = line * 10 + static_cast<std::uint64_t>(c - '0');
+      put_varint(header_, (line << 2) | 2 | 1);
+      where = {};
+    } else {
+      put_varint(header_, (where.size() << 2) | (strip ? 1 : 0));
+    }
     std::size_t size = header_.size() + id.size() + where.size();
     if (kBlockSize - block_used_ < size || blocks_.empty()) {
       blocks_.push_back(std::make_unique<char[]>(std::max(kBlockSize, size)));
@@ -104,7 +124,7 @@ class IdRegistry {
   }
 
   void grow() {
-    std::vector<std::uint64_t> old = std::move(slots_);
+    std::vector<std::uint64_t, internal::PageAllocator<std::uint64_t>> old = std::move(slots_);
     slots_.assign(std::max<std::size_t>(64, old.size() * 2), 0);
     std::size_t mask = slots_.size() - 1;
     for (std::uint64_t slot : old) {
@@ -116,7 +136,7 @@ class IdRegistry {
   }
 
   std::string prefix_;
-  std::vector<std::uint64_t> slots_;  // a power of two in size, at most three quarters used
+  std::vector<std::uint64_t, internal::PageAllocator<std::uint64_t>> slots_;  // a power of two, at most 3/4 used
   std::size_t size_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::size_t block_used_ = 0;  // bytes used in the last block

@@ -9,6 +9,15 @@ Freshness freshness_for(const SignalSpec& spec, std::optional<std::chrono::secon
   return Freshness{spec.freshness, spec.no_result_freshness};
 }
 
+Status Store::put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) {
+  Status first;
+  for (const auto& [key, entry] : entries) {
+    Status st = put(key, entry);
+    if (first.ok()) first = st;
+  }
+  return first;
+}
+
 std::string config_hash(const SignalSpec& spec) {
   // FNV-1a over the pipe id and the output names: stable across builds and platforms.
   std::uint64_t h = 1469598103934665603ULL;

@@ -75,6 +75,11 @@ class Store {
   virtual Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) = 0;
   /// Stores an entry. kInvalidArgument for anything but found or no_result: failures are never cached.
   virtual Status put(const CacheKey& key, const CacheEntry& entry) = 0;
+  /// Stores several entries; ok when every one was stored. A run stores each pipe0 answer's
+  /// lookups at once: a commit per entry costs more than the rest of the lookup. This default
+  /// calls put() for each (and returns the first error); SQLite writes them in one transaction,
+  /// all of them or, on error, none.
+  virtual Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries);
   /// Entries per signal name.
   virtual Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() = 0;
 

@@ -1,5 +1,7 @@
 #include "internal/cache_hooks.h"
 
+#include <unordered_map>
+
 #include "leadenrich/store.h"
 
 namespace leadenrich::internal {
@@ -39,6 +41,75 @@ class StopOnStoreFault : public LeadSource {
   bool stopped_ = false;
 };
 
+// The company answers the run stored or read last, as the store would give them back, so the
+// next leads of the same companies take them from memory instead of reading them from the store
+// again (with a store the run's lookup table keeps no values: see LookupTable::settle). Company
+// answers are the ones many leads share; a person's rarely comes twice. Bounded: the oldest
+// entry goes first, so memory stays flat over any file. Freshness is checked on every read,
+// exactly as the store checks it.
+class RecentAnswers {
+ public:
+  explicit RecentAnswers(std::size_t capacity) : ring_(capacity, nullptr) {}
+
+  std::optional<LookupOutcome> find(Signal s, const std::string& entity, Timestamp now, Freshness fresh) {
+    std::lock_guard lock(mu_);
+    auto it = by_key_.find(key(s, entity));
+    if (it == by_key_.end()) return std::nullopt;
+    const Answer& a = it->second;
+    std::chrono::seconds window = a.status == SignalStatus::kFound ? fresh.found : fresh.no_result;
+    if (now - a.fetched_at >= window) return std::nullopt;
+    LookupOutcome o;
+    o.result.status = a.status;
+    o.result.source = a.source;
+    o.result.fetched_at = a.fetched_at;
+    o.result.from_cache = true;
+    o.value = a.value;
+    return o;
+  }
+
+  // `o` as the store keeps it: status, value, source and fetched_at.
+  void keep(Signal s, const std::string& entity, const LookupOutcome& o) {
+    if (!o.result.fetched_at) return;
+    Answer a{o.value, o.result.source, *o.result.fetched_at, o.result.status};
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = by_key_.try_emplace(key(s, entity), std::move(a));
+    if (!inserted) {
+      it->second = std::move(a);
+      return;
+    }
+    if (ring_[next_] != nullptr) {
+      std::string oldest = *ring_[next_];  // a copy: erasing frees the string it points at
+      by_key_.erase(oldest);
+    }
+    ring_[next_] = &it->first;  // map nodes stay put until erased
+    next_ = (next_ + 1) % ring_.size();
+  }
+
+ private:
+  struct Answer {
+    SignalValue value;
+    std::string source;
+    Timestamp fetched_at;
+    SignalStatus status;
+  };
+
+  static std::string key(Signal s, const std::string& entity) {
+    std::string k = entity;
+    k.push_back('\x1f');
+    k.push_back(static_cast<char>('a' + static_cast<int>(s)));
+    return k;
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Answer> by_key_;
+  std::vector<const std::string*> ring_;  // keys in the order they came; the next to go at next_
+  std::size_t next_ = 0;
+};
+
+// Enough for every signal of several thousand companies (a few MiB): leads of one company a
+// few thousand lines apart still find its answers here.
+constexpr std::size_t kRecentAnswers = 16384;
+
 }  // namespace
 
 std::unique_ptr<LeadSource> stop_on_store_fault(LeadSource& inner, std::shared_ptr<const StoreFault> fault) {
@@ -58,9 +129,17 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
   // A miss costs a paid lookup, so only a clean "not there" is a miss. A read error answers the
   // lookup as failed (nothing is sent for it) and is noted so the run stops with it; a write
   // error costs a later lookup.
-  hooks.get = [store, clock, key, specs, max_age, fault](Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
+  auto recent = std::make_shared<RecentAnswers>(kRecentAnswers);
+  auto is_company = [specs](Signal s) { return find_spec(specs, s).level == SignalLevel::kCompany; };
+  hooks.get = [store, clock, key, specs, max_age, fault, recent, is_company](
+                  Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
     const SignalSpec& spec = find_spec(specs, s);
-    Result<std::optional<CacheEntry>> hit = store->get(key(s, entity), clock->now(), freshness_for(spec, max_age));
+    Timestamp now = clock->now();
+    Freshness fresh = freshness_for(spec, max_age);
+    if (is_company(s)) {
+      if (std::optional<LookupOutcome> kept = recent->find(s, entity, now, fresh)) return kept;
+    }
+    Result<std::optional<CacheEntry>> hit = store->get(key(s, entity), now, fresh);
     if (!hit.ok()) {
       if (fault) fault->note(hit.status());
       LookupOutcome failed;
@@ -79,11 +158,32 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
     o.result.fetched_at = e.fetched_at;
     o.result.from_cache = true;
     o.value = std::move(value).value();
+    if (is_company(s)) recent->keep(s, entity, o);
     return o;
   };
-  hooks.put = [store, key](Signal s, const std::string& entity, const LookupOutcome& o) {
+  auto entry = [](const LookupOutcome& o) {
+    return CacheEntry{o.result.status, value_to_json(o.value), o.result.source, *o.result.fetched_at};
+  };
+  hooks.put = [store, key, recent, is_company, entry](Signal s, const std::string& entity, const LookupOutcome& o) {
     if (!o.result.fetched_at) return false;
-    return store->put(key(s, entity), CacheEntry{o.result.status, value_to_json(o.value), o.result.source, *o.result.fetched_at}).ok();
+    if (!store->put(key(s, entity), entry(o)).ok()) return false;
+    if (is_company(s)) recent->keep(s, entity, o);
+    return true;
+  };
+  hooks.put_many = [store, key, recent, is_company, entry](const std::vector<CachePut>& puts) {
+    std::vector<bool> stored(puts.size(), false);
+    std::vector<std::pair<CacheKey, CacheEntry>> entries;
+    entries.reserve(puts.size());
+    for (const CachePut& p : puts) {
+      if (p.outcome->result.fetched_at) entries.emplace_back(key(p.signal, *p.entity), entry(*p.outcome));
+    }
+    if (!store->put_many(entries).ok()) return stored;
+    for (std::size_t i = 0; i < puts.size(); ++i) {
+      if (!puts[i].outcome->result.fetched_at) continue;
+      stored[i] = true;
+      if (is_company(puts[i].signal)) recent->keep(puts[i].signal, *puts[i].entity, *puts[i].outcome);
+    }
+    return stored;
   };
   if (!options.journal_run_id.empty()) {
     std::string run_id = options.journal_run_id;

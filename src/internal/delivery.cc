@@ -12,6 +12,13 @@ PendingLead& Delivery::add(EnrichedLead lead) {
   return leads_.back();
 }
 
+void Delivery::apply_once(PendingLead& p, Lookup&& lk) const {
+  bool found = lk.outcome.result.status == SignalStatus::kFound;
+  SignalValue value = found ? std::move(lk.outcome.value) : SignalValue();
+  apply(p, lk);  // everything but the value (moved out above: it copies nothing)
+  if (found) apply_value(p.lead, lk.signal, std::move(value));
+}
+
 void Delivery::apply(PendingLead& p, Lookup& lk) const {
   std::size_t i = idx(lk.signal);
   SignalResult r = lk.outcome.result;

@@ -35,6 +35,9 @@ class Delivery {
   /// Puts a lookup's answer on a lead (value, status, run id, and its cost when nobody carries
   /// it yet).
   void apply(PendingLead& lead, Lookup& lookup) const;
+  /// apply() of a lookup no other lead will see (read back from the store for this lead): its
+  /// value is moved into the lead instead of copied.
+  void apply_once(PendingLead& lead, Lookup&& lookup) const;
   /// apply(), for a lead that was waiting for the lookup.
   void answer(std::size_t seq, Lookup& lookup);
 

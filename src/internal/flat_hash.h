@@ -1,22 +1,27 @@
 // Open-addressing tables keyed by 64-bit hashes, for what a run remembers per distinct company,
-// person or lookup over a whole file (a million-lead file: about two million keys). A slot is
-// the key and the value side by side and the table is up to three quarters full, so a set costs
-// 11-21 bytes per key and a map of 8-byte values twice that, where std::unordered_set / map
-// spend about 40 bytes per element on nodes and buckets.
+// person or lookup over a whole file (a million-lead file: about two million keys). Keys and
+// values live in two arrays up to three quarters full, so a set costs 11-21 bytes per key and a
+// map of 4-byte values half as much again, where std::unordered_set / map spend about 40 bytes
+// per element on nodes and buckets.
 #ifndef LEADENRICH_INTERNAL_FLAT_HASH_H_
 #define LEADENRICH_INTERNAL_FLAT_HASH_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "internal/page_allocator.h"
 
 namespace leadenrich::internal {
 
 /// A map from 64-bit keys (hashes) to small values. Not synchronised.
 template <typename V>
 class FlatHashMap64 {
+  static constexpr bool kSet = std::is_empty_v<V>;  // a set keeps no values at all
+
  public:
   std::size_t size() const { return size_ + (zero_ ? 1 : 0); }
   bool empty() const { return size() == 0; }
@@ -24,11 +29,10 @@ class FlatHashMap64 {
   /// The value of `key`, or nullptr. Valid until the next insertion or erase.
   V* find(std::uint64_t key) {
     if (key == 0) return zero_ ? &*zero_ : nullptr;
-    if (slots_.empty()) return nullptr;
+    if (keys_.empty()) return nullptr;
     for (std::size_t i = home(key);; i = next(i)) {
-      Slot& s = slots_[i];
-      if (s.key == 0) return nullptr;
-      if (s.key == key) return &s.value;
+      if (keys_[i] == 0) return nullptr;
+      if (keys_[i] == key) return &value(i);
     }
   }
 
@@ -38,16 +42,15 @@ class FlatHashMap64 {
       if (!zero_) zero_.emplace();
       return *zero_;
     }
-    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    if ((size_ + 1) * 4 > keys_.size() * 3) grow();
     for (std::size_t i = home(key);; i = next(i)) {
-      Slot& s = slots_[i];
-      if (s.key == 0) {
-        s.key = key;
-        s.value = V();
+      if (keys_[i] == 0) {
+        keys_[i] = key;
+        value(i) = V();
         ++size_;
-        return s.value;
+        return value(i);
       }
-      if (s.key == key) return s.value;
+      if (keys_[i] == key) return value(i);
     }
   }
 
@@ -59,50 +62,67 @@ class FlatHashMap64 {
       zero_.reset();
       return had;
     }
-    if (slots_.empty()) return false;
+    if (keys_.empty()) return false;
     std::size_t i = home(key);
-    while (slots_[i].key != 0 && slots_[i].key != key) i = next(i);
-    if (slots_[i].key == 0) return false;
-    for (std::size_t j = next(i); slots_[j].key != 0; j = next(j)) {
+    while (keys_[i] != 0 && keys_[i] != key) i = next(i);
+    if (keys_[i] == 0) return false;
+    for (std::size_t j = next(i); keys_[j] != 0; j = next(j)) {
       // Slot j may fill the gap at i unless its home lies cyclically in (i, j].
-      std::size_t h = home(slots_[j].key);
+      std::size_t h = home(keys_[j]);
       bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
       if (stays) continue;
-      slots_[i] = std::move(slots_[j]);
+      keys_[i] = keys_[j];
+      value(i) = std::move(value(j));
       i = j;
     }
-    slots_[i] = Slot{};
+    keys_[i] = 0;
+    value(i) = V();
     --size_;
     return true;
   }
 
  private:
-  struct Slot {
-    std::uint64_t key = 0;  // 0: empty (key 0 itself lives in zero_)
-    [[no_unique_address]] V value{};  // a set's empty value takes no room
-  };
-
   // Keys are hashes already, but a weak one (an identity hash) would cluster: mix them.
   std::size_t home(std::uint64_t key) const {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdULL;
     key ^= key >> 33;
-    return static_cast<std::size_t>(key) & (slots_.size() - 1);
+    return static_cast<std::size_t>(key) & (keys_.size() - 1);
   }
-  std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
+  std::size_t next(std::size_t i) const { return (i + 1) & (keys_.size() - 1); }
 
-  void grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
-    size_ = 0;
-    for (Slot& s : old) {
-      if (s.key != 0) (*this)[s.key] = std::move(s.value);
+  V& value(std::size_t i) {
+    if constexpr (kSet) {
+      (void)i;
+      return none_;
+    } else {
+      return values_[i];
     }
   }
 
-  std::vector<Slot> slots_;  // a power of two in size, or empty
-  std::size_t size_ = 0;     // used slots
-  std::optional<V> zero_;
+  void grow() {
+    std::vector<std::uint64_t, PageAllocator<std::uint64_t>> old_keys = std::move(keys_);
+    std::vector<V, PageAllocator<V>> old_values = std::move(values_);
+    std::size_t n = old_keys.empty() ? 16 : old_keys.size() * 2;
+    keys_.assign(n, 0);
+    if constexpr (!kSet) values_.assign(n, V());
+    size_ = 0;
+    for (std::size_t i = 0; i < old_keys.size(); ++i) {
+      if (old_keys[i] == 0) continue;
+      if constexpr (kSet) {
+        (*this)[old_keys[i]];
+      } else {
+        (*this)[old_keys[i]] = std::move(old_values[i]);
+      }
+    }
+  }
+
+  // Keys and values in separate arrays: a 4-byte value costs 12 bytes a slot, not 16.
+  std::vector<std::uint64_t, PageAllocator<std::uint64_t>> keys_;  // a power of two in size, or empty; 0: free
+  std::vector<V, PageAllocator<V>> values_;                        // beside keys_; empty for a set
+  [[no_unique_address]] V none_{};
+  std::size_t size_ = 0;  // used slots
+  std::optional<V> zero_;  // key 0 itself
 };
 
 /// A set of 64-bit keys (hashes). Not synchronised.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -44,14 +45,6 @@ struct Lookup {
 /// Reads an outcome back from the store (CacheHooks::get).
 using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)>;
 
-/// A lookup that is over and whose answer the store holds: all a run keeps of it. (At namespace
-/// scope: a nested struct with member initializers is not default-constructible inside its class.)
-struct SettledLookup {
-  SignalStatus status = SignalStatus::kFound;
-  bool from_cache = false;
-  std::uint32_t run = 0;  // 1 + index into the table's run ids; 0 for none
-};
-
 class LookupTable {
  public:
   Lookup* find(const std::string& key);
@@ -71,13 +64,24 @@ class LookupTable {
   std::vector<std::pair<std::string, Signal>> open() const;
 
  private:
+  // Four bytes: a million-lead file settles about as many lookups.
+  struct Settled {
+    SignalStatus status : 4;
+    bool from_cache : 1;
+    std::uint32_t run : 27;  // 1 + index of its pipe0 run id (run_id()); 0 for none
+  };
+  static_assert(sizeof(Settled) == 4);
   static std::uint64_t key_hash(const std::string& key);
   std::uint32_t run_index(const std::string& run_id);
+  std::string_view run_id(std::uint32_t index) const;
 
   std::unordered_map<std::string, Lookup> lookups_;
-  FlatHashMap64<SettledLookup> settled_;
-  std::vector<std::string> run_ids_;
-  std::unordered_map<std::string, std::uint32_t> run_index_;
+  FlatHashMap64<Settled> settled_;
+  // The pipe0 run ids settled lookups came from (a million-lead file makes some 80,000 runs),
+  // end to end in one string: id i (from 1) ends at run_id_ends_[i - 1]. A string and a map
+  // node per id cost about 100 bytes each.
+  std::string run_ids_;
+  std::vector<std::size_t> run_id_ends_;
 };
 
 }  // namespace leadenrich::internal

@@ -127,6 +127,16 @@ void apply_value(EnrichedLead& lead, Signal signal, const SignalValue& value) {
       value);
 }
 
+void apply_value(EnrichedLead& lead, Signal signal, SignalValue&& value) {
+  (void)signal;
+  std::visit(
+      [&](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (!std::is_same_v<T, std::monostate>) slot(lead, static_cast<const T*>(nullptr)) = std::move(v);
+      },
+      value);
+}
+
 Json value_to_json(const SignalValue& value) {
   EnrichedLead scratch;
   Signal signal = Signal::kCompanyOverview;

@@ -43,6 +43,8 @@ LookupOutcome merge_signal(const SignalSpec& spec, const std::vector<ProviderFie
 
 /// Sets one signal's typed value on a lead from LookupOutcome::value (none leaves it as it is).
 void apply_value(EnrichedLead& lead, Signal signal, const SignalValue& value);
+/// The same, moving the value in (a lookup read back for one lead only).
+void apply_value(EnrichedLead& lead, Signal signal, SignalValue&& value);
 
 /// The value in signal_value_to_json's form (null for none): how the store keeps it.
 Json value_to_json(const SignalValue& value);

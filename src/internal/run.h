@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "internal/delivery.h"
 #include "internal/lookup_flights.h"
@@ -22,10 +23,20 @@
 namespace leadenrich::internal {
 
 /// The cache as the run sees it: a found / no_result outcome for a signal of an entity.
+/// One finished lookup to store (CacheHooks::put_many); the pointers outlive the call.
+struct CachePut {
+  Signal signal = Signal::kCompanyOverview;
+  const std::string* entity = nullptr;
+  const LookupOutcome* outcome = nullptr;
+};
+
 struct CacheHooks {
   std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)> get;
   /// Returns true when the outcome was stored (a later get() will return it while fresh).
   std::function<bool(Signal, const std::string& entity, const LookupOutcome&)> put;
+  /// Several at once (a pipe0 answer's lookups, in one store transaction): whether each was
+  /// stored, in order. When empty the run calls put() for each.
+  std::function<std::vector<bool>(const std::vector<CachePut>&)> put_many;
   /// An async pipe0 run was accepted for these entities and signals (journal it before polling).
   std::function<void(const std::string& pipe0_run_id, const std::vector<std::string>& entities,
                      const std::vector<Signal>& signals)> submitted;

@@ -26,7 +26,7 @@ void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, co
   Lookup* lk = table_.find(key);
   if (lk == nullptr) {
     if (std::optional<Lookup> back = table_.restore(s, entity, key, ctx_.cache.get)) {
-      delivery_.apply(lead, *back);
+      delivery_.apply_once(lead, std::move(*back));
       return;
     }
     Lookup fresh;
@@ -147,12 +147,36 @@ void RunLookups::conclude_answer(const Batch& b, const BatchResponse& resp) {
   for (const BatchRecordResult& r : resp.records) by_id[r.id] = &r;
   Timestamp t = ctx_.clock->now();
   Status missing(StatusCode::kDataLoss, "pipe0 returned no record for this lookup");
+  storing_together_ = static_cast<bool>(ctx_.cache.put_many);
   for (std::size_t k = 0; k < b.entities.size(); ++k) {
     auto rit = by_id.find(std::to_string(k + 1));
     conclude(b.entities[k], b.mask, resp.run_id, true, [&](Signal s) {
       return rit == by_id.end() ? failed_outcome(s, missing) : merge_signal(spec(s), rit->second->fields, t);
     });
   }
+  storing_together_ = false;
+  store_unsaved();
+}
+
+// The answer's lookups go to the store in one call; only then are they shared with other runs
+// (which would otherwise read the store, miss and pay again) and handed to their leads.
+void RunLookups::store_unsaved() {
+  if (unsaved_.empty()) return;
+  std::vector<Lookup*> lks;
+  std::vector<CachePut> puts;
+  lks.reserve(unsaved_.size());
+  puts.reserve(unsaved_.size());
+  for (const std::string& key : unsaved_) {
+    Lookup* lk = table_.find(key);  // still there: a lookup not in the store is never settled
+    lks.push_back(lk);
+    puts.push_back(CachePut{lk->signal, &lk->entity, &lk->outcome});
+  }
+  std::vector<bool> stored = ctx_.cache.put_many(puts);
+  for (std::size_t i = 0; i < unsaved_.size(); ++i) {
+    lks[i]->in_store = i < stored.size() && stored[i];
+    land(unsaved_[i], *lks[i]);
+  }
+  unsaved_.clear();
 }
 
 Group RunLookups::take_back(const Batch& b, const Status& st, int& attempt) {
@@ -198,18 +222,27 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
   lk->outcome = std::move(outcome);
   lk->run_id = run_id;
   ++progress_.lookups_done;
-  SignalStatus st = lk->outcome.result.status;
-  bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
-  if (lk->owned && answer && ctx_.cache.put) lk->in_store = ctx_.cache.put(s, entity, lk->outcome);
-  if (lk->owned && ctx_.flights != nullptr) {
-    // A cancelled lookup is no answer: the runs waiting for it claim it again.
-    bool gave_up = st == SignalStatus::kFailed && lk->outcome.result.reason &&
-                   lk->outcome.result.reason->code == to_string(StatusCode::kCancelled);
-    ctx_.flights->land(key, gave_up ? std::nullopt : std::optional<LookupOutcome>(lk->outcome), run_id);
-  }
   auto eit = entities_.find(entity);
   if (lk->owned && eit != entities_.end() && --eit->second.open <= 0 && eit->second.active == 0) entities_.erase(eit);
-  fan_out(key, *lk);
+  SignalStatus st = lk->outcome.result.status;
+  bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
+  if (lk->owned && answer && storing_together_) {
+    unsaved_.push_back(key);  // stored, shared and handed out with the rest of its answer
+    return;
+  }
+  if (lk->owned && answer && ctx_.cache.put) lk->in_store = ctx_.cache.put(s, entity, lk->outcome);
+  land(key, *lk);
+}
+
+void RunLookups::land(const std::string& key, Lookup& lk) {
+  if (lk.owned && ctx_.flights != nullptr) {
+    // A cancelled lookup is no answer: the runs waiting for it claim it again.
+    SignalStatus st = lk.outcome.result.status;
+    bool gave_up = st == SignalStatus::kFailed && lk.outcome.result.reason &&
+                   lk.outcome.result.reason->code == to_string(StatusCode::kCancelled);
+    ctx_.flights->land(key, gave_up ? std::nullopt : std::optional<LookupOutcome>(lk.outcome), lk.run_id);
+  }
+  fan_out(key, lk);
 }
 
 void RunLookups::fan_out(const std::string& key, Lookup& lk) {

@@ -233,6 +233,23 @@ class SqliteStore : public Store {
     return {};
   }
 
+  static Status cacheable(const CacheEntry& entry) {
+    if (entry.status != SignalStatus::kFound && entry.status != SignalStatus::kNoResult) {
+      return invalid_argument(fmt::format("only found and no_result answers are cached, not {}", to_string(entry.status)));
+    }
+    return {};
+  }
+
+  // Under mu_.
+  Status insert_cache(const CacheKey& key, const CacheEntry& entry) {
+    Statement s(prepared_, "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!s.ok()) return error(s.rc(), "write the cache");
+    s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
+    s.bind(5, to_string(entry.status)).bind(6, entry.value.dump()).bind(7, entry.source).bind(8, millis(entry.fetched_at));
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "write the cache");
+  }
+
   Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) override {
     std::lock_guard lock(mu_);
     Statement s(prepared_,
@@ -258,16 +275,27 @@ class SqliteStore : public Store {
   }
 
   Status put(const CacheKey& key, const CacheEntry& entry) override {
-    if (entry.status != SignalStatus::kFound && entry.status != SignalStatus::kNoResult) {
-      return invalid_argument(fmt::format("only found and no_result answers are cached, not {}", to_string(entry.status)));
-    }
+    LEADENRICH_RETURN_IF_ERROR(cacheable(entry));
     std::lock_guard lock(mu_);
-    Statement s(prepared_, "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!s.ok()) return error(s.rc(), "write the cache");
-    s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
-    s.bind(5, to_string(entry.status)).bind(6, entry.value.dump()).bind(7, entry.source).bind(8, millis(entry.fetched_at));
-    int rc = s.step();
-    return rc == SQLITE_DONE ? Status() : error(rc, "write the cache");
+    return insert_cache(key, entry);
+  }
+
+  // One transaction for all of them: in WAL mode each commit appends to the log and may
+  // checkpoint, which cost more per entry than the insert itself.
+  Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) override {
+    if (entries.empty()) return {};
+    for (const auto& [key, entry] : entries) LEADENRICH_RETURN_IF_ERROR(cacheable(entry));
+    std::lock_guard lock(mu_);
+    LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "write the cache"));
+    for (const auto& [key, entry] : entries) {
+      if (Status st = insert_cache(key, entry); !st.ok()) {
+        (void)exec("ROLLBACK", "rollback");
+        return st;
+      }
+    }
+    Status committed = exec("COMMIT", "write the cache");
+    if (!committed.ok()) (void)exec("ROLLBACK", "rollback");
+    return committed;
   }
 
   Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override {

@@ -8,8 +8,10 @@
 
 #include <doctest/doctest.h>
 
+#include "internal/cache_hooks.h"
 #include "internal/run.h"
 #include "leadenrich/clock.h"
+#include "leadenrich/store.h"
 
 using namespace leadenrich;
 using namespace leadenrich::internal;
@@ -704,4 +706,159 @@ TEST_CASE("a run cancelled while flying a lookup hands it to the run waiting for
   CHECK(runs.first_out[0].result(Signal::kNews).reason->code == "cancelled");
   CHECK(runs.second_out[0].result(Signal::kNews).status == SignalStatus::kFound);
   CHECK(runs.second_out[0].billed_lookups == 1);
+}
+
+namespace {
+
+// A SQLite store in memory that counts what the run asks of its cache. With `batched` false its
+// put_many is the Store default (one put() each), as in a store that does not override it.
+class CountingStore : public Store {
+ public:
+  explicit CountingStore(bool batched) : inner_(open_sqlite_store({":memory:"}).value()), batched_(batched) {}
+  int gets = 0, puts = 0, put_manys = 0;
+  std::size_t largest_put_many = 0;
+
+  Result<std::optional<CacheEntry>> get(const CacheKey& k, Timestamp now, Freshness f) override {
+    ++gets;
+    return inner_->get(k, now, f);
+  }
+  Status put(const CacheKey& k, const CacheEntry& e) override {
+    ++puts;
+    return inner_->put(k, e);
+  }
+  Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) override {
+    ++put_manys;
+    largest_put_many = std::max(largest_put_many, entries.size());
+    return batched_ ? inner_->put_many(entries) : Store::put_many(entries);
+  }
+  Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override { return inner_->cache_stats(); }
+  Result<std::string> begin_run(const std::string& input, Timestamp now) override { return inner_->begin_run(input, now); }
+  Result<RunRecord> run(const std::string& id) override { return inner_->run(id); }
+  Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
+    return inner_->find_unfinished_run(input);
+  }
+  Result<std::vector<RunRecord>> list_runs() override { return inner_->list_runs(); }
+  Status record_lead(const std::string& id, std::size_t i, const EnrichedLead& l, Timestamp now) override {
+    return inner_->record_lead(id, i, l, now);
+  }
+  Status record_leads(const std::string& id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
+                      Timestamp now) override {
+    return inner_->record_leads(id, leads, now);
+  }
+  Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& id) override {
+    return inner_->run_leads(id);
+  }
+  Status finish_run(const std::string& id, RunState st, Timestamp now) override { return inner_->finish_run(id, st, now); }
+  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
+  void release_run(const std::string& id) override { inner_->release_run(id); }
+  Result<bool> run_claimed(const std::string& id) override { return inner_->run_claimed(id); }
+  Status record_submission(const std::string& id, const PendingSubmission& p) override {
+    return inner_->record_submission(id, p);
+  }
+  Status forget_submission(const std::string& id, const std::string& p) override { return inner_->forget_submission(id, p); }
+  Result<std::vector<PendingSubmission>> pending_submissions(const std::string& id) override {
+    return inner_->pending_submissions(id);
+  }
+  Status save_lead_result(const EnrichedLead& l, Timestamp now) override { return inner_->save_lead_result(l, now); }
+  Result<std::optional<std::string>> lead_result(const std::string& id) override { return inner_->lead_result(id); }
+
+ private:
+  std::shared_ptr<Store> inner_;
+  bool batched_;
+};
+
+// 40 leads over 4 companies, each lead finished before the next is read, so every lead after a
+// company's first is answered from what the run stored.
+std::vector<RawLead> forty_leads_of_four_companies() {
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 40; ++i) leads.push_back(lead("l" + std::to_string(i), "p" + std::to_string(i) + "@c" + std::to_string(i % 4) + ".com"));
+  return leads;
+}
+
+void check_same_company_answers(const std::vector<EnrichedLead>& out) {
+  REQUIRE(out.size() == 40);
+  for (std::size_t i = 4; i < out.size(); ++i) {
+    const EnrichedLead& first = out[i % 4];
+    CHECK(out[i].company_overview == first.company_overview);
+    CHECK(out[i].tech_stack == first.tech_stack);
+    CHECK(out[i].funding == first.funding);
+    CHECK(out[i].news == first.news);
+    for (Signal s : {Signal::kCompanyOverview, Signal::kTechStack, Signal::kFunding, Signal::kNews}) {
+      CHECK(out[i].result(s).status == SignalStatus::kFound);
+      CHECK(out[i].result(s).fetched_at == first.result(s).fetched_at);
+      CHECK(out[i].result(s).source == first.result(s).source);
+    }
+    CHECK(out[i].billed_lookups == 0);
+    CHECK(out[i].provider_run_ids == first.provider_run_ids);
+    CHECK(out[i].provider_run_ids.size() == 1);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("with a store, each pipe0 answer is stored in one call and later leads of a company do not read it back") {
+  Harness h;
+  auto store = std::make_shared<CountingStore>(true);
+  h.options.read_ahead = 1;
+  h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+  std::vector<EnrichedLead> out;
+  Result<RunSummary> s = h.run(forty_leads_of_four_companies(), out);
+  REQUIRE(s.ok());
+  CHECK(h.port.requests().size() == 4);  // one per company: each lead leaves before the next is read
+  CHECK(s->billed_lookups == 16);
+  CHECK(store->put_manys == 4);  // one store transaction per pipe0 answer, not one per lookup
+  CHECK(store->largest_put_many == 4);
+  CHECK(store->puts == 0);
+  CHECK(store->gets == 16);  // each company signal missed once; the 36 later leads read nothing
+  CHECK(store->cache_stats().value().size() == 4);
+  check_same_company_answers(out);
+}
+
+TEST_CASE("a store that keeps Store's default put_many gets one put per lookup, with the same leads out") {
+  Harness h;
+  auto store = std::make_shared<CountingStore>(false);
+  h.options.read_ahead = 1;
+  h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run(forty_leads_of_four_companies(), out).ok());
+  CHECK(store->put_manys == 4);
+  CHECK(store->puts == 16);
+  check_same_company_answers(out);
+}
+
+TEST_CASE("an answer the run remembers is used only while its signal's window lasts") {
+  Harness h;
+  auto store = std::make_shared<CountingStore>(true);
+  h.options.read_ahead = 1;
+  h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+  // The second lead of the company is read a day and an hour after the first: news (a day) is
+  // looked up again, the overview (30 days) is not.
+  class LaterSecondLead : public LeadSource {
+   public:
+    LaterSecondLead(std::vector<RawLead> leads, testing::FakeClock& clock) : leads_(std::move(leads)), clock_(clock) {}
+    std::optional<SourceItem> next() override {
+      if (i_ == leads_.size()) return std::nullopt;
+      if (i_ == 1) clock_.advance(25h);
+      SourceItem item;
+      item.lead = leads_[i_];
+      item.location = "lead " + std::to_string(i_++);
+      return item;
+    }
+    std::string describe() const override { return "two leads"; }
+
+   private:
+    std::vector<RawLead> leads_;
+    testing::FakeClock& clock_;
+    std::size_t i_ = 0;
+  };
+  LaterSecondLead source({lead("a", "x@acme.com"), lead("b", "y@acme.com")}, h.clock);
+  RunContext ctx{&h.config, &h.port, &h.clock, h.cache, &h.options};
+  std::vector<EnrichedLead> out;
+  REQUIRE(run_enrichment(ctx, source, [&](EnrichedLead&& e) { out.push_back(std::move(e)); }, nullptr).ok());
+  REQUIRE(out.size() == 2);
+  CHECK(records_for_pipe(h.port.requests(), "company:newssummary:website@1") == 2);
+  CHECK(records_for_pipe(h.port.requests(), "company:overview@2") == 1);
+  CHECK(out[1].result(Signal::kNews).fetched_at != out[0].result(Signal::kNews).fetched_at);
+  CHECK(out[1].result(Signal::kCompanyOverview).fetched_at == out[0].result(Signal::kCompanyOverview).fetched_at);
+  CHECK(out[1].billed_lookups == 1);
 }

@@ -69,6 +69,25 @@ TEST_CASE("the payload carries every required key on every record, null where mi
         R"({"id":"2","profile_url":"https://www.linkedin.com/in/jane-doe","company_website_url":null}]})");
 }
 
+TEST_CASE("the payload carries pipe configs, nested and escaped inputs exactly as their JSON") {
+  Pipe0RunRequest r;
+  Json config = Json::parse(R"({"fields":{"company_description":{"alias":"about"}},"limit":3})").value();
+  r.pipes = {{"company:overview@2", {"company_website_url", "id"}, config}};
+  Json nested = Json::parse(R"({"tags":["a\"b","\u00e9"],"n":1.50,"ok":true})").value();
+  r.records = {{"r\"1", {{"id", Json("ignored")}, {"note", nested}, {"line", Json("tab\there")}}}};
+  Result<std::string> body = build_pipe0_payload(r, Pipe0Environment::kSandbox);
+  REQUIRE(body.ok());
+  Json expected(Json::Object{
+      {"config", Json(Json::Object{{"environment", Json("sandbox")}})},
+      {"pipes", Json(Json::Array{Json(Json::Object{{"pipe_id", Json("company:overview@2")}, {"config", config}})})},
+      {"input", Json(Json::Array{Json(Json::Object{{"id", Json("r\"1")},
+                                                   {"note", nested},
+                                                   {"line", Json("tab\there")},
+                                                   {"company_website_url", Json()}})})}});
+  CHECK(*body == expected.dump());
+  CHECK(Json::parse(*body).ok());
+}
+
 TEST_CASE("the payload is refused locally for more than 100 records or a duplicate id") {
   Pipe0RunRequest r = two_records();
   r.records[1].id = "1";

@@ -67,6 +67,31 @@ TEST_CASE("a cached value comes back while fresh and not after its signal's wind
   CHECK_FALSE(store->get(key(Signal::kCompanyOverview, "company:acme.com"), t0() + 2h, freshness_for(spec(Signal::kCompanyOverview), 1h))->has_value());
 }
 
+TEST_CASE("put_many stores every entry in one transaction, or none when one cannot be cached") {
+  TempDir dir;
+  auto store = open(dir.file("store.db"));
+  Json value = Json::parse(R"({"summary":"## News"})").value();
+  std::vector<std::pair<CacheKey, CacheEntry>> entries;
+  for (int i = 0; i < 50; ++i) {
+    entries.push_back({key(Signal::kNews, "company:c" + std::to_string(i) + ".com"),
+                       {SignalStatus::kFound, value, "company:newssummary:website@1", t0()}});
+  }
+  REQUIRE(store->put_many(entries).ok());
+  CHECK(store->cache_stats().value() == std::vector<std::pair<std::string, std::size_t>>{{"news", 50}});
+  auto back = store->get(key(Signal::kNews, "company:c49.com"), t0(), freshness_for(spec(Signal::kNews)));
+  REQUIRE(back.ok());
+  REQUIRE(back->has_value());
+  CHECK((*back)->value == value);
+
+  std::vector<std::pair<CacheKey, CacheEntry>> mixed = {
+      {key(Signal::kTechStack, "company:acme.com"), {SignalStatus::kFound, Json(Json::Array{}), "x", t0()}},
+      {key(Signal::kFunding, "company:acme.com"), {SignalStatus::kFailed, Json(), "x", t0()}}};
+  Status refused = store->put_many(mixed);
+  CHECK(refused.code() == StatusCode::kInvalidArgument);
+  CHECK(store->cache_stats().value().size() == 1);  // the tech stack entry was not written either
+  CHECK(store->put_many({}).ok());
+}
+
 TEST_CASE("no_result is cached for its shorter window; failures are never cached") {
   TempDir dir;
   auto store = open(dir.file("store.db"));
