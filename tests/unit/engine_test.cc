@@ -862,3 +862,33 @@ TEST_CASE("an answer the run remembers is used only while its signal's window la
   CHECK(out[1].result(Signal::kCompanyOverview).fetched_at == out[0].result(Signal::kCompanyOverview).fetched_at);
   CHECK(out[1].billed_lookups == 1);
 }
+
+TEST_CASE("the recent company answers forget the oldest first, and what they forgot comes from the store") {
+  testing::FakeClock clock;
+  auto store = std::make_shared<CountingStore>(true);
+  Config config;
+  EngineOptions options;
+  CacheHooks hooks = make_cache_hooks(store, config, options, std::shared_ptr<Clock>(&clock, [](Clock*) {}));
+  LookupOutcome none;
+  none.result.status = SignalStatus::kNoResult;
+  none.result.source = "company:overview@2";
+  none.result.fetched_at = clock.now();
+  auto entity = [](int i) { return "company:c" + std::to_string(i) + ".com"; };
+  constexpr int kCompanies = 16384 + 10;  // ten more than the run keeps
+  for (int i = 0; i < kCompanies; ++i) REQUIRE(hooks.put(Signal::kCompanyOverview, entity(i), none));
+  for (int i = kCompanies - 100; i < kCompanies; ++i) {
+    std::optional<LookupOutcome> got = hooks.get(Signal::kCompanyOverview, entity(i));
+    REQUIRE(got);
+    CHECK(got->result.status == SignalStatus::kNoResult);
+    CHECK(got->result.from_cache);
+    CHECK(got->result.fetched_at == none.result.fetched_at);
+  }
+  CHECK(store->gets == 0);  // the newest came from memory
+  for (int i = 0; i < 10; ++i) {
+    std::optional<LookupOutcome> got = hooks.get(Signal::kCompanyOverview, entity(i));
+    REQUIRE(got);
+    CHECK(got->result.status == SignalStatus::kNoResult);
+    CHECK(got->result.from_cache);
+  }
+  CHECK(store->gets == 10);  // the ten oldest were forgotten, and the store still had them
+}
