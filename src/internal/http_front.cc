@@ -547,6 +547,7 @@ struct HttpFront::Impl {
       bool keep = false;
       try {
         keep = serve(stream, closing) && !closing;
+        keep = stream.flush() && keep;
       } catch (...) {
         // Handlers' exceptions are answered by the server's exception handler; anything escaping
         // the parser itself (out of memory) costs this connection, never the worker.
@@ -610,6 +611,14 @@ ssize_t FrontStream::read(char* ptr, std::size_t size) {
 }
 
 ssize_t FrontStream::write(const char* ptr, std::size_t size) {
+  out_.append(ptr, size);
+  return static_cast<ssize_t>(size);
+}
+
+bool FrontStream::flush() {
+  if (failed_) return false;
+  const char* ptr = out_.data();
+  std::size_t size = out_.size();
   std::size_t done = 0;
   while (done < size) {
     ssize_t n = ::send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
@@ -621,14 +630,16 @@ ssize_t FrontStream::write(const char* ptr, std::size_t size) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // A client that does not read its answer holds a worker only until the write deadline.
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_ - Clock::now());
-      if (left.count() <= 0) return -1;
+      if (left.count() <= 0) break;
       pollfd p{fd_, POLLOUT, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return -1;
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
       continue;
     }
-    return -1;
+    break;
   }
-  return static_cast<ssize_t>(size);
+  failed_ = done < size;
+  out_.clear();
+  return !failed_;
 }
 
 namespace {

@@ -67,11 +67,16 @@ class FrontStream final : public httplib::Stream {
   void get_remote_ip_and_port(std::string& ip, int& port) const override;
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   int socket() const override { return fd_; }
+  /// Sends what the parser wrote. The answer is held until then so the server's after-response
+  /// step (log line, metrics) has run before the client can see it and ask /metrics.
+  bool flush();
 
  private:
   int fd_;
   std::string_view request_;
   std::size_t pos_ = 0;
+  std::string out_;
+  bool failed_ = false;
   std::chrono::steady_clock::time_point write_deadline_;
 };
 
