@@ -12,6 +12,7 @@
 #include "internal/run.h"
 #include "leadenrich/clock.h"
 #include "leadenrich/store.h"
+#include "unit/forwarding_store.h"
 
 using namespace leadenrich;
 using namespace leadenrich::internal;
@@ -712,9 +713,10 @@ namespace {
 
 // A SQLite store in memory that counts what the run asks of its cache. With `batched` false its
 // put_many is the Store default (one put() each), as in a store that does not override it.
-class CountingStore : public Store {
+class CountingStore : public testing::ForwardingStore {
  public:
-  explicit CountingStore(bool batched) : inner_(open_sqlite_store({":memory:"}).value()), batched_(batched) {}
+  explicit CountingStore(bool batched)
+      : ForwardingStore(open_sqlite_store({":memory:"}).value()), batched_(batched) {}
   int gets = 0, puts = 0, put_manys = 0;
   std::size_t largest_put_many = 0;
 
@@ -731,39 +733,8 @@ class CountingStore : public Store {
     largest_put_many = std::max(largest_put_many, entries.size());
     return batched_ ? inner_->put_many(entries) : Store::put_many(entries);
   }
-  Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override { return inner_->cache_stats(); }
-  Result<std::string> begin_run(const std::string& input, Timestamp now) override { return inner_->begin_run(input, now); }
-  Result<RunRecord> run(const std::string& id) override { return inner_->run(id); }
-  Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
-    return inner_->find_unfinished_run(input);
-  }
-  Result<std::vector<RunRecord>> list_runs() override { return inner_->list_runs(); }
-  Status record_lead(const std::string& id, std::size_t i, const EnrichedLead& l, Timestamp now) override {
-    return inner_->record_lead(id, i, l, now);
-  }
-  Status record_leads(const std::string& id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
-                      Timestamp now) override {
-    return inner_->record_leads(id, leads, now);
-  }
-  Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& id) override {
-    return inner_->run_leads(id);
-  }
-  Status finish_run(const std::string& id, RunState st, Timestamp now) override { return inner_->finish_run(id, st, now); }
-  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
-  void release_run(const std::string& id) override { inner_->release_run(id); }
-  Result<bool> run_claimed(const std::string& id) override { return inner_->run_claimed(id); }
-  Status record_submission(const std::string& id, const PendingSubmission& p) override {
-    return inner_->record_submission(id, p);
-  }
-  Status forget_submission(const std::string& id, const std::string& p) override { return inner_->forget_submission(id, p); }
-  Result<std::vector<PendingSubmission>> pending_submissions(const std::string& id) override {
-    return inner_->pending_submissions(id);
-  }
-  Status save_lead_result(const EnrichedLead& l, Timestamp now) override { return inner_->save_lead_result(l, now); }
-  Result<std::optional<std::string>> lead_result(const std::string& id) override { return inner_->lead_result(id); }
 
  private:
-  std::shared_ptr<Store> inner_;
   bool batched_;
 };
 

@@ -16,6 +16,7 @@
 #include "leadenrich/pipe0.h"
 #include "leadenrich/store.h"
 #include "leadenrich/testing/fake_transport.h"
+#include "unit/forwarding_store.h"
 
 using namespace leadenrich;
 using namespace std::chrono_literals;
@@ -371,47 +372,13 @@ TEST_CASE("reads of a damaged store are errors naming the path, never misses") {
 namespace {
 
 // A store whose cache cannot be read (as a damaged file reads); everything else works.
-class UnreadableCache : public Store {
+class UnreadableCache : public testing::ForwardingStore {
  public:
-  explicit UnreadableCache(std::shared_ptr<Store> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
   Result<std::optional<CacheEntry>> get(const CacheKey&, Timestamp, Freshness) override {
     return Status(StatusCode::kDataLoss, "store x.db is damaged (read the cache: database disk image is malformed)")
         .with_provider(std::string(kStoreProvider));
   }
-  Status put(const CacheKey& k, const CacheEntry& e) override { return inner_->put(k, e); }
-  Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override { return inner_->cache_stats(); }
-  Result<std::string> begin_run(const std::string& input, Timestamp now) override { return inner_->begin_run(input, now); }
-  Result<RunRecord> run(const std::string& id) override { return inner_->run(id); }
-  Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
-    return inner_->find_unfinished_run(input);
-  }
-  Result<std::vector<RunRecord>> list_runs() override { return inner_->list_runs(); }
-  Status record_lead(const std::string& id, std::size_t i, const EnrichedLead& l, Timestamp now) override {
-    return inner_->record_lead(id, i, l, now);
-  }
-  Status record_leads(const std::string& id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
-                      Timestamp now) override {
-    return inner_->record_leads(id, leads, now);
-  }
-  Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& id) override {
-    return inner_->run_leads(id);
-  }
-  Status finish_run(const std::string& id, RunState st, Timestamp now) override { return inner_->finish_run(id, st, now); }
-  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
-  void release_run(const std::string& id) override { inner_->release_run(id); }
-  Result<bool> run_claimed(const std::string& id) override { return inner_->run_claimed(id); }
-  Status record_submission(const std::string& id, const PendingSubmission& p) override {
-    return inner_->record_submission(id, p);
-  }
-  Status forget_submission(const std::string& id, const std::string& p) override { return inner_->forget_submission(id, p); }
-  Result<std::vector<PendingSubmission>> pending_submissions(const std::string& id) override {
-    return inner_->pending_submissions(id);
-  }
-  Status save_lead_result(const EnrichedLead& l, Timestamp now) override { return inner_->save_lead_result(l, now); }
-  Result<std::optional<std::string>> lead_result(const std::string& id) override { return inner_->lead_result(id); }
-
- private:
-  std::shared_ptr<Store> inner_;
 };
 
 }  // namespace
