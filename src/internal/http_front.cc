@@ -311,6 +311,18 @@ struct HttpFront::Impl {
     close_conn(std::move(c));
   }
 
+  /// Takes the connection on `fd` out of the front: an idle one is closed; one with a request
+  /// partly received is answered `status` first (named for the log by what was read of it).
+  void drop(int fd, int status, std::string_view reason, std::string_view code, std::string_view message,
+            bool retry_after = false) {
+    auto it = conns.find(fd);
+    std::unique_ptr<Conn> c = std::move(it->second);
+    conns.erase(it);
+    if (c->idle()) return close_conn(std::move(c));
+    partial(*c);
+    refuse(std::move(c), status, reason, code, message, retry_after);
+  }
+
   /// A request only partly received, named for the log by what has been read of it.
   static void partial(Conn& c) {
     c.method = c.reader.method();
@@ -408,15 +420,7 @@ struct HttpFront::Impl {
       if (victim) break;
     }
     if (!victim) return false;
-    auto it = conns.find(victim->fd);
-    std::unique_ptr<Conn> c = std::move(it->second);
-    conns.erase(it);
-    if (c->idle()) {
-      close_conn(std::move(c));
-    } else {
-      partial(*c);
-      refuse(std::move(c), 503, "Service Unavailable", "unavailable", "too many connections", true);
-    }
+    drop(victim->fd, 503, "Service Unavailable", "unavailable", "too many connections", true);
     return true;
   }
 
@@ -467,15 +471,7 @@ struct HttpFront::Impl {
       if (now - c->since > limit) expired.push_back(fd);
     }
     for (int fd : expired) {
-      auto it = conns.find(fd);
-      std::unique_ptr<Conn> c = std::move(it->second);
-      conns.erase(it);
-      if (c->idle()) {
-        close_conn(std::move(c));
-      } else {
-        partial(*c);
-        refuse(std::move(c), 408, "Request Timeout", "request_timeout", "the request did not arrive in time");
-      }
+      drop(fd, 408, "Request Timeout", "request_timeout", "the request did not arrive in time");
     }
   }
 

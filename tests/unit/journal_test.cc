@@ -10,24 +10,14 @@
 
 #include "leadenrich/journal.h"
 #include "leadenrich/store.h"
+#include "unit/temp_dir.h"
 
 using namespace leadenrich;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("leadenrich_journal_test_" + std::to_string(::getpid()) + "_" +
-                                                     std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const char* name) const { return (path / name).string(); }
-  static inline int counter = 0;
-};
+using testing::TempDir;
 
 std::shared_ptr<Store> open(const std::string& path) {
   SqliteStoreOptions o;
