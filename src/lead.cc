@@ -7,9 +7,19 @@
 #include <fmt/format.h>
 
 #include "internal/lead_json.h"
+#include "signals/signal_codec.h"
+#include "signals/value_json.h"
 
 namespace leadenrich {
 namespace {
+
+using internal::append_array;
+using internal::for_each_item;
+using internal::ObjectOut;
+using internal::ObjectReader;
+using internal::optional_text;
+using internal::Path;
+using internal::scalar_text;
 
 using StringField = std::optional<std::string> RawLead::*;
 
@@ -44,105 +54,6 @@ const NamedField* known_field(std::string_view name) {
   return nullptr;
 }
 
-// Reads a scalar as text: strings as they are, numbers as their text, booleans as words.
-// `where()` names the value's path; it is built only for the error, never on the way through.
-template <typename Where>
-Result<std::optional<std::string>> scalar_text(const Json& v, Where&& where) {
-  switch (v.type()) {
-    case Json::Type::kNull: return std::optional<std::string>();
-    case Json::Type::kString: return std::optional<std::string>(v.as_string());
-    case Json::Type::kNumber: return std::optional<std::string>(v.number_text());
-    case Json::Type::kBool: return std::optional<std::string>(v.as_bool() ? "true" : "false");
-    default:
-      return invalid_argument(fmt::format("{}: expected a string, got {}", where(), v.type_name()));
-  }
-}
-
-Json optional_text(const std::optional<std::string>& s) { return s ? Json(*s) : Json(); }
-Json optional_number(const std::optional<double>& d) { return d ? Json(*d) : Json(); }
-
-Json range_json(const std::optional<NumberRange>& r) {
-  if (!r) return Json();
-  Json::Object o;
-  o.emplace_back("min", Json(r->min));
-  o.emplace_back("max", optional_number(r->max));
-  return Json(std::move(o));
-}
-
-Json value_json(const CompanyOverview& v) {
-  Json::Object o;
-  o.emplace_back("description", optional_text(v.description));
-  o.emplace_back("industry", optional_text(v.industry));
-  o.emplace_back("region", optional_text(v.region));
-  o.emplace_back("headcount", v.headcount);
-  o.emplace_back("headcount_range", range_json(v.headcount_range));
-  o.emplace_back("estimated_revenue", v.estimated_revenue);
-  o.emplace_back("estimated_revenue_usd", range_json(v.estimated_revenue_usd));
-  o.emplace_back("founded_year", v.founded_year);
-  o.emplace_back("founded_year_number",
-                 v.founded_year_number ? Json(*v.founded_year_number) : Json());
-  return Json(std::move(o));
-}
-
-Json value_json(const TechStack& v) {
-  Json::Array items;
-  for (const Technology& t : v.technologies) {
-    Json::Object o;
-    o.emplace_back("name", Json(t.name));
-    o.emplace_back("category", optional_text(t.category));
-    items.emplace_back(std::move(o));
-  }
-  Json::Object o;
-  o.emplace_back("technologies", Json(std::move(items)));
-  return Json(std::move(o));
-}
-
-Json value_json(const Funding& v) {
-  Json::Array rounds;
-  for (const FundingRound& r : v.rounds) {
-    Json::Array investors;
-    for (const std::string& i : r.investors) investors.emplace_back(i);
-    Json::Object o;
-    o.emplace_back("date", optional_text(r.date));
-    o.emplace_back("round_type", optional_text(r.round_type));
-    o.emplace_back("amount", r.amount);
-    o.emplace_back("amount_usd", optional_number(r.amount_usd));
-    o.emplace_back("investors", Json(std::move(investors)));
-    rounds.emplace_back(std::move(o));
-  }
-  Json::Object o;
-  o.emplace_back("total", v.total);
-  o.emplace_back("total_usd", optional_number(v.total_usd));
-  o.emplace_back("rounds", Json(std::move(rounds)));
-  return Json(std::move(o));
-}
-
-Json value_json(const News& v) {
-  Json::Object o;
-  o.emplace_back("summary", Json(v.summary));
-  return Json(std::move(o));
-}
-
-Json value_json(const LinkedInPosts& v) {
-  Json::Array posts;
-  for (const LinkedInPost& p : v.posts) {
-    Json::Object o;
-    o.emplace_back("text", Json(p.text));
-    o.emplace_back("posted_at", optional_text(p.posted_at));
-    o.emplace_back("url", optional_text(p.url));
-    o.emplace_back("reactions", p.reactions ? Json(*p.reactions) : Json());
-    posts.emplace_back(std::move(o));
-  }
-  Json::Object o;
-  o.emplace_back("posts", Json(std::move(posts)));
-  return Json(std::move(o));
-}
-
-template <typename T>
-Json optional_value_json(const std::optional<T>& v) {
-  return v ? value_json(*v) : Json();
-}
-
 Json result_json(const SignalResult& r, Json value) {
   Json::Object o;
   o.emplace_back("status", Json(to_string(r.status)));
@@ -169,204 +80,8 @@ Json signal_list_json(const std::vector<Signal>& signals) {
 
 // ---- reading back (lenient) ----
 
-// Where a value sits in the document ("$.signals.funding.value.rounds[2]"), kept as links to its
-// parent so the text is built only when an error needs it, never for values that read fine.
-class Path {
- public:
-  explicit Path(std::string_view root) : name_(root) {}
-  Path member(std::string_view key) const { return Path(this, key, 0); }
-  Path item(std::size_t index) const { return Path(this, {}, index + 1); }
-  std::string str() const {
-    if (parent_ == nullptr) return std::string(name_);
-    return index_ == 0 ? fmt::format("{}.{}", parent_->str(), name_) : fmt::format("{}[{}]", parent_->str(), index_ - 1);
-  }
-
- private:
-  Path(const Path* parent, std::string_view name, std::size_t index) : parent_(parent), name_(name), index_(index) {}
-  const Path* parent_ = nullptr;  // outlives this: paths live on the stack of the readers below
-  std::string_view name_;
-  std::size_t index_ = 0;  // 1 + the item's index; 0 for a member
-};
-
-// A path-aware reader over one JSON object.
-class ObjectReader {
- public:
-  ObjectReader(const Json& j, Path path) : j_(j), path_(path) {}
-
-  const Path& path() const { return path_; }
-  Status check_object() const {
-    if (j_.is_object()) return {};
-    return invalid_argument(fmt::format("{}: expected an object, got {}", path_.str(), j_.type_name()));
-  }
-  const Json* get(std::string_view key) const {
-    const Json* v = j_.find(key);
-    return (v == nullptr || v->is_null()) ? nullptr : v;
-  }
-  std::string at(std::string_view key) const { return path_.member(key).str(); }
-
-  Status text(std::string_view key, std::optional<std::string>& out) const {
-    out.reset();
-    if (const Json* v = get(key)) {
-      Result<std::optional<std::string>> t = scalar_text(*v, [&] { return at(key); });
-      if (!t.ok()) return t.status();
-      out = std::move(t).value();
-    }
-    return {};
-  }
-  Status number(std::string_view key, std::optional<double>& out) const {
-    out.reset();
-    if (const Json* v = get(key)) {
-      out = v->to_double();
-      if (!out) return invalid_argument(fmt::format("{}: expected a number, got {}", at(key), v->type_name()));
-    }
-    return {};
-  }
-  Json raw(std::string_view key) const {
-    const Json* v = j_.find(key);
-    return v ? *v : Json();
-  }
-
- private:
-  const Json& j_;
-  Path path_;
-};
-
-Result<std::optional<NumberRange>> read_range(const ObjectReader& r, std::string_view key) {
-  const Json* v = r.get(key);
-  if (v == nullptr) return std::optional<NumberRange>();
-  ObjectReader rr(*v, r.path().member(key));
-  LEADENRICH_RETURN_IF_ERROR(rr.check_object());
-  NumberRange range;
-  std::optional<double> min;
-  LEADENRICH_RETURN_IF_ERROR(rr.number("min", min));
-  LEADENRICH_RETURN_IF_ERROR(rr.number("max", range.max));
-  range.min = min.value_or(0);
-  return std::optional<NumberRange>(range);
-}
-
-Result<CompanyOverview> read_overview_value(const ObjectReader& r) {
-  CompanyOverview v;
-  LEADENRICH_RETURN_IF_ERROR(r.text("description", v.description));
-  LEADENRICH_RETURN_IF_ERROR(r.text("industry", v.industry));
-  LEADENRICH_RETURN_IF_ERROR(r.text("region", v.region));
-  v.headcount = r.raw("headcount");
-  v.estimated_revenue = r.raw("estimated_revenue");
-  v.founded_year = r.raw("founded_year");
-  auto hc = read_range(r, "headcount_range");
-  if (!hc.ok()) return hc.status();
-  v.headcount_range = *hc;
-  auto rev = read_range(r, "estimated_revenue_usd");
-  if (!rev.ok()) return rev.status();
-  v.estimated_revenue_usd = *rev;
-  std::optional<double> year;
-  LEADENRICH_RETURN_IF_ERROR(r.number("founded_year_number", year));
-  if (year) v.founded_year_number = static_cast<int>(*year);
-  return v;
-}
-
-template <typename F>
-Status for_each_item(const ObjectReader& r, std::string_view key, F&& f) {
-  const Json* v = r.get(key);
-  if (v == nullptr) return {};
-  if (!v->is_array()) return invalid_argument(fmt::format("{}: expected an array, got {}", r.at(key), v->type_name()));
-  Path list = r.path().member(key);
-  std::size_t i = 0;
-  for (const Json& item : v->as_array()) {
-    LEADENRICH_RETURN_IF_ERROR(f(item, list.item(i++)));
-  }
-  return {};
-}
-
-Result<TechStack> read_tech_value(const ObjectReader& r) {
-  TechStack v;
-  Status s = for_each_item(r, "technologies", [&](const Json& item, const Path& path) -> Status {
-    ObjectReader ir(item, path);
-    LEADENRICH_RETURN_IF_ERROR(ir.check_object());
-    Technology t;
-    std::optional<std::string> name;
-    LEADENRICH_RETURN_IF_ERROR(ir.text("name", name));
-    LEADENRICH_RETURN_IF_ERROR(ir.text("category", t.category));
-    t.name = name.value_or("");
-    v.technologies.push_back(std::move(t));
-    return {};
-  });
-  if (!s.ok()) return s;
-  return v;
-}
-
-Result<Funding> read_funding_value(const ObjectReader& r) {
-  Funding v;
-  v.total = r.raw("total");
-  LEADENRICH_RETURN_IF_ERROR(r.number("total_usd", v.total_usd));
-  Status s = for_each_item(r, "rounds", [&](const Json& item, const Path& path) -> Status {
-    ObjectReader ir(item, path);
-    LEADENRICH_RETURN_IF_ERROR(ir.check_object());
-    FundingRound round;
-    LEADENRICH_RETURN_IF_ERROR(ir.text("date", round.date));
-    LEADENRICH_RETURN_IF_ERROR(ir.text("round_type", round.round_type));
-    round.amount = ir.raw("amount");
-    LEADENRICH_RETURN_IF_ERROR(ir.number("amount_usd", round.amount_usd));
-    LEADENRICH_RETURN_IF_ERROR(for_each_item(ir, "investors", [&](const Json& inv, const Path& p) -> Status {
-      Result<std::optional<std::string>> t = scalar_text(inv, [&] { return p.str(); });
-      if (!t.ok()) return t.status();
-      if (*t) round.investors.push_back(**t);
-      return {};
-    }));
-    v.rounds.push_back(std::move(round));
-    return {};
-  });
-  if (!s.ok()) return s;
-  return v;
-}
-
-Result<News> read_news_value(const ObjectReader& r) {
-  std::optional<std::string> summary;
-  LEADENRICH_RETURN_IF_ERROR(r.text("summary", summary));
-  return News{summary.value_or("")};
-}
-
-Result<LinkedInPosts> read_posts_value(const ObjectReader& r) {
-  LinkedInPosts v;
-  Status s = for_each_item(r, "posts", [&](const Json& item, const Path& path) -> Status {
-    ObjectReader ir(item, path);
-    LEADENRICH_RETURN_IF_ERROR(ir.check_object());
-    LinkedInPost p;
-    std::optional<std::string> text;
-    LEADENRICH_RETURN_IF_ERROR(ir.text("text", text));
-    p.text = text.value_or("");
-    LEADENRICH_RETURN_IF_ERROR(ir.text("posted_at", p.posted_at));
-    LEADENRICH_RETURN_IF_ERROR(ir.text("url", p.url));
-    std::optional<double> reactions;
-    LEADENRICH_RETURN_IF_ERROR(ir.number("reactions", reactions));
-    if (reactions) p.reactions = static_cast<std::int64_t>(*reactions);
-    v.posts.push_back(std::move(p));
-    return {};
-  });
-  if (!s.ok()) return s;
-  return v;
-}
-
-template <typename T, typename Reader>
-Status read_optional_value(const Json& value, const Path& path, Reader reader, std::optional<T>& out) {
-  out.reset();
-  if (value.is_null()) return {};
-  ObjectReader vr(value, path);
-  LEADENRICH_RETURN_IF_ERROR(vr.check_object());
-  Result<T> v = reader(vr);
-  if (!v.ok()) return v.status();
-  out = std::move(v).value();
-  return {};
-}
-
 Status read_signal_value(EnrichedLead& lead, Signal s, const Json& value, const Path& path) {
-  switch (s) {
-    case Signal::kCompanyOverview: return read_optional_value(value, path, read_overview_value, lead.company_overview);
-    case Signal::kTechStack: return read_optional_value(value, path, read_tech_value, lead.tech_stack);
-    case Signal::kFunding: return read_optional_value(value, path, read_funding_value, lead.funding);
-    case Signal::kNews: return read_optional_value(value, path, read_news_value, lead.news);
-    case Signal::kLinkedInPosts: return read_optional_value(value, path, read_posts_value, lead.linkedin_posts);
-  }
-  return internal_error("unknown signal");
+  return internal::signal_codec(s).read_value_json(lead, value, path);
 }
 
 Result<std::vector<Signal>> read_signal_list(const ObjectReader& r, std::string_view key) {
@@ -477,14 +192,7 @@ int compute_quality_score(const EnrichedLead& lead, const std::vector<SignalSpec
 }
 
 Json signal_value_to_json(const EnrichedLead& lead, Signal signal) {
-  switch (signal) {
-    case Signal::kCompanyOverview: return optional_value_json(lead.company_overview);
-    case Signal::kTechStack: return optional_value_json(lead.tech_stack);
-    case Signal::kFunding: return optional_value_json(lead.funding);
-    case Signal::kNews: return optional_value_json(lead.news);
-    case Signal::kLinkedInPosts: return optional_value_json(lead.linkedin_posts);
-  }
-  return Json();
+  return internal::signal_codec(signal).value_json(lead);
 }
 
 Status set_signal_value_from_json(EnrichedLead& lead, Signal signal, const Json& value) {
@@ -518,146 +226,10 @@ Json to_json(const EnrichedLead& lead) {
 }
 
 // ---- Streaming: to_json(lead).dump() without the tree (internal/lead_json.h) ---------------
-// Keep in step with the tree builders above; output_test holds the two to the same bytes.
+// Keep in step with the tree builders above (a signal's value: its codec, src/signals/); output_test
+// holds the two to the same bytes.
 
 namespace {
-
-// Writes one JSON object's members in order; close() ends it.
-class ObjectOut {
- public:
-  explicit ObjectOut(std::string& out) : out_(out) { out_.push_back('{'); }
-
-  // Starts a member named by one of leadenrich's own keys (plain ASCII, nothing to escape) and
-  // returns the text to append its value to.
-  std::string& key(std::string_view k) {
-    if (!first_) out_.push_back(',');
-    first_ = false;
-    out_.push_back('"');
-    out_.append(k);
-    out_.append("\":", 2);
-    return out_;
-  }
-  // Starts a member whose key came from outside (a source's extra field): escaped.
-  std::string& any_key(std::string_view k) {
-    if (!first_) out_.push_back(',');
-    first_ = false;
-    append_json_string(out_, k);
-    out_.push_back(':');
-    return out_;
-  }
-  void null(std::string_view k) { key(k) += "null"; }
-  void text(std::string_view k, std::string_view v) { append_json_string(key(k), v); }
-  void maybe_text(std::string_view k, const std::optional<std::string>& v) { v ? text(k, *v) : null(k); }
-  void number(std::string_view k, double v) { append_json_number(key(k), v); }
-  void maybe_number(std::string_view k, const std::optional<double>& v) { v ? number(k, *v) : null(k); }
-  void integer(std::string_view k, std::int64_t v) { fmt::format_to(std::back_inserter(key(k)), "{}", v); }
-  void boolean(std::string_view k, bool v) { key(k) += v ? "true" : "false"; }
-  void raw(std::string_view k, const Json& v) { v.dump_to(key(k)); }
-  void timestamp(std::string_view k, const std::optional<Timestamp>& t) {
-    t ? text(k, format_timestamp(*t)) : null(k);
-  }
-  void close() { out_.push_back('}'); }
-
- private:
-  std::string& out_;
-  bool first_ = true;
-};
-
-// Appends [f(item), ...]; f appends one item.
-template <typename T, typename F>
-void append_array(std::string& out, const std::vector<T>& items, F&& f) {
-  out.push_back('[');
-  bool first = true;
-  for (const T& item : items) {
-    if (!first) out.push_back(',');
-    first = false;
-    f(item);
-  }
-  out.push_back(']');
-}
-
-void append_range(std::string& out, const std::optional<NumberRange>& r) {
-  if (!r) {
-    out += "null";
-    return;
-  }
-  ObjectOut o(out);
-  o.number("min", r->min);
-  o.maybe_number("max", r->max);
-  o.close();
-}
-
-void append_value(std::string& out, const CompanyOverview& v) {
-  ObjectOut o(out);
-  o.maybe_text("description", v.description);
-  o.maybe_text("industry", v.industry);
-  o.maybe_text("region", v.region);
-  o.raw("headcount", v.headcount);
-  append_range(o.key("headcount_range"), v.headcount_range);
-  o.raw("estimated_revenue", v.estimated_revenue);
-  append_range(o.key("estimated_revenue_usd"), v.estimated_revenue_usd);
-  o.raw("founded_year", v.founded_year);
-  v.founded_year_number ? o.integer("founded_year_number", *v.founded_year_number) : o.null("founded_year_number");
-  o.close();
-}
-
-void append_value(std::string& out, const TechStack& v) {
-  ObjectOut o(out);
-  append_array(o.key("technologies"), v.technologies, [&](const Technology& t) {
-    ObjectOut item(out);
-    item.text("name", t.name);
-    item.maybe_text("category", t.category);
-    item.close();
-  });
-  o.close();
-}
-
-void append_value(std::string& out, const Funding& v) {
-  ObjectOut o(out);
-  o.raw("total", v.total);
-  o.maybe_number("total_usd", v.total_usd);
-  internal::append_funding_rounds_json(o.key("rounds"), v.rounds);
-  o.close();
-}
-
-void append_value(std::string& out, const News& v) {
-  ObjectOut o(out);
-  o.text("summary", v.summary);
-  o.close();
-}
-
-void append_value(std::string& out, const LinkedInPosts& v) {
-  ObjectOut o(out);
-  append_array(o.key("posts"), v.posts, [&](const LinkedInPost& p) {
-    ObjectOut item(out);
-    item.text("text", p.text);
-    item.maybe_text("posted_at", p.posted_at);
-    item.maybe_text("url", p.url);
-    p.reactions ? item.integer("reactions", *p.reactions) : item.null("reactions");
-    item.close();
-  });
-  o.close();
-}
-
-template <typename T>
-void append_optional_value(std::string& out, const std::optional<T>& v) {
-  if (v) {
-    append_value(out, *v);
-  } else {
-    out += "null";
-  }
-}
-
-void append_signal_value(std::string& out, const EnrichedLead& lead, Signal s) {
-  switch (s) {
-    case Signal::kCompanyOverview: return append_optional_value(out, lead.company_overview);
-    case Signal::kTechStack: return append_optional_value(out, lead.tech_stack);
-    case Signal::kFunding: return append_optional_value(out, lead.funding);
-    case Signal::kNews: return append_optional_value(out, lead.news);
-    case Signal::kLinkedInPosts: return append_optional_value(out, lead.linkedin_posts);
-  }
-  out += "null";
-}
 
 void append_result(std::string& out, const EnrichedLead& lead, Signal s) {
   const SignalResult& r = lead.result(s);
@@ -674,7 +246,7 @@ void append_result(std::string& out, const EnrichedLead& lead, Signal s) {
   o.text("source", r.source);
   o.timestamp("fetched_at", r.fetched_at);
   o.boolean("from_cache", r.from_cache);
-  append_signal_value(o.key("value"), lead, s);
+  internal::signal_codec(s).append_value_json(o.key("value"), lead);
   o.close();
 }
 
@@ -698,18 +270,6 @@ void append_signal_list(std::string& out, const std::vector<Signal>& signals) {
 }  // namespace
 
 namespace internal {
-
-void append_funding_rounds_json(std::string& out, const std::vector<FundingRound>& rounds) {
-  append_array(out, rounds, [&](const FundingRound& r) {
-    ObjectOut o(out);
-    o.maybe_text("date", r.date);
-    o.maybe_text("round_type", r.round_type);
-    o.raw("amount", r.amount);
-    o.maybe_number("amount_usd", r.amount_usd);
-    append_array(o.key("investors"), r.investors, [&](const std::string& i) { append_json_string(out, i); });
-    o.close();
-  });
-}
 
 void append_lead_json(std::string& out, const EnrichedLead& lead) {
   ObjectOut o(out);

@@ -14,10 +14,13 @@
 #include <fstream>
 #include <iterator>
 #include <ostream>
+#include <span>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "internal/lead_json.h"
+#include "signals/signal_codec.h"
 
 namespace leadenrich {
 namespace {
@@ -38,69 +41,41 @@ void append_csv_cell(std::string& out, std::string_view cell) {
   out.push_back('"');
 }
 
-// A Json value as a cell: strings and numbers as their text, other values as JSON.
-void append_value_cell(std::string& cell, const Json& v) {
-  switch (v.type()) {
-    case Json::Type::kNull: break;
-    case Json::Type::kString: cell += v.as_string(); break;
-    case Json::Type::kNumber: cell += v.number_text(); break;
-    default: v.dump_to(cell);
-  }
-}
-
-void append_number_cell(std::string& cell, const std::optional<double>& d) {
-  if (d) append_json_number(cell, *d);
-}
-
-// Appends the items joined with "; " to an empty cell. As it always has, the separator goes in
-// only once the cell has text, so empty leading items leave no trace.
-template <typename T, typename F>
-void append_joined(std::string& cell, const std::vector<T>& items, F&& text_of) {
-  for (const T& item : items) {
-    if (!cell.empty()) cell += "; ";
-    cell += text_of(item);
-  }
-}
+using internal::append_joined;
 
 void append_signal_names(std::string& cell, const std::vector<Signal>& signals) {
   append_joined(cell, signals, [](Signal s) { return to_string(s); });
 }
 
-// Calls `emit(cell)` for each of a lead's CSV cells, in csv_columns() order. One scratch string
-// is reused for every cell, so writing a row builds nothing per lead.
+// Calls `emit(cell)` for each of a lead's CSV cells, in csv_columns() order: the fixed columns,
+// each signal's status, the reasons, then each signal's own columns (its codec's). One scratch
+// string is reused for every cell, so writing a row builds nothing per lead.
 template <typename Emit>
 void for_each_csv_cell(const EnrichedLead& e, std::string& cell, Emit&& emit) {
+  internal::CsvRow row(
+      cell, [](void* context, std::string_view c) { (*static_cast<std::remove_reference_t<Emit>*>(context))(c); }, &emit);
   const RawLead& l = e.lead;
-  auto text = [&](std::string_view s) {
-    cell.assign(s);
-    emit(cell);
-  };
-  auto opt = [&](const std::optional<std::string>& s) { text(s ? std::string_view(*s) : std::string_view()); };
-  // Builds the cell with `fill` (which appends to an empty cell), then emits it.
-  auto build = [&](auto&& fill) {
-    cell.clear();
-    fill(cell);
-    emit(cell);
-  };
-  text(l.lead_id);
-  opt(l.name);
-  opt(l.email);
-  opt(l.phone);
-  opt(l.organization);
-  opt(l.designation);
-  opt(l.linkedin_url);
-  opt(l.website);
-  opt(l.campaign_id);
-  opt(l.campaign_name);
-  opt(e.company_key);
-  opt(e.person_key);
-  build([&](std::string& c) { fmt::format_to(std::back_inserter(c), "{}", e.quality_score); });
-  build([&](std::string& c) { append_signal_names(c, e.signals_found); });
-  build([&](std::string& c) { append_signal_names(c, e.signals_missed); });
-  text(e.enriched_at ? format_timestamp(*e.enriched_at) : "");
-  text(e.sandbox ? "true" : "false");
-  for (Signal s : kAllSignals) text(to_string(e.result(s).status));
-  build([&](std::string& c) {
+  row.text(l.lead_id);
+  row.text(l.name);
+  row.text(l.email);
+  row.text(l.phone);
+  row.text(l.organization);
+  row.text(l.designation);
+  row.text(l.linkedin_url);
+  row.text(l.website);
+  row.text(l.campaign_id);
+  row.text(l.campaign_name);
+  row.text(e.company_key);
+  row.text(e.person_key);
+  row.build([&](std::string& c) { fmt::format_to(std::back_inserter(c), "{}", e.quality_score); });
+  row.build([&](std::string& c) { append_signal_names(c, e.signals_found); });
+  row.build([&](std::string& c) { append_signal_names(c, e.signals_missed); });
+  row.build([&](std::string& c) {
+    if (e.enriched_at) c += format_timestamp(*e.enriched_at);
+  });
+  row.text(std::string_view(e.sandbox ? "true" : "false"));
+  for (Signal s : kAllSignals) row.text(to_string(e.result(s).status));
+  row.build([&](std::string& c) {
     for (Signal s : kAllSignals) {
       const SignalResult& r = e.result(s);
       if (!r.reason) continue;
@@ -110,44 +85,7 @@ void for_each_csv_cell(const EnrichedLead& e, std::string& cell, Emit&& emit) {
       c += r.reason->message;
     }
   });
-  if (const auto& o = e.company_overview) {
-    opt(o->description);
-    opt(o->industry);
-    opt(o->region);
-    build([&](std::string& c) { append_value_cell(c, o->headcount); });
-    build([&](std::string& c) { if (o->headcount_range) append_json_number(c, o->headcount_range->min); });
-    build([&](std::string& c) { if (o->headcount_range) append_number_cell(c, o->headcount_range->max); });
-    build([&](std::string& c) {
-      if (o->founded_year_number) {
-        fmt::format_to(std::back_inserter(c), "{}", *o->founded_year_number);
-      } else {
-        append_value_cell(c, o->founded_year);
-      }
-    });
-    build([&](std::string& c) { append_value_cell(c, o->estimated_revenue); });
-  } else {
-    for (int i = 0; i < 8; ++i) text("");
-  }
-  build([&](std::string& c) {
-    if (e.tech_stack) append_joined(c, e.tech_stack->technologies, [](const Technology& t) -> const std::string& { return t.name; });
-  });
-  if (e.funding) {
-    build([&](std::string& c) { append_number_cell(c, e.funding->total_usd); });
-    build([&](std::string& c) { internal::append_funding_rounds_json(c, e.funding->rounds); });
-  } else {
-    text("");
-    text("");
-  }
-  text(e.news ? std::string_view(e.news->summary) : std::string_view());
-  std::string_view latest;
-  build([&](std::string& c) {
-    if (!e.linkedin_posts) return;
-    append_joined(c, e.linkedin_posts->posts, [](const LinkedInPost& p) -> const std::string& { return p.text; });
-    for (const LinkedInPost& p : e.linkedin_posts->posts) {
-      if (p.posted_at && std::string_view(*p.posted_at).compare(latest) > 0) latest = *p.posted_at;
-    }
-  });
-  text(latest);
+  for (const internal::SignalCodec* codec : internal::signal_codecs()) codec->csv_cells(e, row);
 }
 
 void append_csv_header(std::string& out) {
@@ -264,14 +202,25 @@ std::unique_ptr<LeadWriter> make_writer(OutputFormat format, std::ostream& out) 
 }
 
 const std::vector<std::string_view>& csv_columns() {
-  static const std::vector<std::string_view> kColumns = {
-      "lead_id", "name", "email", "phone", "organization", "designation", "linkedin_url", "website",
-      "campaign_id", "campaign_name", "company_key", "person_key", "quality_score", "signals_found",
-      "signals_missed", "enriched_at", "sandbox", "company_overview_status", "tech_stack_status",
-      "funding_status", "news_status", "linkedin_posts_status", "reasons", "company_description",
-      "company_industry", "company_region", "headcount", "headcount_min", "headcount_max", "founded_year",
-      "estimated_revenue", "technologies", "funding_total_usd", "funding_rounds", "news_summary",
-      "linkedin_posts", "latest_post_at"};
+  // "<signal>_status" needs storage of its own; the other names are literals.
+  static const std::vector<std::string> kStatusColumns = [] {
+    std::vector<std::string> names;
+    for (Signal s : kAllSignals) names.push_back(std::string(to_string(s)) + "_status");
+    return names;
+  }();
+  static const std::vector<std::string_view> kColumns = [] {
+    std::vector<std::string_view> columns = {
+        "lead_id", "name", "email", "phone", "organization", "designation", "linkedin_url", "website",
+        "campaign_id", "campaign_name", "company_key", "person_key", "quality_score", "signals_found",
+        "signals_missed", "enriched_at", "sandbox"};
+    columns.insert(columns.end(), kStatusColumns.begin(), kStatusColumns.end());
+    columns.push_back("reasons");
+    for (const internal::SignalCodec* codec : internal::signal_codecs()) {
+      std::span<const std::string_view> own = codec->csv_columns();
+      columns.insert(columns.end(), own.begin(), own.end());
+    }
+    return columns;
+  }();
   return kColumns;
 }
 

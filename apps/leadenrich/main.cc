@@ -103,7 +103,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"json", "csv", "jsonl", "both"}))->capture_default_str();
   enrich->add_option("--output-dir", eo.output_dir, "Directory for enriched_leads.{json,csv,jsonl}")->capture_default_str();
   enrich->add_option("-o,--output", eo.output, "Output file; - streams JSON lines to stdout");
-  enrich->add_option("--signals", eo.signals, "Comma list: company_overview,tech_stack,funding,news,linkedin_posts");
+  std::string signal_names;
+  for (Signal s : kAllSignals) signal_names += fmt::format("{}{}", signal_names.empty() ? "" : ",", to_string(s));
+  enrich->add_option("--signals", eo.signals, "Comma list: " + signal_names);
   enrich->add_option("--mode", mode, "pipe0 run mode")->check(CLI::IsMember({"auto", "sync", "async"}))->capture_default_str();
   enrich->add_option("--concurrency", concurrency, "A ceiling on records in flight (default: learned from pipe0's capacity headers)");
   enrich->add_option("--budget", budget, "Hard budget in credits; lookups past it are budget_exhausted");

@@ -34,9 +34,12 @@ enum class Signal : std::uint8_t {
   kLinkedInPosts,
 };
 inline constexpr std::size_t kSignalCount = 5;
-inline constexpr std::array<Signal, kSignalCount> kAllSignals = {
-    Signal::kCompanyOverview, Signal::kTechStack, Signal::kFunding, Signal::kNews,
-    Signal::kLinkedInPosts};
+/// Every signal, in enumerator order.
+inline constexpr std::array<Signal, kSignalCount> kAllSignals = [] {
+  std::array<Signal, kSignalCount> all{};
+  for (std::size_t i = 0; i < kSignalCount; ++i) all[i] = static_cast<Signal>(i);
+  return all;
+}();
 
 /// "company_overview", "tech_stack", "funding", "news", "linkedin_posts".
 std::string_view to_string(Signal s);

@@ -5,7 +5,6 @@
 #define LEADENRICH_INTERNAL_LEAD_JSON_H_
 
 #include <string>
-#include <vector>
 
 #include "leadenrich/lead.h"
 
@@ -13,9 +12,6 @@ namespace leadenrich::internal {
 
 /// Appends to_json(lead).dump().
 void append_lead_json(std::string& out, const EnrichedLead& lead);
-
-/// Appends the "rounds" member of signal_value_to_json(lead, kFunding), dumped.
-void append_funding_rounds_json(std::string& out, const std::vector<FundingRound>& rounds);
 
 }  // namespace leadenrich::internal
 

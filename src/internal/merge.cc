@@ -1,8 +1,8 @@
 #include "internal/merge.h"
 
-#include <type_traits>
-
 #include <fmt/format.h>
+
+#include "signals/signal_codec.h"
 
 namespace leadenrich::internal {
 namespace {
@@ -15,39 +15,6 @@ bool is_output_of(const SignalSpec& spec, const std::string& name) {
   }
   return false;
 }
-
-template <typename T>
-SignalValue value_of(std::optional<T>&& v) {
-  if (!v) return {};
-  return SignalValue(std::in_place_type<T>, std::move(*v));
-}
-
-// The typed value read from completed fields; none when nothing usable came.
-SignalValue read_value(const SignalSpec& spec, const Json::Object& completed) {
-  switch (spec.signal) {
-    case Signal::kCompanyOverview: return value_of(read_company_overview(spec, completed));
-    case Signal::kTechStack: return value_of(read_tech_stack(spec, completed));
-    case Signal::kFunding: return value_of(read_funding(spec, completed));
-    case Signal::kNews: return value_of(read_news(spec, completed));
-    case Signal::kLinkedInPosts: return value_of(read_linkedin_posts(spec, completed));
-  }
-  return {};
-}
-
-// SignalValue's alternative i + 1 is the type of kAllSignals[i]'s value.
-template <Signal S, typename T>
-constexpr bool kAlternativeIs =
-    std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(S) + 1, SignalValue>, T>;
-static_assert(kAlternativeIs<Signal::kCompanyOverview, CompanyOverview> && kAlternativeIs<Signal::kTechStack, TechStack> &&
-              kAlternativeIs<Signal::kFunding, Funding> && kAlternativeIs<Signal::kNews, News> &&
-              kAlternativeIs<Signal::kLinkedInPosts, LinkedInPosts>);
-
-// The lead member that holds a value of type T.
-std::optional<CompanyOverview>& slot(EnrichedLead& lead, const CompanyOverview*) { return lead.company_overview; }
-std::optional<TechStack>& slot(EnrichedLead& lead, const TechStack*) { return lead.tech_stack; }
-std::optional<Funding>& slot(EnrichedLead& lead, const Funding*) { return lead.funding; }
-std::optional<News>& slot(EnrichedLead& lead, const News*) { return lead.news; }
-std::optional<LinkedInPosts>& slot(EnrichedLead& lead, const LinkedInPosts*) { return lead.linkedin_posts; }
 
 }  // namespace
 
@@ -75,7 +42,7 @@ LookupOutcome merge_signal(const SignalSpec& spec, const std::vector<ProviderFie
   }
   out.billed = !completed.empty();
   if (!completed.empty()) {
-    out.value = read_value(spec, completed);
+    out.value = signal_codec(spec.signal).read(spec, completed);
     if (!std::holds_alternative<std::monostate>(out.value)) {
       out.result.status = SignalStatus::kFound;
       out.result.fetched_at = now;
@@ -117,52 +84,23 @@ LookupOutcome merge_signal(const SignalSpec& spec, const std::vector<ProviderFie
 }
 
 void apply_value(EnrichedLead& lead, Signal signal, const SignalValue& value) {
-  // Each alternative's type says which member it fills (merge made it from `signal`'s spec).
-  (void)signal;
-  std::visit(
-      [&](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (!std::is_same_v<T, std::monostate>) slot(lead, static_cast<const T*>(nullptr)) = v;
-      },
-      value);
+  signal_codec(signal).apply(lead, value);
 }
 
 void apply_value(EnrichedLead& lead, Signal signal, SignalValue&& value) {
-  (void)signal;
-  std::visit(
-      [&](auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (!std::is_same_v<T, std::monostate>) slot(lead, static_cast<const T*>(nullptr)) = std::move(v);
-      },
-      value);
+  signal_codec(signal).apply(lead, std::move(value));
 }
 
 Json value_to_json(const SignalValue& value) {
-  EnrichedLead scratch;
-  Signal signal = Signal::kCompanyOverview;
-  std::visit(
-      [&](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (!std::is_same_v<T, std::monostate>) {
-          slot(scratch, static_cast<const T*>(nullptr)) = v;
-          signal = kAllSignals[value.index() - 1];
-        }
-      },
-      value);
-  return signal_value_to_json(scratch, signal);
+  // Alternative i + 1 holds Signal i's value (signal_table.h).
+  if (value.index() == 0) return Json();
+  return signal_codecs()[value.index() - 1]->value_json(value);
 }
 
 Result<SignalValue> value_from_json(Signal signal, const Json& value) {
   EnrichedLead scratch;
   LEADENRICH_RETURN_IF_ERROR(set_signal_value_from_json(scratch, signal, value));
-  switch (signal) {
-    case Signal::kCompanyOverview: return value_of(std::move(scratch.company_overview));
-    case Signal::kTechStack: return value_of(std::move(scratch.tech_stack));
-    case Signal::kFunding: return value_of(std::move(scratch.funding));
-    case Signal::kNews: return value_of(std::move(scratch.news));
-    case Signal::kLinkedInPosts: return value_of(std::move(scratch.linkedin_posts));
-  }
-  return SignalValue();
+  return signal_codec(signal).take(scratch);
 }
 
 }  // namespace leadenrich::internal

@@ -9,6 +9,7 @@
 #include "leadenrich/json.h"
 #include "leadenrich/lead.h"
 #include "leadenrich/signals.h"
+#include "signals/signal_table.h"
 
 namespace leadenrich::internal {
 
@@ -21,9 +22,7 @@ struct ProviderField {
   std::string reason_message;
 };
 
-/// One signal's typed value as the parser built it, or none (monostate). Travels from merge to
-/// every lead that shares the lookup without a JSON round trip.
-using SignalValue = std::variant<std::monostate, CompanyOverview, TechStack, Funding, News, LinkedInPosts>;
+// SignalValue, one signal's typed value or none, is defined by the table of signals.
 
 /// A looked-up signal: its outcome, its typed value (none unless found), and whether pipe0
 /// bills it (at least one output completed).

@@ -1,12 +1,18 @@
 #include "internal/openapi.h"
 
+#include <string_view>
+
+#include <fmt/format.h>
+
 #include "leadenrich/version.h"
+#include "signals/signal_codec.h"
 
 namespace leadenrich::internal {
 namespace {
 
 // Kept by hand next to the routes in server.cc; tests/server/test_server.py checks that every
 // route answers as documented and that the document names exactly the routes served.
+// The signals and their value schemas come from the table of signals (src/signals/).
 constexpr const char* kDocument = R"json({
   "openapi": "3.0.3",
   "info": {
@@ -51,6 +57,7 @@ constexpr const char* kDocument = R"json({
           "value": {"nullable": true, "type": "object", "description": "the typed signal value (docs/output.md)"}
         }
       },
+@SIGNAL_SCHEMAS@
       "EnrichedLead": {
         "type": "object",
         "required": ["lead", "company_key", "person_key", "signals", "signals_found", "signals_missed", "quality_score", "enriched_at", "provider_run_ids", "billed_lookups", "estimated_credits", "sandbox"],
@@ -58,12 +65,7 @@ constexpr const char* kDocument = R"json({
           "lead": {"$ref": "#/components/schemas/RawLead"},
           "company_key": {"type": "string", "nullable": true},
           "person_key": {"type": "string", "nullable": true},
-          "signals": {"type": "object", "properties": {
-            "company_overview": {"$ref": "#/components/schemas/SignalEntry"},
-            "tech_stack": {"$ref": "#/components/schemas/SignalEntry"},
-            "funding": {"$ref": "#/components/schemas/SignalEntry"},
-            "news": {"$ref": "#/components/schemas/SignalEntry"},
-            "linkedin_posts": {"$ref": "#/components/schemas/SignalEntry"}}},
+          "signals": @SIGNALS@,
           "signals_found": {"type": "array", "items": {"type": "string"}},
           "signals_missed": {"type": "array", "items": {"type": "string"}},
           "quality_score": {"type": "integer", "minimum": 0, "maximum": 100},
@@ -188,13 +190,43 @@ constexpr const char* kDocument = R"json({
   }
 })json";
 
+// Each signal's entry: SignalEntry with its own value schema (the signal's codec has it).
+std::string signals_schema() {
+  std::string out = R"json({"type": "object", "properties": {)json";
+  for (const SignalCodec* codec : signal_codecs()) {
+    if (codec != signal_codecs().front()) out += ",";
+    out += fmt::format(R"json(
+            "{}": {{"allOf": [{{"$ref": "#/components/schemas/SignalEntry"}}, {{"type": "object", "properties": {{
+              "value": {{"nullable": true, "allOf": [{{"$ref": "#/components/schemas/{}"}}]}}}}}}]}})json",
+                       codec->name(), codec->schema_name());
+  }
+  out += "}}";
+  return out;
+}
+
+// The value types' schemas, each a member of components.schemas.
+std::string signal_value_schemas() {
+  std::string out = R"json(      "NumberRange": {"type": "object", "nullable": true, "description": "a parsed quantity; max is null when open-ended",
+        "properties": {"min": {"type": "number"}, "max": {"type": "number", "nullable": true}}},
+)json";
+  for (const SignalCodec* codec : signal_codecs()) {
+    out += fmt::format("      \"{}\": {},\n", codec->schema_name(), codec->value_schema());
+  }
+  return out;
+}
+
+void replace(std::string& d, std::string_view marker, std::string_view text) {
+  d.replace(d.find(marker), marker.size(), text);
+}
+
 }  // namespace
 
 const std::string& openapi_document() {
   static const std::string document = [] {
     std::string d = kDocument;
-    const std::string marker = "@VERSION@";
-    d.replace(d.find(marker), marker.size(), kVersion);
+    replace(d, "@VERSION@", kVersion);
+    replace(d, "@SIGNALS@", signals_schema());
+    replace(d, "@SIGNAL_SCHEMAS@\n", signal_value_schemas());
     return d;
   }();
   return document;

@@ -1,7 +1,16 @@
 // The leadenrich-server API (GET /openapi.json describes it), typed for the UI.
 
-export const SIGNALS = ["company_overview", "tech_stack", "funding", "news", "linkedin_posts"] as const;
-export type SignalName = (typeof SIGNALS)[number];
+/** Each signal the server reports (its table of signals, src/signals/), with the UI's label for it. */
+export const SIGNAL_LABELS = {
+  company_overview: "Company overview",
+  tech_stack: "Tech stack",
+  funding: "Funding",
+  news: "News",
+  linkedin_posts: "LinkedIn posts",
+} as const;
+export type SignalName = keyof typeof SIGNAL_LABELS;
+/** The signals in the server's order. */
+export const SIGNALS = Object.keys(SIGNAL_LABELS) as SignalName[];
 export type SignalStatus = "found" | "no_result" | "skipped" | "failed" | "disabled" | "budget_exhausted";
 
 export interface RawLead {

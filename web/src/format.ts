@@ -1,13 +1,7 @@
 // Pure helpers for what the UI shows; tested in format.test.ts.
 import type { EnrichedLead, EnrichmentSummary, SignalName, SignalStatus } from "./api";
 
-export const SIGNAL_LABELS: Record<SignalName, string> = {
-  company_overview: "Company overview",
-  tech_stack: "Tech stack",
-  funding: "Funding",
-  news: "News",
-  linkedin_posts: "LinkedIn posts",
-};
+export { SIGNAL_LABELS } from "./api";
 
 /** "found" -> "found", "no_result" -> "no result", "budget_exhausted" -> "budget exhausted". */
 export function statusLabel(status: SignalStatus | undefined): string {

@@ -473,16 +473,18 @@ PYBIND11_MODULE(_leadenrich, m) {
                ", email=" + (l.email ? "'" + *l.email + "'" : "None") + ")";
       });
 
-  py::class_<EnrichedLead>(m, "EnrichedLead")
+  py::class_<EnrichedLead> enriched_lead(m, "EnrichedLead");
+  // One property per signal, named as the signal: its value as a dict, or None.
+  for (Signal s : kAllSignals) {
+    enriched_lead.def_property_readonly(std::string(to_string(s)).c_str(), [s](const EnrichedLead& e) {
+      return to_python(signal_value_to_json(e, s));
+    });
+  }
+  enriched_lead
       .def_static("from_dict", [](py::dict d) { return unwrap(enriched_lead_from_json(from_python(d))); })
       .def("to_dict", [](const EnrichedLead& e) { return to_python(to_json(e)); })
       .def("to_json", [](const EnrichedLead& e) { return to_json(e).dump(); })
       .def_readonly("lead", &EnrichedLead::lead)
-      .def_property_readonly("company_overview", [](const EnrichedLead& e) { return to_python(signal_value_to_json(e, Signal::kCompanyOverview)); })
-      .def_property_readonly("tech_stack", [](const EnrichedLead& e) { return to_python(signal_value_to_json(e, Signal::kTechStack)); })
-      .def_property_readonly("funding", [](const EnrichedLead& e) { return to_python(signal_value_to_json(e, Signal::kFunding)); })
-      .def_property_readonly("news", [](const EnrichedLead& e) { return to_python(signal_value_to_json(e, Signal::kNews)); })
-      .def_property_readonly("linkedin_posts", [](const EnrichedLead& e) { return to_python(signal_value_to_json(e, Signal::kLinkedInPosts)); })
       .def_property_readonly("results", [](const EnrichedLead& e) {
         py::dict d;
         for (Signal s : kAllSignals) d[py::str(std::string(to_string(s)))] = result_dict(e.result(s));
