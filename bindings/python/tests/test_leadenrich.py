@@ -45,6 +45,16 @@ def test_enrich_one_gives_typed_signals_and_a_dict_that_round_trips(sandbox):
     assert re.match(r"EnrichedLead\(lead_id='1', quality_score=\d+", repr(lead))
 
 
+def test_every_signal_is_a_property_holding_its_value_from_the_dict(sandbox):
+    lead = leadenrich.Enricher(sandbox.config).enrich_one(
+        {"lead_id": "p1", "website": "https://globex.io", "linkedin_url": "linkedin.com/in/hank-scorpio"})
+    signals = lead.to_dict()["signals"]
+    assert list(signals) == ["company_overview", "tech_stack", "funding", "news", "linkedin_posts"]
+    for name, entry in signals.items():
+        assert getattr(lead, name) == entry["value"]
+    assert any(entry["value"] is not None for entry in signals.values())
+
+
 def test_enrich_a_list_or_any_iterable_with_progress(sandbox):
     enricher = leadenrich.Enricher(sandbox.config)
     seen = []
