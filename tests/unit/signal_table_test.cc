@@ -114,7 +114,7 @@ TEST_CASE("the CSV header has each signal's status and columns, every name once"
   CHECK(csv_cells(lead).size() == columns.size());
 }
 
-TEST_CASE("the OpenAPI document describes every signal's entry and value") {
+TEST_CASE("the OpenAPI document describes every signal's entry and the members of its value") {
   Result<Json> doc = Json::parse(internal::openapi_document());
   REQUIRE(doc.ok());
   const Json* schemas = doc->find("components")->find("schemas");
@@ -126,7 +126,17 @@ TEST_CASE("the OpenAPI document describes every signal's entry and value") {
     CHECK(signals->as_object()[i].first == codec.name());
     const Json* value = schemas->find(codec.schema_name());
     REQUIRE(value != nullptr);
-    CHECK(value->find("properties") != nullptr);
+    const Json* properties = value->find("properties");
+    REQUIRE(properties != nullptr);
+
+    // The schema names exactly the members the value is written with, in order.
+    EnrichedLead lead;
+    codec.apply(lead, codec.read(codec.default_spec(), sample_fields(codec.default_spec())));
+    std::vector<std::string> written, documented;
+    Json json = codec.value_json(lead);
+    for (const auto& [key, v] : json.as_object()) written.push_back(key);
+    for (const auto& [key, v] : properties->as_object()) documented.push_back(key);
+    CHECK(written == documented);
   }
 }
 
