@@ -22,8 +22,8 @@ constexpr const char* kDocument = R"json({
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     "parameters": {
-      "LeadId": {"name": "id", "in": "path", "required": true, "description": "A lead id: letters, digits and _ . : @ -, at most 128 characters.", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,128}$"}},
-      "CampaignId": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,128}$"}}
+      "LeadId": {"name": "id", "in": "path", "required": true, "example": "lead_1_0001", "description": "A lead id: letters, digits and _ . : @ -, at most 128 characters.", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,128}$"}},
+      "CampaignId": {"name": "id", "in": "path", "required": true, "example": "cmp_0001", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,128}$"}}
     },
     "schemas": {
       "Error": {
@@ -177,7 +177,7 @@ constexpr const char* kDocument = R"json({
     "/api/campaigns/{campaign_id}/leads": {
       "get": {
         "tags": ["original"], "summary": "The original's lead list: every raw lead of the campaign (all Aturiya pages) in one plain list",
-        "parameters": [{"name": "campaign_id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,128}$"}}],
+        "parameters": [{"name": "campaign_id", "in": "path", "required": true, "example": "cmp_0001", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,128}$"}}],
         "responses": {
           "200": {"description": "Every lead", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/OriginalRawLead"}}}}},
           "400": {"description": "Invalid campaign id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}}},
@@ -192,7 +192,7 @@ constexpr const char* kDocument = R"json({
       "post": {
         "tags": ["original"], "summary": "The original's enrich: the body is the lead; the answer the original's EnrichedLead",
         "description": "The path's lead_id is not used (the body is the lead), as in the original. The result is stored as the lead's last result (GET /v1/leads/{id}/enrichment).",
-        "parameters": [{"name": "lead_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "parameters": [{"name": "lead_id", "in": "path", "required": true, "example": "lead_1_0001", "description": "not used: the body is the lead", "schema": {"type": "string"}}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OriginalRawLead"}}}},
         "responses": {
           "200": {"description": "The enriched lead, in the original's shape", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OriginalEnrichedLead"}}}},

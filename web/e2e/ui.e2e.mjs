@@ -90,7 +90,7 @@ describe("leadenrich web UI", () => {
       await page.getByTestId("sandbox-tag").waitFor();
 
       // The campaign selector lists the API's campaigns; pick the second.
-      const campaigns = await (await fetch(base + "/api/campaigns")).json();
+      const campaigns = await (await fetch(base + "/v1/campaigns")).json();
       const select = page.getByTestId("campaign-select");
       await page.locator('[data-testid="campaign-select"] option').nth(campaigns.campaigns.length - 1).waitFor({ state: "attached" });
       const options = await select.locator("option").evaluateAll((os) => os.map((o) => o.value));
@@ -102,7 +102,7 @@ describe("leadenrich web UI", () => {
       assert.equal(await page.locator('[data-testid="lead-row"] .badge[data-status="none"]').count(), 25 * 5);
 
       // Enrich one lead that has a company website, and read the detail panel.
-      const apiPage = await (await fetch(base + "/api/campaigns/cmp_0002/leads?page=1&per_page=25")).json();
+      const apiPage = await (await fetch(base + "/v1/campaigns/cmp_0002/leads?page=1&per_page=25")).json();
       const target = apiPage.leads.map((e) => e.lead).find((l) => l.website && l.linkedin_url);
       assert.ok(target, "the sandbox page has a lead with a website and a LinkedIn URL");
       const row = page.locator(`[data-testid="lead-row"][data-lead-id="${target.lead_id}"]`);
@@ -111,7 +111,7 @@ describe("leadenrich web UI", () => {
       await detail.waitFor();
       assert.match(await detail.locator("h2").innerText(), new RegExp(target.name));
 
-      const stored = await (await fetch(`${base}/api/leads/${target.lead_id}/enrichment`)).json();
+      const stored = await (await fetch(`${base}/v1/leads/${target.lead_id}/enrichment`)).json();
       for (const name of ["company_overview", "tech_stack", "funding", "news", "linkedin_posts"]) {
         const section = page.getByTestId(`signal-${name}`);
         assert.equal(await section.getAttribute("data-status"), stored.signals[name].status, name);
