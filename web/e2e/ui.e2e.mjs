@@ -1,82 +1,32 @@
 // The web UI in a real browser: Debian's headless Chromium, driven by playwright-core, against
-// leadenrich-server --sandbox on loopback. Picks a campaign, enriches a lead, reads its signals,
-// enriches all shown leads, and checks the API-key prompt.
+// leadenrich-server --sandbox on loopback (both from e2e/harness.mjs). Picks a campaign, enriches
+// a lead, reads its signals, enriches all shown leads, and checks the API-key prompt.
 //
 //   node web/e2e/ui.e2e.mjs --server build/apps/leadenrich-server [--screenshot out.png]
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { TIMEOUT_MS, launchBrowser, removeTempDirs, startServer as start, stopServer, tempDir } from "./harness.mjs";
 
 const { values: args } = parseArgs({
   options: {
     server: { type: "string" },
     screenshot: { type: "string" },
-    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+    chromium: { type: "string" },
   },
 });
 assert.ok(args.server, "--server <path to leadenrich-server> is required");
-const SERVER = resolve(args.server);
-assert.ok(existsSync(args.chromium), `no browser at ${args.chromium}: install Debian's chromium (bash scripts/setup.sh)`);
-
-// Chromium as root in a closed network: no sandbox, no GPU, no calls home.
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--disable-dev-shm-usage",
-];
-const TIMEOUT_MS = 20_000;
-
-/** Starts leadenrich-server and resolves with its address once it logs "listening on". */
-function startServer(dir, env = {}) {
-  const proc = spawn(SERVER, ["--sandbox", "--port", "0", "--store", join(dir, "ui.db")], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const url = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), TIMEOUT_MS);
-    proc.stderr.on("data", (chunk) => {
-      log += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    proc.on("error", (e) => reject(new Error(`cannot start ${SERVER}: ${e.message}`)));
-    proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  return { proc, url, log: () => log };
-}
-
-async function stopServer(server) {
-  if (server.proc.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.proc.on("exit", resolve));
-  server.proc.kill("SIGTERM");
-  await exited;
-}
+const startServer = (dir, env) => start(args.server, dir, env);
 
 let browser;
-const dirs = [];
-function tempDir() {
-  const dir = mkdtempSync(join(tmpdir(), "leadenrich-ui-"));
-  dirs.push(dir);
-  return dir;
-}
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: args.chromium, args: CHROMIUM_FLAGS, timeout: TIMEOUT_MS });
+  browser = await launchBrowser(args.chromium);
 });
 
 after(async () => {
   await browser?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 describe("leadenrich web UI", () => {
