@@ -293,3 +293,22 @@ def test_a_vite_proxy_that_changes_the_host_needs_its_origin_allowed(tmp_path):
         assert call(s, "POST", "/api/leads/vite-2/enrich", body=lead, headers={"Origin": "http://evil.example"})[0] == 403
     finally:
         s.close()
+
+
+def test_metrics_count_the_original_routes_under_their_templates(tmp_path):
+    from test_server import metric
+    s = Server(tmp_path, "--sandbox", env=clean_env())
+    try:
+        call(s, "GET", "/api/campaigns")
+        call(s, "GET", "/api/campaigns/cmp_0001/leads")
+        call(s, "POST", "/api/leads/anything/enrich", raw=b"{}")
+        call(s, "GET", "/api/nothing")
+        text = s.request("GET", "/metrics", key=None)[2]
+        assert metric(text, "leadenrich_http_requests_total", route="/api/campaigns", method="GET", status="200") == 1
+        assert metric(text, "leadenrich_http_requests_total", route="/api/campaigns/{campaign_id}/leads", method="GET",
+                      status="200") == 1
+        assert metric(text, "leadenrich_http_requests_total", route="/api/leads/{lead_id}/enrich", method="POST",
+                      status="422") == 1
+        assert metric(text, "leadenrich_http_requests_total", route="unmatched", method="GET", status="404") == 1
+    finally:
+        s.close()
