@@ -38,6 +38,9 @@ using httplib::Response;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kDefaultPerPage = 50;
+/// GET /api/campaigns/{id}/leads follows Aturiya's pages up to this many (100,000 leads in one
+/// answer), so an upstream that always says "next page" cannot hold a worker forever.
+constexpr std::size_t kMaxOriginalLeadPages = 2000;
 
 /// The routes, for registration and for the metrics' route label.
 struct Route {
@@ -736,21 +739,38 @@ struct Server::State {
   void original_campaign_leads(const Request& req, Response& res) {
     std::string campaign_id = req.matches[1];
     if (!need_aturiya(res)) return;
-    LeadPaging paging;
-    paging.per_page = kDefaultPerPage;
-    Result<std::vector<RawLead>> leads = backend.aturiya->leads(campaign_id, paging);
-    if (!leads.ok()) {
-      if (leads.status().code() != StatusCode::kNotFound) {
-        metrics.upstream_error("aturiya", std::string(to_string(leads.status().code())));
-      }
-      send_upstream_error(res, "Aturiya", leads.status());
-      return;
-    }
     Json::Array out;
-    out.reserve(leads->size());
-    for (RawLead& lead : *leads) {
-      lead.extra.clear();
-      out.push_back(to_json(lead));
+    std::size_t unusable = 0;
+    for (std::size_t page = 1;; ++page) {
+      if (page > kMaxOriginalLeadPages) {
+        // Never a silently short list: the original would have kept paging.
+        send_error(res, 502, "upstream_error",
+                   fmt::format("Aturiya has more than {} pages of {} leads for campaign {}: page through "
+                               "GET /v1/campaigns/{}/leads instead",
+                               kMaxOriginalLeadPages, kDefaultPerPage, campaign_id, campaign_id));
+        return;
+      }
+      Result<AturiyaConnection::Page> got = backend.aturiya->leads_page(campaign_id, page, kDefaultPerPage);
+      if (!got.ok()) {
+        if (got.status().code() != StatusCode::kNotFound) {
+          metrics.upstream_error("aturiya", std::string(to_string(got.status().code())));
+        }
+        send_upstream_error(res, "Aturiya", got.status());
+        return;
+      }
+      for (Result<RawLead>& lead : got->leads) {
+        if (!lead.ok()) {
+          ++unusable;
+          continue;
+        }
+        lead->extra.clear();
+        out.push_back(to_json(*lead));
+      }
+      if (!got->has_next) break;
+    }
+    if (unusable > 0) {
+      log(fmt::format("warning: campaign {}: {} leads from Aturiya without a usable lead_id left out of the list",
+                      campaign_id, unusable));
     }
     send_json(res, 200, Json(std::move(out)));
   }

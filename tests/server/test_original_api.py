@@ -312,3 +312,66 @@ def test_metrics_count_the_original_routes_under_their_templates(tmp_path):
         assert metric(text, "leadenrich_http_requests_total", route="unmatched", method="GET", status="404") == 1
     finally:
         s.close()
+
+
+class FakeAturiya:
+    """An Aturiya whose campaign has `pages` pages (None: it always says another page follows), each
+    with one lead and one item without a lead_id."""
+
+    def __init__(self, pages):
+        import http.server
+        import threading
+        import urllib.parse
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                page = int(query.get("page", ["1"])[0])
+                body = {"data": [{"lead_id": f"lead_{page}", "agent_id": "a", "campaign_id": "c", "name": f"L{page}"},
+                                 {"name": "no id"}],
+                        "pagination": {"page": page, "has_next_page": pages is None or page < pages}}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def env(self):
+        return clean_env(LEADENRICH_API_KEYS=KEY, ATURIYA_BASE_URL=self.url, ATURIYA_BEARER_TOKEN=SECRET,
+                         ATURIYA_USER_ID="user_1", ATURIYA_AGENT_ID="agent_" + "a" * 32, PIPE0_API_KEY=SECRET)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_leads_without_an_id_are_left_out_and_said_so_in_the_log(tmp_path):
+    aturiya = FakeAturiya(pages=3)
+    s = Server(tmp_path, env=aturiya.env())
+    try:
+        status, _, text = s.request("GET", "/api/campaigns/c/leads")
+        assert status == 200 and [lead["lead_id"] for lead in json.loads(text)] == ["lead_1", "lead_2", "lead_3"]
+    finally:
+        s.close()
+        aturiya.close()
+    assert "campaign c: 3 leads from Aturiya without a usable lead_id left out" in s.log()
+
+
+def test_an_aturiya_that_always_has_another_page_is_502_never_a_short_list(tmp_path):
+    aturiya = FakeAturiya(pages=None)
+    s = Server(tmp_path, env=aturiya.env())
+    try:
+        status, _, text = s.request("GET", "/api/campaigns/c/leads", timeout=120)
+        body = json.loads(text)
+        assert status == 502 and "more than 2000 pages" in body["detail"] and "/v1/campaigns/c/leads" in body["detail"]
+    finally:
+        s.close()
+        aturiya.close()
