@@ -43,7 +43,8 @@ constexpr const char* kDocument = R"json({
           "linkedin_url": {"type": "string"}, "website": {"type": "string", "nullable": true},
           "status": {"type": "string", "enum": ["approved", "pending", "rejected"]},
           "type": {"type": "string", "enum": ["old", "new"]}, "created_at": {"type": "string"}
-        }
+        },
+        "example": {"lead_id": "lead_1_0001", "name": "Ada Example", "organization": "Example Inc", "website": "https://example.com", "linkedin_url": "https://www.linkedin.com/in/ada-example"}
       },
       "SignalEntry": {
         "type": "object", "required": ["status", "reason", "source", "fetched_at", "from_cache", "value"],

@@ -68,6 +68,12 @@ describe("API docs at /docs", () => {
       assert.equal(answer.status, 200);
       assert.equal(answer.body.campaign_id, "cmp_0002");
       assert.equal(answer.body.leads.length, 5);
+
+      // leadenrich's enrich with the example lead the page offers for the example id.
+      answer = await tryItOut(page, "POST", "/v1/leads/{id}/enrich");
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.lead.lead_id, "lead_1_0001");
+      assert.ok(answer.body.signals_found.length > 0);
     } finally {
       await page.close();
       await stopServer(server);
