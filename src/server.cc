@@ -858,8 +858,13 @@ struct Server::State {
     // Whatever cpp-httplib answers by itself (no route, body too large, bad request) is JSON too.
     httplib::Server::HandlerWithResponse json_errors = [](const Request& q, Response& r) {
       if (!r.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      if (r.status == 404) {
-        send_error(r, 404, "not_found", t_request.original_errors ? "Not Found" : fmt::format("no route {} {}", q.method, q.path));
+      if (r.status == 404 && t_request.original_errors) {
+        // As Starlette answers: a known path with another method is 405.
+        bool known_path = route_label(internal::method_label(q.method), raw_path(q.target)) == "method_not_allowed";
+        send_error(r, known_path ? 405 : 404, known_path ? "method_not_allowed" : "not_found",
+                   known_path ? "Method Not Allowed" : "Not Found");
+      } else if (r.status == 404) {
+        send_error(r, 404, "not_found", fmt::format("no route {} {}", q.method, q.path));
       } else if (r.status == 413) {
         send_error(r, 413, "payload_too_large", "request body over the limit");
       } else {

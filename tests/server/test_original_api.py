@@ -207,6 +207,10 @@ def test_unknown_routes_are_404_not_found(demo):
                          ("GET", "/api/campaigns/cmp_0001")]:
         status, _, body = call(demo, method, path, raw=b"{}" if method == "POST" else None)
         assert (status, body) == (404, {"detail": "Not Found"}), (method, path)
+    # A known route with another method, as Starlette answers it.
+    for method, path in [("GET", "/api/leads/x/enrich"), ("POST", "/api/campaigns"), ("DELETE", "/api/health")]:
+        status, _, body = call(demo, method, path, raw=b"{}" if method == "POST" else None)
+        assert (status, body) == (405, {"detail": "Method Not Allowed"}), (method, path)
     # A campaign id that cannot be one never reaches Aturiya's URL; the answer keeps the shape.
     status, _, body = call(demo, "GET", "/api/campaigns/a%2F..%2Fb/leads")
     assert status == 400 and list(body) == ["detail"] and "campaign id" in body["detail"]
