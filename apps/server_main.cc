@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
   app.add_option("--web-root", f.web_root, "Directory of the built web UI (default: web/dist of this build)");
   app.add_option("--threads", f.threads, "Requests served at once")->capture_default_str()->check(CLI::Range(2, 1024));
   app.add_flag("--insecure-no-auth", f.insecure_no_auth, "Serve the API without API keys (logged as a warning)");
-  app.add_option("--max-batch", f.max_batch, "Leads per POST /api/enrich, at most (default 100, or LEADENRICH_MAX_BATCH)")
+  app.add_option("--max-batch", f.max_batch, "Leads per POST /v1/enrich, at most (default 100, or LEADENRICH_MAX_BATCH)")
       ->check(CLI::Range(std::size_t{1}, kMaxBatchLimit));
   app.add_option("--max-body-bytes", f.max_body_bytes, "Request bodies over this get 413")
       ->capture_default_str()

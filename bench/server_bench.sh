@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The runtime API's hot path: GET /api/leads/{id}/enrichment for a stored lead, on loopback, with
+# The runtime API's hot path: GET /v1/leads/{id}/enrichment for a stored lead, on loopback, with
 # an API key, under wrk. Prints wrk's figures and the server's own time per request (from its
 # /metrics histogram, so the client's share of the two cores is not counted).
 #
@@ -27,13 +27,13 @@ done
 
 auth="Authorization: Bearer $key"
 lead=lead_1_0003
-curl -sf -X POST -H "$auth" "$url/api/leads/$lead/enrich" >/dev/null
-curl -sf -H "$auth" "$url/api/leads/$lead/enrichment" -o "$work/body.json"
-echo "server_bench: GET /api/leads/$lead/enrichment ($(wc -c <"$work/body.json") bytes), $connections connections, ${seconds}s, $(nproc) cores shared by wrk and the server"
-wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "$auth" "$url/api/leads/$lead/enrichment"
+curl -sf -X POST -H "$auth" "$url/v1/leads/$lead/enrich" >/dev/null
+curl -sf -H "$auth" "$url/v1/leads/$lead/enrichment" -o "$work/body.json"
+echo "server_bench: GET /v1/leads/$lead/enrichment ($(wc -c <"$work/body.json") bytes), $connections connections, ${seconds}s, $(nproc) cores shared by wrk and the server"
+wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "$auth" "$url/v1/leads/$lead/enrichment"
 
 metrics=$(curl -sf -H "$auth" "$url/metrics")
-route='route="/api/leads/{id}/enrichment"'
+route='route="/v1/leads/{id}/enrichment"'
 count=$(grep -F "leadenrich_http_request_duration_seconds_count{$route}" <<<"$metrics" | awk '{print $2}')
 sum=$(grep -F "leadenrich_http_request_duration_seconds_sum{$route}" <<<"$metrics" | awk '{print $2}')
 under_1ms=$(grep -F "leadenrich_http_request_duration_seconds_bucket{$route,le=\"0.001\"}" <<<"$metrics" | awk '{print $2}')

@@ -8,6 +8,7 @@
 #include <streambuf>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -179,7 +180,212 @@ class CsvWriter : public LeadWriter {
   bool header_written_ = false;
 };
 
+// ---- the original pipeline's shape ----
+
+// A provider value as the text the original frontend renders: strings as they are, numbers as
+// their text (a headcount of 120 is "120"), anything else as JSON; null stays null.
+Json original_text(const Json& v) {
+  switch (v.type()) {
+    case Json::Type::kNull: return nullptr;
+    case Json::Type::kString: return v;
+    case Json::Type::kNumber: return Json(v.number_text());
+    default: return Json(v.dump());
+  }
+}
+
+Json original_opt(const std::optional<std::string>& s) { return s ? Json(*s) : Json(); }
+
+Json original_signal_names(const std::vector<Signal>& signals) {
+  Json::Array out;
+  for (Signal s : signals) out.emplace_back(to_string(s));
+  return out;
+}
+
+// Python's datetime.isoformat() of a naive UTC time, as the original wrote enriched_at:
+// "2026-01-31T12:00:00.000000" (microseconds, no zone designator).
+std::string original_timestamp(Timestamp t) {
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day ymd{day};
+  std::chrono::hh_mm_ss<std::chrono::milliseconds> hms{t - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}000", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+}
+
+// The original frontend shows at most this many posts, and the original sent no more.
+constexpr std::size_t kOriginalMaxPosts = 5;
+
+void append_original_cell(std::string& cell, const Json& v) {
+  if (v.is_null()) return;
+  if (v.is_string()) {
+    cell += v.as_string();
+  } else if (v.is_number()) {
+    cell += v.number_text();
+  } else {
+    v.dump_to(cell);
+  }
+}
+
+class OriginalWriter : public LeadWriter {
+ public:
+  OriginalWriter(std::ostream& out, OutputFormat format) : out_(out), format_(format) {}
+  Status write(const EnrichedLead& lead) override {
+    buf_.clear();
+    if (format_ == OutputFormat::kCsv) {
+      if (!started_) append_csv_record(buf_, {original_csv_columns().begin(), original_csv_columns().end()});
+      append_csv_record(buf_, original_csv_cells(lead));
+    } else {
+      if (format_ == OutputFormat::kJson) buf_ = started_ ? ",\n" : "[\n";
+      to_original_json(lead).dump_to(buf_);
+      if (format_ == OutputFormat::kJsonl) buf_.push_back('\n');
+    }
+    started_ = true;
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    if (format_ == OutputFormat::kJsonl) out_.flush();
+    return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
+  }
+  Status finish() override {
+    if (format_ == OutputFormat::kJson) out_ << (started_ ? "\n]\n" : "[]\n");
+    if (format_ == OutputFormat::kCsv && !started_) {
+      buf_.clear();
+      append_csv_record(buf_, {original_csv_columns().begin(), original_csv_columns().end()});
+      out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    }
+    started_ = true;
+    out_.flush();
+    return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
+  }
+
+ private:
+  std::ostream& out_;
+  OutputFormat format_;
+  std::string buf_;
+  bool started_ = false;
+};
+
 }  // namespace
+
+std::string_view to_string(OutputShape s) { return s == OutputShape::kOriginal ? "original" : "leadenrich"; }
+
+Json to_original_json(const EnrichedLead& e) {
+  const RawLead& l = e.lead;
+  Json::Object out{{"lead_id", Json(l.lead_id)},
+                   {"name", original_opt(l.name)},
+                   {"email", original_opt(l.email)},
+                   {"phone", original_opt(l.phone)},
+                   {"organization", original_opt(l.organization)},
+                   {"designation", original_opt(l.designation)},
+                   {"linkedin_url", original_opt(l.linkedin_url)},
+                   {"campaign_id", original_opt(l.campaign_id)},
+                   {"campaign_name", original_opt(l.campaign_name)}};
+  Json overview;
+  if (const auto& o = e.company_overview) {
+    Json founded = o->founded_year_number ? Json(std::to_string(*o->founded_year_number)) : original_text(o->founded_year);
+    overview = Json::Object{{"description", original_opt(o->description)},
+                            {"industry", original_opt(o->industry)},
+                            {"headcount", original_text(o->headcount)},
+                            {"founded_year", std::move(founded)},
+                            {"region", original_opt(o->region)},
+                            {"estimated_revenue", original_text(o->estimated_revenue)}};
+  }
+  out.emplace_back("company_overview", std::move(overview));
+  Json tech;
+  if (e.tech_stack) {
+    Json::Array names;
+    for (const Technology& t : e.tech_stack->technologies) names.emplace_back(t.name);
+    tech = std::move(names);
+  }
+  out.emplace_back("tech_stack", std::move(tech));
+  // The original had no news signal of its own: its summary travelled inside funding.
+  Json funding;
+  if (e.funding || e.news) {
+    Json total;
+    Json history;
+    if (e.funding) {
+      if (e.funding->total_usd) total = Json(static_cast<std::int64_t>(std::llround(*e.funding->total_usd)));
+      Json value = signal_value_to_json(e, Signal::kFunding);
+      if (const Json* rounds = value.find("rounds")) history = *rounds;
+    }
+    funding = Json::Object{{"total_funding_usd", std::move(total)},
+                           {"funding_history", std::move(history)},
+                           {"news_summary", e.news ? Json(e.news->summary) : Json()}};
+  }
+  out.emplace_back("funding", std::move(funding));
+  Json posts;
+  if (e.linkedin_posts) {
+    Json::Array texts;
+    for (const LinkedInPost& p : e.linkedin_posts->posts) {
+      if (texts.size() == kOriginalMaxPosts) break;
+      texts.emplace_back(p.text);
+    }
+    posts = std::move(texts);
+  }
+  out.emplace_back("linkedin_posts", std::move(posts));
+  Timestamp at = e.enriched_at ? *e.enriched_at
+                               : std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  out.emplace_back("enrichment_metadata",
+                   Json::Object{{"enriched_at", Json(original_timestamp(at))},
+                                {"signals_found", original_signal_names(e.signals_found)},
+                                {"signals_missed", original_signal_names(e.signals_missed)},
+                                {"pipe0_run_id", e.provider_run_ids.empty() ? Json() : Json(e.provider_run_ids.front())}});
+  return Json(std::move(out));
+}
+
+const std::vector<std::string_view>& original_csv_columns() {
+  static const std::vector<std::string_view> kColumns = {
+      "lead_id", "name", "email", "phone", "organization", "designation", "linkedin_url", "campaign_id",
+      "campaign_name", "company_description", "industry", "headcount", "founded_year", "region",
+      "estimated_revenue", "tech_stack", "total_funding_usd", "funding_history", "news_summary",
+      "linkedin_posts", "enriched_at", "signals_found", "signals_missed", "pipe0_run_id"};
+  return kColumns;
+}
+
+std::vector<std::string> original_csv_cells(const EnrichedLead& lead) {
+  // Built from the JSON object, so the two files of a run can never say different things.
+  Json j = to_original_json(lead);
+  static const Json kNull;
+  auto member = [](const Json& object, std::string_view key) -> const Json& {
+    const Json* v = object.is_object() ? object.find(key) : nullptr;
+    return v ? *v : kNull;
+  };
+  auto cell = [](const Json& v) {
+    std::string c;
+    append_original_cell(c, v);
+    return c;
+  };
+  // Lists of names joined with "; "; post texts and funding rounds, which may hold anything,
+  // as JSON cells.
+  auto joined = [](const Json& v) {
+    std::string c;
+    if (!v.is_array()) return c;
+    for (const Json& item : v.as_array()) {
+      if (!c.empty()) c += "; ";
+      append_original_cell(c, item);
+    }
+    return c;
+  };
+  std::vector<std::string> cells;
+  for (const char* key : {"lead_id", "name", "email", "phone", "organization", "designation", "linkedin_url",
+                          "campaign_id", "campaign_name"}) {
+    cells.push_back(cell(member(j, key)));
+  }
+  const Json& overview = member(j, "company_overview");
+  for (const char* key : {"description", "industry", "headcount", "founded_year", "region", "estimated_revenue"}) {
+    cells.push_back(cell(member(overview, key)));
+  }
+  cells.push_back(joined(member(j, "tech_stack")));
+  const Json& funding = member(j, "funding");
+  cells.push_back(cell(member(funding, "total_funding_usd")));
+  cells.push_back(cell(member(funding, "funding_history")));
+  cells.push_back(cell(member(funding, "news_summary")));
+  cells.push_back(cell(member(j, "linkedin_posts")));
+  const Json& meta = member(j, "enrichment_metadata");
+  cells.push_back(cell(member(meta, "enriched_at")));
+  cells.push_back(joined(member(meta, "signals_found")));
+  cells.push_back(joined(member(meta, "signals_missed")));
+  cells.push_back(cell(member(meta, "pipe0_run_id")));
+  return cells;
+}
 
 std::string_view to_string(OutputFormat f) {
   switch (f) {
@@ -192,7 +398,8 @@ std::string_view to_string(OutputFormat f) {
 
 std::string_view extension(OutputFormat f) { return to_string(f); }
 
-std::unique_ptr<LeadWriter> make_writer(OutputFormat format, std::ostream& out) {
+std::unique_ptr<LeadWriter> make_writer(OutputFormat format, std::ostream& out, OutputShape shape) {
+  if (shape == OutputShape::kOriginal) return std::make_unique<OriginalWriter>(out, format);
   switch (format) {
     case OutputFormat::kJson: return std::make_unique<JsonArrayWriter>(out);
     case OutputFormat::kJsonl: return std::make_unique<JsonLinesWriter>(out);

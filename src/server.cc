@@ -2,13 +2,20 @@
 // connection front (internal/http_front.h: accept, limits, deadlines, workers, drain). Every
 // request passes one pre-routing step (host, origin, CORS, auth, ids), one handler, and one logger
 // (a log line and the metrics).
+//
+// Two APIs: the original pipeline's four routes under /api/, in its shapes and FastAPI's error
+// bodies (shared/contracts/original-api.md, so its frontend and agents work unchanged), and
+// leadenrich's own, richer API under /v1/.
 #include "leadenrich/server.h"
 
 #include <httplib.h>
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 #include <fmt/format.h>
@@ -19,6 +26,7 @@
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
 #include "leadenrich/identity.h"
+#include "leadenrich/output.h"
 #include "leadenrich/store.h"
 #include "leadenrich/version.h"
 
@@ -30,6 +38,9 @@ using httplib::Response;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kDefaultPerPage = 50;
+/// GET /api/campaigns/{id}/leads follows Aturiya's pages up to this many (100,000 leads in one
+/// answer), so an upstream that always says "next page" cannot hold a worker forever.
+constexpr std::size_t kMaxOriginalLeadPages = 2000;
 
 /// The routes, for registration and for the metrics' route label.
 struct Route {
@@ -38,15 +49,28 @@ struct Route {
   const char* pattern;  ///< cpp-httplib's full-match regex
 };
 constexpr Route kRoutes[] = {
+    // The original pipeline's routes (its path parameter names, as its OpenAPI had them).
     {"GET", "/api/health", "/api/health"},
     {"GET", "/api/campaigns", "/api/campaigns"},
-    {"GET", "/api/campaigns/{id}/leads", "/api/campaigns/([^/]+)/leads"},
-    {"POST", "/api/leads/{id}/enrich", "/api/leads/([^/]+)/enrich"},
-    {"GET", "/api/leads/{id}/enrichment", "/api/leads/([^/]+)/enrichment"},
-    {"POST", "/api/enrich", "/api/enrich"},
+    {"GET", "/api/campaigns/{campaign_id}/leads", "/api/campaigns/([^/]+)/leads"},
+    {"POST", "/api/leads/{lead_id}/enrich", "/api/leads/([^/]+)/enrich"},
+    // leadenrich's own API.
+    {"GET", "/v1/campaigns", "/v1/campaigns"},
+    {"GET", "/v1/campaigns/{id}/leads", "/v1/campaigns/([^/]+)/leads"},
+    {"POST", "/v1/leads/{id}/enrich", "/v1/leads/([^/]+)/enrich"},
+    {"GET", "/v1/leads/{id}/enrichment", "/v1/leads/([^/]+)/enrichment"},
+    {"POST", "/v1/enrich", "/v1/enrich"},
+    // Descriptions and operations.
     {"GET", "/openapi.json", "/openapi.json"},
+    {"GET", "/docs", "/docs"},
     {"GET", "/metrics", "/metrics"},
 };
+
+/// The original pipeline's API: its routes answer in its shapes, and every answer under /api/
+/// (errors included) is what FastAPI wrote: {"detail": ...}.
+bool original_api_path(std::string_view path) { return path.rfind("/api/", 0) == 0; }
+/// leadenrich's own API.
+bool v1_api_path(std::string_view path) { return path.rfind("/v1/", 0) == 0; }
 
 /// The metrics' route label of a request, from a fixed set: a route's template, "static",
 /// "method_not_allowed" or "unmatched". `path` is as received (not percent-decoded), so an encoded
@@ -64,7 +88,7 @@ std::string route_label(std::string_view method, const std::string& path) {
     bool allowed = method == kRoutes[i].method || method == "OPTIONS" || (get_like && kRoutes[i].method == std::string_view("GET"));
     return allowed ? kRoutes[i].label : "method_not_allowed";
   }
-  if (get_like && path.rfind("/api/", 0) != 0) return "static";
+  if (get_like && !original_api_path(path) && !v1_api_path(path)) return "static";
   return "unmatched";
 }
 
@@ -90,14 +114,16 @@ std::optional<std::string> decode_segment(std::string_view raw) {
 }
 
 /// The id in a route's {id} position, decoded, when `path` (as received) has the shape of a
-/// route with an id: "/api/leads/{id}/enrich", "/api/leads/{id}/enrichment" or
-/// "/api/campaigns/{id}/leads".
+/// route with an id that reaches an upstream URL or the store: "/v1/leads/{id}/enrich",
+/// "/v1/leads/{id}/enrichment", "/v1/campaigns/{id}/leads" or "/api/campaigns/{campaign_id}/leads".
+/// (The original's "/api/leads/{lead_id}/enrich" does not use its id: the body is the lead.)
 struct PathId {
   std::string what;  ///< "lead" or "campaign"
   std::optional<std::string> id;
 };
 std::optional<PathId> id_in_path(std::string_view path) {
-  for (auto [prefix, suffixes, what] : {std::tuple{std::string_view("/api/leads/"), std::vector<std::string_view>{"/enrich", "/enrichment"}, "lead"},
+  for (auto [prefix, suffixes, what] : {std::tuple{std::string_view("/v1/leads/"), std::vector<std::string_view>{"/enrich", "/enrichment"}, "lead"},
+                                        std::tuple{std::string_view("/v1/campaigns/"), std::vector<std::string_view>{"/leads"}, "campaign"},
                                         std::tuple{std::string_view("/api/campaigns/"), std::vector<std::string_view>{"/leads"}, "campaign"}}) {
     if (path.rfind(prefix, 0) != 0) continue;
     for (std::string_view suffix : suffixes) {
@@ -145,6 +171,10 @@ struct RequestContext {
   SteadyClock::time_point start{};
   bool started = false;
   bool close = false;  ///< the response closes the connection
+  /// The request is under /api/: errors are written as the original's FastAPI wrote them. Set
+  /// by the pre-routing step, read by send_error (every error of a request is written on its
+  /// worker thread, after that step).
+  bool original_errors = false;
 };
 thread_local RequestContext t_request;
 
@@ -166,9 +196,50 @@ void send_json(Response& res, int status, const Json& body) {
   res.set_content(body.dump(), "application/json; charset=utf-8");
 }
 
+/// An error: {"error": {"code", "message"}} on leadenrich's own routes, {"detail": message} (as
+/// FastAPI writes it) under /api/.
 void send_error(Response& res, int status, std::string_view code, std::string_view message) {
+  if (t_request.original_errors) {
+    send_json(res, status, Json(Json::Object{{"detail", Json(message)}}));
+    return;
+  }
   Json::Object error{{"code", Json(code)}, {"message", Json(message)}};
   send_json(res, status, Json(Json::Object{{"error", Json(std::move(error))}}));
+}
+
+/// FastAPI's 422: {"detail": [{"loc": ["body", ...], "msg", "type"}, ...]}.
+struct ValidationError {
+  Json::Array loc;
+  std::string msg;
+  std::string type;
+};
+void send_validation_errors(Response& res, const std::vector<ValidationError>& errors) {
+  Json::Array detail;
+  for (const ValidationError& e : errors) {
+    detail.emplace_back(Json::Object{{"loc", Json(e.loc)}, {"msg", Json(e.msg)}, {"type", Json(e.type)}});
+  }
+  send_json(res, 422, Json(Json::Object{{"detail", Json(std::move(detail))}}));
+}
+
+/// The original's RawLead model (pydantic): four required strings, twelve optional ones (null
+/// allowed), unknown keys ignored. Returns the errors pydantic would report, in field order.
+std::vector<ValidationError> validate_original_lead(const Json& body) {
+  if (!body.is_object()) {
+    return {{Json::Array{Json("body")}, "Input should be a valid dictionary or object to extract fields from",
+             "model_attributes_type"}};
+  }
+  static constexpr std::string_view kRequired[] = {"lead_id", "agent_id", "campaign_id", "name"};
+  std::vector<ValidationError> errors;
+  for (std::string_view field : raw_lead_field_names()) {
+    bool required = std::find(std::begin(kRequired), std::end(kRequired), field) != std::end(kRequired);
+    const Json* v = body.find(field);
+    if (v == nullptr) {
+      if (required) errors.push_back({Json::Array{Json("body"), Json(field)}, "Field required", "missing"});
+    } else if (!v->is_string() && !(v->is_null() && !required)) {
+      errors.push_back({Json::Array{Json("body"), Json(field)}, "Input should be a valid string", "string_type"});
+    }
+  }
+  return errors;
 }
 
 /// An error from a call to `api` (Aturiya or pipe0) as the HTTP answer a client can act on.
@@ -231,6 +302,7 @@ class HttpServer : public httplib::Server {
   bool serve_one(httplib::Stream& stream, bool close_connection) {
     bool connection_closed = false;
     t_request.close = false;
+    t_request.original_errors = false;  // until the pre-routing step has seen the path
     bool ok = process_request(stream, close_connection, connection_closed, [](Request&) {});
     return ok && !connection_closed && !t_request.close;
   }
@@ -276,6 +348,7 @@ struct Server::State {
   HttpServer http;
   internal::ServerMetrics metrics;
   std::string index_html;  ///< non-empty when the UI is not built: a page saying how to build it
+  std::string docs_html;   ///< the interactive API docs page (web/docs.html built), or how to build it
   std::unique_ptr<internal::HttpFront> front;
   int port = 0;
   std::mutex mu;
@@ -338,6 +411,7 @@ struct Server::State {
     t_request.start = SteadyClock::now();
     if (!t_request.started) metrics.in_flight(+1);  // started: the last request here was never logged
     t_request.started = true;
+    t_request.original_errors = original_api_path(req.path);
     if (req.path.find('\0') != std::string::npos) {
       // No file or route has a NUL in its name; the file handler would cut the name there
       // ("/index.html%00.js" would serve index.html as JavaScript).
@@ -367,7 +441,8 @@ struct Server::State {
       res.set_header("Access-Control-Max-Age", "600");
       return httplib::Server::HandlerResponse::Handled;
     }
-    bool needs_key = (req.path.rfind("/api/", 0) == 0 && req.path != "/api/health") || req.path == "/metrics";
+    bool needs_key = (original_api_path(req.path) && req.path != "/api/health") || v1_api_path(req.path) ||
+                     req.path == "/metrics";
     if (needs_key && !options.insecure_no_auth) {
       std::string header = req.get_header_value("Authorization");
       // The scheme is case-insensitive (RFC 9110 section 11.1); the key is not.
@@ -417,13 +492,18 @@ struct Server::State {
       send_upstream_error(res, "Aturiya", list.status());
       return;
     }
+    send_json(res, 200, Json(Json::Object{{"campaigns", campaigns_json(*list)}}));
+  }
+
+  /// Campaigns as Aturiya sent them: id, name, then its other keys.
+  static Json campaigns_json(const std::vector<Campaign>& list) {
     Json::Array out;
-    for (const Campaign& c : *list) {
+    for (const Campaign& c : list) {
       Json::Object o{{"id", Json(c.id)}, {"name", Json(c.name)}};
       for (const auto& member : c.extra) o.push_back(member);
       out.emplace_back(std::move(o));
     }
-    send_json(res, 200, Json(Json::Object{{"campaigns", Json(std::move(out))}}));
+    return Json(std::move(out));
   }
 
   /// A positive integer query parameter, or `fallback` when absent; nullopt (after a 400) when bad.
@@ -490,14 +570,14 @@ struct Server::State {
   }
 
   /// Enriches `leads` (requests needing the same lookup at once share it: the Enricher's single
-  /// flight); answers the request on failure and returns nullopt then.
-  std::optional<std::vector<EnrichedLead>> enrich(const std::vector<RawLead>& leads, Response& res) {
+  /// flight) and stores each result. Fails when pipe0 did (the caller answers 502/504): the whole
+  /// run, or every signal of every lead.
+  Result<std::vector<EnrichedLead>> enrich(const std::vector<RawLead>& leads) {
     Result<std::vector<EnrichedLead>> out = leads.size() == 1 ? enrich_single(leads.front())
                                                               : backend.enricher->enrich(leads, engine_options());
     if (!out.ok()) {
       metrics.upstream_error("pipe0", std::string(to_string(out.status().code())));
-      send_upstream_error(res, "pipe0", out.status());
-      return std::nullopt;
+      return out.status();
     }
     std::optional<Status> all_failed;
     for (const EnrichedLead& lead : *out) {
@@ -514,8 +594,7 @@ struct Server::State {
     }
     if (all_failed) {
       metrics.upstream_error("pipe0", std::string(to_string(all_failed->code())));
-      send_upstream_error(res, "pipe0", *all_failed);
-      return std::nullopt;
+      return *all_failed;
     }
     if (any_failed) metrics.upstream_error("pipe0", "partial");
     Timestamp now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -562,8 +641,11 @@ struct Server::State {
       }
       lead = std::move(parsed).value();
     }
-    std::optional<std::vector<EnrichedLead>> out = enrich({lead}, res);
-    if (!out) return;
+    Result<std::vector<EnrichedLead>> out = enrich({lead});
+    if (!out.ok()) {
+      send_upstream_error(res, "pipe0", out.status());
+      return;
+    }
     send_json(res, 200, to_json(out->front()));
   }
 
@@ -619,8 +701,11 @@ struct Server::State {
       }
       leads.push_back(std::move(lead).value());
     }
-    std::optional<std::vector<EnrichedLead>> out = enrich(leads, res);
-    if (!out) return;
+    Result<std::vector<EnrichedLead>> out = enrich(leads);
+    if (!out.ok()) {
+      send_upstream_error(res, "pipe0", out.status());
+      return;
+    }
     Json::Array items;
     std::int64_t billed = 0;
     std::int64_t cache_hits = 0;
@@ -633,6 +718,93 @@ struct Server::State {
                          {"billed_lookups", Json(billed)},
                          {"cache_hits", Json(cache_hits)}};
     send_json(res, 200, Json(Json::Object{{"leads", Json(std::move(items))}, {"summary", Json(std::move(summary))}}));
+  }
+
+  // ---- the original pipeline's routes (shared/contracts/original-api.md) ----
+
+  /// A plain list of the campaigns, as Aturiya's `data` holds them.
+  void original_campaigns(const Request&, Response& res) {
+    if (!need_aturiya(res)) return;
+    Result<std::vector<Campaign>> list = backend.aturiya->campaigns();
+    if (!list.ok()) {
+      metrics.upstream_error("aturiya", std::string(to_string(list.status().code())));
+      send_upstream_error(res, "Aturiya", list.status());
+      return;
+    }
+    send_json(res, 200, campaigns_json(*list));
+  }
+
+  /// Every lead of the campaign in one plain list: all Aturiya pages, 50 a page as the original
+  /// fetched them, each lead with the original's 16 fields (it ignored other keys).
+  void original_campaign_leads(const Request& req, Response& res) {
+    std::string campaign_id = req.matches[1];
+    if (!need_aturiya(res)) return;
+    Json::Array out;
+    std::size_t unusable = 0;
+    for (std::size_t page = 1;; ++page) {
+      if (page > kMaxOriginalLeadPages) {
+        // Never a silently short list: the original would have kept paging.
+        send_error(res, 502, "upstream_error",
+                   fmt::format("Aturiya has more than {} pages of {} leads for campaign {}: page through "
+                               "GET /v1/campaigns/{}/leads instead",
+                               kMaxOriginalLeadPages, kDefaultPerPage, campaign_id, campaign_id));
+        return;
+      }
+      Result<AturiyaConnection::Page> got = backend.aturiya->leads_page(campaign_id, page, kDefaultPerPage);
+      if (!got.ok()) {
+        if (got.status().code() != StatusCode::kNotFound) {
+          metrics.upstream_error("aturiya", std::string(to_string(got.status().code())));
+        }
+        send_upstream_error(res, "Aturiya", got.status());
+        return;
+      }
+      for (Result<RawLead>& lead : got->leads) {
+        if (!lead.ok()) {
+          ++unusable;
+          continue;
+        }
+        lead->extra.clear();
+        out.push_back(to_json(*lead));
+      }
+      if (!got->has_next) break;
+    }
+    if (unusable > 0) {
+      log(fmt::format("warning: campaign {}: {} leads from Aturiya without a usable lead_id left out of the list",
+                      campaign_id, unusable));
+    }
+    send_json(res, 200, Json(std::move(out)));
+  }
+
+  /// The body is the lead (the path's id is not used, as in the original); the answer is the
+  /// original's EnrichedLead. The result is stored like /v1's, so GET /v1/leads/{id}/enrichment
+  /// has it too.
+  void original_enrich(const Request& req, Response& res) {
+    if (blank(req.body)) {
+      send_validation_errors(res, {{Json::Array{Json("body")}, "Field required", "missing"}});
+      return;
+    }
+    Result<Json> body = Json::parse(req.body);
+    if (!body.ok()) {
+      send_validation_errors(res, {{Json::Array{Json("body")}, fmt::format("JSON decode error: {}", body.status().message()),
+                                    "json_invalid"}});
+      return;
+    }
+    if (std::vector<ValidationError> errors = validate_original_lead(*body); !errors.empty()) {
+      send_validation_errors(res, errors);
+      return;
+    }
+    Result<RawLead> lead = raw_lead_from_json(*body);
+    if (!lead.ok()) {  // an empty lead_id: leadenrich keys results by it
+      send_validation_errors(res, {{Json::Array{Json("body"), Json("lead_id")}, lead.status().message(), "value_error"}});
+      return;
+    }
+    lead->extra.clear();
+    Result<std::vector<EnrichedLead>> out = enrich({*lead});
+    if (!out.ok()) {
+      send_upstream_error(res, "pipe0", out.status());
+      return;
+    }
+    send_json(res, 200, to_original_json(out->front()));
   }
 
   // ---- after every response: the log line and the metrics ----
@@ -660,15 +832,22 @@ struct Server::State {
     auto bind = [this](void (State::*handler)(const Request&, Response&)) {
       return [this, handler](const Request& q, Response& r) { (this->*handler)(q, r); };
     };
+    // The original pipeline's API.
     http.Get("/api/health", bind(&State::health));
-    http.Get("/api/campaigns", bind(&State::campaigns));
-    http.Get("/api/campaigns/([^/]+)/leads", bind(&State::campaign_leads));
-    http.Post("/api/leads/([^/]+)/enrich", bind(&State::enrich_lead));
-    http.Get("/api/leads/([^/]+)/enrichment", bind(&State::enrichment));
-    http.Post("/api/enrich", bind(&State::enrich_batch));
+    http.Get("/api/campaigns", bind(&State::original_campaigns));
+    http.Get("/api/campaigns/([^/]+)/leads", bind(&State::original_campaign_leads));
+    http.Post("/api/leads/([^/]+)/enrich", bind(&State::original_enrich));
+    // leadenrich's own API.
+    http.Get("/v1/campaigns", bind(&State::campaigns));
+    http.Get("/v1/campaigns/([^/]+)/leads", bind(&State::campaign_leads));
+    http.Post("/v1/leads/([^/]+)/enrich", bind(&State::enrich_lead));
+    http.Get("/v1/leads/([^/]+)/enrichment", bind(&State::enrichment));
+    http.Post("/v1/enrich", bind(&State::enrich_batch));
+    // Descriptions.
     http.Get("/openapi.json", [](const Request&, Response& r) {
       r.set_content(internal::openapi_document(), "application/json; charset=utf-8");
     });
+    http.Get("/docs", [this](const Request&, Response& r) { r.set_content(docs_html, "text/html; charset=utf-8"); });
     http.Get("/metrics", [this](const Request&, Response& r) {
       r.set_content(metrics.render(backend.enricher ? backend.enricher->shared_lookups() : 0), "text/plain; version=0.0.4; charset=utf-8");
     });
@@ -679,7 +858,12 @@ struct Server::State {
     // Whatever cpp-httplib answers by itself (no route, body too large, bad request) is JSON too.
     httplib::Server::HandlerWithResponse json_errors = [](const Request& q, Response& r) {
       if (!r.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      if (r.status == 404) {
+      if (r.status == 404 && t_request.original_errors) {
+        // As Starlette answers: a known path with another method is 405.
+        bool known_path = route_label(internal::method_label(q.method), raw_path(q.target)) == "method_not_allowed";
+        send_error(r, known_path ? 405 : 404, known_path ? "method_not_allowed" : "not_found",
+                   known_path ? "Method Not Allowed" : "Not Found");
+      } else if (r.status == 404) {
         send_error(r, 404, "not_found", fmt::format("no route {} {}", q.method, q.path));
       } else if (r.status == 413) {
         send_error(r, 413, "payload_too_large", "request body over the limit");
@@ -731,6 +915,16 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
         "<!doctype html><meta charset=utf-8><title>leadenrich</title>"
         "<p>The leadenrich web UI is not built. Build it with <code>bash scripts/build.sh</code> (it needs npm), "
         "or point <code>--web-root</code> at a built copy. The API is at <a href=\"/openapi.json\">/openapi.json</a>.";
+  }
+  // /docs is the built docs.html (it reads /openapi.json); read once, like the mount's files.
+  std::filesystem::path docs_page = std::filesystem::path(o.web_root) / "docs.html";
+  if (std::ifstream in(docs_page, std::ios::binary); !o.web_root.empty() && in) {
+    state->docs_html.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    state->docs_html =
+        "<!doctype html><meta charset=utf-8><title>leadenrich API</title>"
+        "<p>The interactive API docs are built with the web UI: <code>bash scripts/build.sh</code> (it needs npm), "
+        "or point <code>--web-root</code> at a built copy. The description is at <a href=\"/openapi.json\">/openapi.json</a>.";
   }
   state->http.set_payload_max_length(o.max_body_bytes);
   // Only sent in the Keep-Alive header: the front closes idle connections, and sets no count.

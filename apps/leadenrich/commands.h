@@ -19,6 +19,8 @@ struct EnrichOptions {
   std::optional<char> delimiter;  ///< CSV separator; unset: detected from the header line
   std::optional<std::size_t> limit;
   std::string format = "both";
+  /// "leadenrich" (docs/output.md) or "original": the original pipeline's EnrichedLead, for its readers.
+  std::string shape = "leadenrich";
   std::string output_dir = "output";
   std::optional<std::string> output;
   std::optional<std::string> signals;

@@ -65,9 +65,10 @@ struct Output {
 // Files under --output-dir (or -o), or JSON lines on stdout with -o -.
 Result<std::vector<Output>> open_outputs(const EnrichOptions& opts) {
   std::vector<Output> outputs;
+  OutputShape shape = opts.shape == "original" ? OutputShape::kOriginal : OutputShape::kLeadenrich;
   if (opts.output && *opts.output == "-") {
     Output out{OutputFormat::kJsonl, AtomicFile::standard_output(), nullptr};
-    out.writer = make_writer(OutputFormat::kJsonl, out.file->stream());
+    out.writer = make_writer(OutputFormat::kJsonl, out.file->stream(), shape);
     outputs.push_back(std::move(out));
     return outputs;
   }
@@ -83,7 +84,7 @@ Result<std::vector<Output>> open_outputs(const EnrichOptions& opts) {
     Result<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
     if (!file.ok()) return file.status();
     Output out{f, std::move(file).value(), nullptr};
-    out.writer = make_writer(f, out.file->stream());
+    out.writer = make_writer(f, out.file->stream(), shape);
     outputs.push_back(std::move(out));
   }
   return outputs;

@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
   enrich->add_option("--limit", limit, "Enrich at most N leads (applied while reading)");
   enrich->add_option("--format", eo.format, "Output format")
       ->check(CLI::IsMember({"json", "csv", "jsonl", "both"}))->capture_default_str();
+  enrich->add_option("--shape", eo.shape, "Each lead as leadenrich's object, or the original pipeline's EnrichedLead")
+      ->check(CLI::IsMember({"leadenrich", "original"}))->capture_default_str();
   enrich->add_option("--output-dir", eo.output_dir, "Directory for enriched_leads.{json,csv,jsonl}")->capture_default_str();
   enrich->add_option("-o,--output", eo.output, "Output file; - streams JSON lines to stdout");
   std::string signal_names;

@@ -31,8 +31,24 @@ class LeadWriter {
   virtual Status finish() = 0;
 };
 
+/// What each lead becomes: leadenrich's own object (docs/output.md), or the `EnrichedLead` of the
+/// original Python pipeline leadenrich replaces, for readers written against its files and API.
+enum class OutputShape { kLeadenrich, kOriginal };
+/// "leadenrich", "original".
+std::string_view to_string(OutputShape s);
+
 /// A writer for `format` over `out`, which must outlive it. JSON lines are flushed per lead.
-std::unique_ptr<LeadWriter> make_writer(OutputFormat format, std::ostream& out);
+std::unique_ptr<LeadWriter> make_writer(OutputFormat format, std::ostream& out,
+                                        OutputShape shape = OutputShape::kLeadenrich);
+
+/// The lead as the original pipeline's `EnrichedLead` (docs/output.md, "The original's shape"):
+/// its lead fields at top level, company_overview values as strings, tech_stack and
+/// linkedin_posts as lists of strings, funding with the news summary, enrichment_metadata.
+Json to_original_json(const EnrichedLead& lead);
+/// The original shape's CSV columns, always these and in this order.
+const std::vector<std::string_view>& original_csv_columns();
+/// One lead in the original shape as CSV cells, aligned with original_csv_columns().
+std::vector<std::string> original_csv_cells(const EnrichedLead& lead);
 
 /// The CSV columns, always these and in this order (see docs/output.md).
 const std::vector<std::string_view>& csv_columns();

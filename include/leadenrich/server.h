@@ -46,9 +46,9 @@ struct ServerOptions {
   /// With insecure_no_auth: Host names served besides IP literals, localhost and `host`; any
   /// other Host is refused (DNS rebinding).
   std::vector<std::string> allowed_hosts;
-  /// Leads per POST /api/enrich, at most.
+  /// Leads per POST /v1/enrich, at most.
   std::size_t max_batch = 100;
-  /// per_page of GET /api/campaigns/{id}/leads, at most.
+  /// per_page of GET /v1/campaigns/{id}/leads, at most.
   std::size_t max_per_page = 200;
   /// Origins allowed to call the API from a browser; empty sends no CORS headers at all.
   std::vector<std::string> cors_origins;

@@ -114,7 +114,7 @@ class Store {
   virtual Status forget_submission(const std::string& run_id, const std::string& pipe0_run_id) = 0;
   virtual Result<std::vector<PendingSubmission>> pending_submissions(const std::string& run_id) = 0;
 
-  // ---- last result per lead (the runtime API's GET /api/leads/{id}/enrichment) ----
+  // ---- last result per lead (the runtime API's GET /v1/leads/{id}/enrichment) ----
   /// Replaces the saved result of the lead's lead_id. kInvalidArgument without a lead_id.
   virtual Status save_lead_result(const EnrichedLead& lead, Timestamp now) = 0;
   /// The saved result as to_json(EnrichedLead) text (parse_enriched_lead reads it), or nullopt.

@@ -81,23 +81,23 @@ def test_chunked_bodies_over_the_limit_are_413_and_nothing_is_stored(sandbox, tm
     try:
         big = json.dumps({"lead_id": "big-1", "notes": "x" * 5000}).encode()
         for size in (1, 100, 4096):  # many small chunks, or one over the limit
-            status, _, body = post_chunked(s.url, "/api/leads/big-1/enrich", big, size)
+            status, _, body = post_chunked(s.url, "/v1/leads/big-1/enrich", big, size)
             assert status == 413, body
             assert json.loads(body)["error"]["code"] == "payload_too_large" and "2000" in body
-        assert s.request("GET", "/api/leads/big-1/enrichment")[0] == 404  # nothing stored
+        assert s.request("GET", "/v1/leads/big-1/enrichment")[0] == 404  # nothing stored
 
         # A chunk announced over the limit is refused before its data is sent.
         with socket.create_connection(address(s.url), timeout=10) as sock:
-            sock.sendall((f"POST /api/enrich HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+            sock.sendall((f"POST /v1/enrich HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                           "4000000\r\n").encode())
             assert read_response(sock)[0] == 413
 
         # Under the limit, chunked works like Content-Length, and what is stored is that lead.
         small = json.dumps({"lead_id": "small-1", "website": "chunked.example", "notes": "y" * 500}).encode()
-        status, _, body = post_chunked(s.url, "/api/leads/small-1/enrich", small, 64)
+        status, _, body = post_chunked(s.url, "/v1/leads/small-1/enrich", small, 64)
         assert status == 200, body
-        stored = s.json("GET", "/api/leads/small-1/enrichment")[1]
+        stored = s.json("GET", "/v1/leads/small-1/enrichment")[1]
         assert stored["lead"]["notes"] == "y" * 500
     finally:
         s.close()
@@ -107,7 +107,7 @@ def test_malformed_framing_is_400(server):
     for framing in ("Content-Length: 5\r\nTransfer-Encoding: chunked", "Content-Length: 5\r\nContent-Length: 6",
                     "Content-Length: -1", "Transfer-Encoding: chunked"):
         body = b"zz\r\n" if framing.endswith("chunked") and "Length" not in framing else b"{}"
-        data = (f"POST /api/enrich HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n{framing}\r\n\r\n").encode() + body
+        data = (f"POST /v1/enrich HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n{framing}\r\n\r\n").encode() + body
         status, _, text = raw(server.url, data)
         assert status == 400, (framing, text)
 
@@ -118,7 +118,7 @@ def test_idle_and_slow_drip_connections_do_not_lock_out_a_new_request(server):
     host, port = address(server.url)
     idle = [socket.create_connection((host, port), timeout=10) for _ in range(300)]
     drip = [socket.create_connection((host, port), timeout=10) for _ in range(30)]
-    head = f"GET /api/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n".encode()
+    head = f"GET /v1/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n".encode()
     stop = threading.Event()
 
     def dripping():
@@ -223,28 +223,28 @@ def test_no_key_mode_refuses_cross_site_requests_but_serves_its_own_ui(sandbox, 
         lead = {"lead_id": "x-1", "website": "cross.example"}
         body = json.dumps(lead).encode()
         # A page elsewhere can send text/plain without a preflight: refused.
-        status, code, message = error_of(s.json("POST", "/api/leads/x-1/enrich", key=None, raw=body,
+        status, code, message = error_of(s.json("POST", "/v1/leads/x-1/enrich", key=None, raw=body,
                                                 headers={"Content-Type": "text/plain"}))
         assert (status, code) == (415, "unsupported_media_type") and "application/json" in message
         # An Origin that is not this server: refused, whatever the body.
-        for method, path, data in [("POST", "/api/leads/x-1/enrich", body), ("POST", "/api/leads/lead_1_0001/enrich", None),
-                                   ("GET", "/api/campaigns", None)]:
+        for method, path, data in [("POST", "/v1/leads/x-1/enrich", body), ("POST", "/v1/leads/lead_1_0001/enrich", None),
+                                   ("GET", "/v1/campaigns", None)]:
             status, code, _ = error_of(s.json(method, path, key=None, raw=data, headers={"Origin": "https://evil.example"}))
             assert (status, code) == (403, "forbidden"), (method, path)
         # DNS rebinding: a name that is not this server's.
-        status, code, message = error_of(s.json("GET", "/api/campaigns", key=None, headers={"Host": f"evil.example:{port}"}))
+        status, code, message = error_of(s.json("GET", "/v1/campaigns", key=None, headers={"Host": f"evil.example:{port}"}))
         assert (status, code) == (403, "forbidden") and "LEADENRICH_ALLOWED_HOSTS" in message
         assert s.request("GET", "/", key=None, headers={"Host": f"evil.example:{port}"})[0] == 403
         for name in (f"localhost:{port}", f"127.0.0.1:{port}", f"leads.internal:{port}", "LEADS.internal"):
-            assert s.request("GET", "/api/campaigns", key=None, headers={"Host": name})[0] == 200, name
+            assert s.request("GET", "/v1/campaigns", key=None, headers={"Host": name})[0] == 200, name
         # The UI, same origin, as web/src/api.ts calls it: no body without a type, JSON with one.
         same = {"Origin": f"http://{host}:{port}"}
         assert s.request("GET", "/", key=None)[0] == 200
         assert s.request("GET", "/api/health", key=None, headers=same)[0] == 200
-        assert s.request("POST", "/api/leads/lead_1_0001/enrich", key=None, headers=same)[0] == 200
-        status, _, _ = s.request("POST", "/api/enrich", key=None, body={"leads": [lead]}, headers=same)
+        assert s.request("POST", "/v1/leads/lead_1_0001/enrich", key=None, headers=same)[0] == 200
+        status, _, _ = s.request("POST", "/v1/enrich", key=None, body={"leads": [lead]}, headers=same)
         assert status == 200
-        assert s.request("POST", "/api/leads/x-1/enrich", key=None, body=lead, headers={"Content-Type": "application/json; charset=utf-8"})[0] == 200
+        assert s.request("POST", "/v1/leads/x-1/enrich", key=None, body=lead, headers={"Content-Type": "application/json; charset=utf-8"})[0] == 200
     finally:
         s.close()
 
@@ -252,32 +252,32 @@ def test_no_key_mode_refuses_cross_site_requests_but_serves_its_own_ui(sandbox, 
 def test_the_sandbox_demo_refuses_cross_site_requests(tmp_path):
     s = Server(tmp_path, "--sandbox", env=clean_env())
     try:
-        assert s.request("GET", "/api/campaigns", key=None)[0] == 200
-        assert s.request("POST", "/api/leads/lead_1_0001/enrich", key=None, headers={"Origin": "http://evil.example"})[0] == 403
-        assert s.request("GET", "/api/campaigns", key=None, headers={"Host": "rebound.example"})[0] == 403
+        assert s.request("GET", "/v1/campaigns", key=None)[0] == 200
+        assert s.request("POST", "/v1/leads/lead_1_0001/enrich", key=None, headers={"Origin": "http://evil.example"})[0] == 403
+        assert s.request("GET", "/v1/campaigns", key=None, headers={"Host": "rebound.example"})[0] == 403
     finally:
         s.close()
 
 
 def test_with_keys_cross_origin_calls_need_the_key_not_a_same_origin(server):
     # A browser never attaches the key by itself, so a keyed server answers any Origin that has it.
-    assert server.request("GET", "/api/campaigns", headers={"Origin": "https://agent.example", "Host": "api.example"})[0] == 200
+    assert server.request("GET", "/v1/campaigns", headers={"Origin": "https://agent.example", "Host": "api.example"})[0] == 200
 
 
 # ---- 5. ids are opaque tokens ----
 
 def test_dot_ids_and_encoded_slashes_are_400(server):
-    for method, path in [("POST", "/api/leads/%2e%2e/enrich"), ("POST", "/api/leads/%2E/enrich"),
-                         ("GET", "/api/leads/%2e%2e/enrichment"), ("GET", "/api/campaigns/%2e%2e/leads"),
-                         ("POST", "/api/leads/a%2Fb/enrich"), ("GET", "/api/leads/..%2f..%2fx/enrichment"),
-                         ("GET", "/api/campaigns/cmp_0001%2F..%2F/leads"), ("GET", "/api/leads/%zz/enrichment")]:
+    for method, path in [("POST", "/v1/leads/%2e%2e/enrich"), ("POST", "/v1/leads/%2E/enrich"),
+                         ("GET", "/v1/leads/%2e%2e/enrichment"), ("GET", "/v1/campaigns/%2e%2e/leads"),
+                         ("POST", "/v1/leads/a%2Fb/enrich"), ("GET", "/v1/leads/..%2f..%2fx/enrichment"),
+                         ("GET", "/v1/campaigns/cmp_0001%2F..%2F/leads"), ("GET", "/v1/leads/%zz/enrichment")]:
         status, code, message = error_of(server.json(method, path))
         assert (status, code) == (400, "invalid_argument"), (method, path, message)
         assert "id" in message
-    status, code, message = error_of(server.json("POST", "/api/enrich", body={"leads": [{"lead_id": ".."}]}))
+    status, code, message = error_of(server.json("POST", "/v1/enrich", body={"leads": [{"lead_id": ".."}]}))
     assert status == 400 and "leads[0]" in message
     # Dots inside an id are fine.
-    assert server.json("POST", "/api/leads/a.b..c/enrich", body={"lead_id": "a.b..c", "website": "dots.example"})[0] == 200
+    assert server.json("POST", "/v1/leads/a.b..c/enrich", body={"lead_id": "a.b..c", "website": "dots.example"})[0] == 200
 
 
 # ---- 6. SIGTERM drains ----
@@ -295,7 +295,7 @@ def sigterm_while_busy(tmp_path, *flags):
         def enrich(i):
             lead = {"lead_id": f"d-{i}", "website": f"drain-{i}.example"}
             try:
-                results[i] = s.request("POST", f"/api/leads/d-{i}/enrich", body=lead, timeout=30)
+                results[i] = s.request("POST", f"/v1/leads/d-{i}/enrich", body=lead, timeout=30)
             except OSError as e:
                 results[i] = e
 
@@ -386,9 +386,9 @@ def test_a_good_max_batch_in_the_environment_is_used(sandbox, tmp_path):
 
 def test_the_bearer_scheme_is_case_insensitive(server):
     for scheme in ("bearer", "BEARER", "Bearer", "bEaReR"):
-        assert server.request("GET", "/api/campaigns", key=None, headers={"Authorization": f"{scheme} {KEY}"})[0] == 200
+        assert server.request("GET", "/v1/campaigns", key=None, headers={"Authorization": f"{scheme} {KEY}"})[0] == 200
     for header in (f"Basic {KEY}", f"Bearer{KEY}", "Bearer ", KEY):
-        assert server.request("GET", "/api/campaigns", key=None, headers={"Authorization": header})[0] == 401, header
+        assert server.request("GET", "/v1/campaigns", key=None, headers={"Authorization": header})[0] == 401, header
 
 
 def test_a_nul_in_a_file_path_is_404(sandbox, tmp_path):

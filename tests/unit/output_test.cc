@@ -343,3 +343,117 @@ TEST_CASE("the streaming writers write byte for byte what the Json tree of each 
     CHECK(row == want);
   }
 }
+
+// ---- The original pipeline's shape ----
+
+TEST_CASE("the original shape: overview values as text, names and texts as string lists, news inside funding") {
+  EnrichedLead e = lead("o-1");
+  e.lead.campaign_id = "cmp_1";
+  e.lead.website = "acme.com";
+  e.lead.agent_id = "agent_1";
+  e.lead.extra.emplace_back("favourite_colour", Json("teal"));
+  CompanyOverview o;
+  o.description = "Makes things";
+  o.headcount = Json(120);
+  o.founded_year = Json(2015);
+  o.founded_year_number = 2015;
+  o.estimated_revenue = Json("$10M-$50M");
+  e.company_overview = o;
+  e.news = News{"## Acme\n- launched"};
+  LinkedInPosts posts;
+  for (int i = 0; i < 7; ++i) posts.posts.push_back({"post " + std::to_string(i), std::nullopt, std::nullopt, std::nullopt});
+  e.linkedin_posts = posts;
+  e.funding->total_usd = 12'499'999.6;
+  e.enriched_at = parse_timestamp("2026-01-31T12:00:00.250Z").value();
+  e.provider_run_ids = {"run_a", "run_b"};
+
+  Json j = to_original_json(e);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.as_object()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"lead_id", "name", "email", "phone", "organization", "designation", "linkedin_url",
+                                         "campaign_id", "campaign_name", "company_overview", "tech_stack", "funding",
+                                         "linkedin_posts", "enrichment_metadata"});
+  const Json& ov = *j.find("company_overview");
+  CHECK(ov.find("headcount")->as_string() == "120");
+  CHECK(ov.find("founded_year")->as_string() == "2015");
+  CHECK(ov.find("estimated_revenue")->as_string() == "$10M-$50M");
+  CHECK(ov.find("region")->is_null());
+  CHECK(j.find("tech_stack")->dump() == R"(["React","Go"])");
+  const Json& funding = *j.find("funding");
+  CHECK(funding.find("total_funding_usd")->dump() == "12500000");
+  CHECK(funding.find("funding_history")->as_array().size() == 1);
+  CHECK(funding.find("news_summary")->as_string() == "## Acme\n- launched");
+  CHECK(j.find("linkedin_posts")->as_array().size() == 5);
+  CHECK(j.find("linkedin_posts")->as_array()[4].as_string() == "post 4");
+  const Json& meta = *j.find("enrichment_metadata");
+  CHECK(meta.find("enriched_at")->as_string() == "2026-01-31T12:00:00.250000");
+  CHECK(meta.find("signals_found")->dump() == R"(["tech_stack","funding"])");
+  CHECK(meta.find("signals_missed")->dump() == R"(["news"])");
+  CHECK(meta.find("pipe0_run_id")->as_string() == "run_a");
+  for (const char* absent : {"website", "agent_id", "favourite_colour", "signals", "quality_score"}) {
+    CHECK_MESSAGE(j.find(absent) == nullptr, absent);
+  }
+}
+
+TEST_CASE("the original shape of a lead with nothing found still has its metadata") {
+  EnrichedLead e;
+  e.lead.lead_id = "bare";
+  Json j = to_original_json(e);
+  CHECK(j.find("company_overview")->is_null());
+  CHECK(j.find("tech_stack")->is_null());
+  CHECK(j.find("funding")->is_null());
+  CHECK(j.find("linkedin_posts")->is_null());
+  const Json& meta = *j.find("enrichment_metadata");
+  CHECK(meta.find("enriched_at")->is_string());
+  CHECK(meta.find("signals_found")->as_array().empty());
+  CHECK(meta.find("pipe0_run_id")->is_null());
+  // News alone still makes a funding object: the original carried the summary there.
+  e.news = News{"quiet"};
+  Json with_news = to_original_json(e);
+  const Json& funding = *with_news.find("funding");
+  CHECK(funding.find("total_funding_usd")->is_null());
+  CHECK(funding.find("news_summary")->as_string() == "quiet");
+}
+
+TEST_CASE("original-shape writers: JSON array, JSON lines and CSV say the same as to_original_json") {
+  EnrichedLead a = lead("o-1");
+  a.enriched_at = parse_timestamp("2026-01-31T12:00:00Z").value();
+  EnrichedLead b = lead("o-2");
+  b.enriched_at = a.enriched_at;
+  for (OutputFormat f : {OutputFormat::kJson, OutputFormat::kJsonl}) {
+    std::ostringstream out;
+    auto w = make_writer(f, out, OutputShape::kOriginal);
+    REQUIRE(w->write(a).ok());
+    REQUIRE(w->write(b).ok());
+    REQUIRE(w->finish().ok());
+    std::string text = out.str();
+    if (f == OutputFormat::kJson) {
+      Json parsed = Json::parse(text).value();
+      REQUIRE(parsed.as_array().size() == 2);
+      CHECK(parsed.as_array()[1].dump() == to_original_json(b).dump());
+    } else {
+      CHECK(text == to_original_json(a).dump() + "\n" + to_original_json(b).dump() + "\n");
+    }
+  }
+  std::ostringstream csv;
+  auto w = make_writer(OutputFormat::kCsv, csv, OutputShape::kOriginal);
+  REQUIRE(w->write(a).ok());
+  REQUIRE(w->finish().ok());
+  std::string header;
+  for (std::string_view c : original_csv_columns()) header += (header.empty() ? "" : ",") + std::string(c);
+  std::vector<std::string> cells = original_csv_cells(a);
+  REQUIRE(cells.size() == original_csv_columns().size());
+  CHECK(cells[0] == "o-1");
+  CHECK(cells[15] == "React; Go");         // tech_stack
+  CHECK(cells[16] == "5000000");           // total_funding_usd
+  CHECK(cells[20] == "2026-01-31T12:00:00.000000");
+  std::string row;
+  append_csv_record(row, cells);
+  CHECK(csv.str() == header + "\r\n" + row);
+  // An empty run still writes the header, and an empty JSON array.
+  std::ostringstream empty_csv, empty_json;
+  REQUIRE(make_writer(OutputFormat::kCsv, empty_csv, OutputShape::kOriginal)->finish().ok());
+  CHECK(empty_csv.str() == header + "\r\n");
+  REQUIRE(make_writer(OutputFormat::kJson, empty_json, OutputShape::kOriginal)->finish().ok());
+  CHECK(empty_json.str() == "[]\n");
+}

@@ -1,82 +1,32 @@
 // The web UI in a real browser: Debian's headless Chromium, driven by playwright-core, against
-// leadenrich-server --sandbox on loopback. Picks a campaign, enriches a lead, reads its signals,
-// enriches all shown leads, and checks the API-key prompt.
+// leadenrich-server --sandbox on loopback (both from e2e/harness.mjs). Picks a campaign, enriches
+// a lead, reads its signals, enriches all shown leads, and checks the API-key prompt.
 //
 //   node web/e2e/ui.e2e.mjs --server build/apps/leadenrich-server [--screenshot out.png]
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { TIMEOUT_MS, launchBrowser, removeTempDirs, startServer as start, stopServer, tempDir } from "./harness.mjs";
 
 const { values: args } = parseArgs({
   options: {
     server: { type: "string" },
     screenshot: { type: "string" },
-    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+    chromium: { type: "string" },
   },
 });
 assert.ok(args.server, "--server <path to leadenrich-server> is required");
-const SERVER = resolve(args.server);
-assert.ok(existsSync(args.chromium), `no browser at ${args.chromium}: install Debian's chromium (bash scripts/setup.sh)`);
-
-// Chromium as root in a closed network: no sandbox, no GPU, no calls home.
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--disable-dev-shm-usage",
-];
-const TIMEOUT_MS = 20_000;
-
-/** Starts leadenrich-server and resolves with its address once it logs "listening on". */
-function startServer(dir, env = {}) {
-  const proc = spawn(SERVER, ["--sandbox", "--port", "0", "--store", join(dir, "ui.db")], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const url = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), TIMEOUT_MS);
-    proc.stderr.on("data", (chunk) => {
-      log += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    proc.on("error", (e) => reject(new Error(`cannot start ${SERVER}: ${e.message}`)));
-    proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  return { proc, url, log: () => log };
-}
-
-async function stopServer(server) {
-  if (server.proc.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.proc.on("exit", resolve));
-  server.proc.kill("SIGTERM");
-  await exited;
-}
+const startServer = (dir, env) => start(args.server, dir, env);
 
 let browser;
-const dirs = [];
-function tempDir() {
-  const dir = mkdtempSync(join(tmpdir(), "leadenrich-ui-"));
-  dirs.push(dir);
-  return dir;
-}
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: args.chromium, args: CHROMIUM_FLAGS, timeout: TIMEOUT_MS });
+  browser = await launchBrowser(args.chromium);
 });
 
 after(async () => {
   await browser?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 describe("leadenrich web UI", () => {
@@ -90,7 +40,7 @@ describe("leadenrich web UI", () => {
       await page.getByTestId("sandbox-tag").waitFor();
 
       // The campaign selector lists the API's campaigns; pick the second.
-      const campaigns = await (await fetch(base + "/api/campaigns")).json();
+      const campaigns = await (await fetch(base + "/v1/campaigns")).json();
       const select = page.getByTestId("campaign-select");
       await page.locator('[data-testid="campaign-select"] option').nth(campaigns.campaigns.length - 1).waitFor({ state: "attached" });
       const options = await select.locator("option").evaluateAll((os) => os.map((o) => o.value));
@@ -102,7 +52,7 @@ describe("leadenrich web UI", () => {
       assert.equal(await page.locator('[data-testid="lead-row"] .badge[data-status="none"]').count(), 25 * 5);
 
       // Enrich one lead that has a company website, and read the detail panel.
-      const apiPage = await (await fetch(base + "/api/campaigns/cmp_0002/leads?page=1&per_page=25")).json();
+      const apiPage = await (await fetch(base + "/v1/campaigns/cmp_0002/leads?page=1&per_page=25")).json();
       const target = apiPage.leads.map((e) => e.lead).find((l) => l.website && l.linkedin_url);
       assert.ok(target, "the sandbox page has a lead with a website and a LinkedIn URL");
       const row = page.locator(`[data-testid="lead-row"][data-lead-id="${target.lead_id}"]`);
@@ -111,7 +61,7 @@ describe("leadenrich web UI", () => {
       await detail.waitFor();
       assert.match(await detail.locator("h2").innerText(), new RegExp(target.name));
 
-      const stored = await (await fetch(`${base}/api/leads/${target.lead_id}/enrichment`)).json();
+      const stored = await (await fetch(`${base}/v1/leads/${target.lead_id}/enrichment`)).json();
       for (const name of ["company_overview", "tech_stack", "funding", "news", "linkedin_posts"]) {
         const section = page.getByTestId(`signal-${name}`);
         assert.equal(await section.getAttribute("data-status"), stored.signals[name].status, name);

@@ -126,19 +126,19 @@ async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Pr
 
 export const api = {
   health: () => call<Health>("GET", "/api/health"),
-  campaigns: () => call<{ campaigns: Campaign[] }>("GET", "/api/campaigns").then((r) => r.campaigns),
+  campaigns: () => call<{ campaigns: Campaign[] }>("GET", "/v1/campaigns").then((r) => r.campaigns),
   leads: (campaignId: string, page: number, perPage: number) =>
     call<LeadsPage>(
       "GET",
-      `/api/campaigns/${encodeURIComponent(campaignId)}/leads?page=${page}&per_page=${perPage}`,
+      `/v1/campaigns/${encodeURIComponent(campaignId)}/leads?page=${page}&per_page=${perPage}`,
     ),
-  enrich: (leadId: string) => call<EnrichedLead>("POST", `/api/leads/${encodeURIComponent(leadId)}/enrich`),
+  enrich: (leadId: string) => call<EnrichedLead>("POST", `/v1/leads/${encodeURIComponent(leadId)}/enrich`),
   enrichment: (leadId: string) =>
-    call<EnrichedLead>("GET", `/api/leads/${encodeURIComponent(leadId)}/enrichment`),
+    call<EnrichedLead>("GET", `/v1/leads/${encodeURIComponent(leadId)}/enrichment`),
   enrichBatch: (leads: RawLead[]) =>
     call<{ leads: EnrichedLead[]; summary: { leads: number; billed_lookups: number; cache_hits: number } }>(
       "POST",
-      "/api/enrich",
+      "/v1/enrich",
       { leads },
     ),
 };
