@@ -1,5 +1,6 @@
 #include "internal/openapi.h"
 
+#include "internal/server_jobs.h"
 #include "leadenrich/version.h"
 
 namespace leadenrich::internal {
@@ -195,7 +196,9 @@ const std::string& openapi_document() {
     std::string d = kDocument;
     const std::string marker = "@VERSION@";
     d.replace(d.find(marker), marker.size(), kVersion);
-    return d;
+    Json document = Json::parse(d).value();
+    JobRoutes::add_to_openapi(document);
+    return document.dump();
   }();
   return document;
 }

@@ -408,7 +408,8 @@ def test_openapi_documents_exactly_the_routes_served(server):
     assert doc["openapi"].startswith("3.") and doc["info"]["version"] == server.json("GET", "/api/health")[1]["version"]
     served = {("GET", "/api/health"), ("GET", "/api/campaigns"), ("GET", "/api/campaigns/{id}/leads"),
               ("POST", "/api/leads/{id}/enrich"), ("GET", "/api/leads/{id}/enrichment"), ("POST", "/api/enrich"),
-              ("GET", "/openapi.json"), ("GET", "/metrics")}
+              ("GET", "/openapi.json"), ("GET", "/metrics"), ("POST", "/v1/jobs"), ("GET", "/v1/jobs"),
+              ("GET", "/v1/jobs/{id}"), ("DELETE", "/v1/jobs/{id}"), ("GET", "/v1/jobs/{id}/results")}
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert documented == served
     # Each documented route exists (no route answers 404 with code not_found for a made-up id).
