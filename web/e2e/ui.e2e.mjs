@@ -1,11 +1,12 @@
 // The web UI in a real browser: Debian's headless Chromium, driven by playwright-core, against
 // leadenrich-server --sandbox on loopback. Picks a campaign, enriches a lead, reads its signals,
-// enriches all shown leads, and checks the API-key prompt.
+// enriches all shown leads, runs a background job from the Jobs view and downloads its results,
+// and checks the API-key prompt.
 //
 //   node web/e2e/ui.e2e.mjs --server build/apps/leadenrich-server [--screenshot out.png]
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -32,8 +33,8 @@ const CHROMIUM_FLAGS = [
 const TIMEOUT_MS = 20_000;
 
 /** Starts leadenrich-server and resolves with its address once it logs "listening on". */
-function startServer(dir, env = {}) {
-  const proc = spawn(SERVER, ["--sandbox", "--port", "0", "--store", join(dir, "ui.db")], {
+function startServer(dir, env = {}, extraArgs = []) {
+  const proc = spawn(SERVER, ["--sandbox", "--port", "0", "--store", join(dir, "ui.db"), ...extraArgs], {
     cwd: dir,
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -142,6 +143,52 @@ describe("leadenrich web UI", () => {
         other.name ?? other.lead_id,
       );
       if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: false });
+    } finally {
+      await page.close();
+      await stopServer(server);
+    }
+  });
+
+  test("start a job for a campaign, follow its progress, download its results as CSV and JSON", async () => {
+    // Slow pipe0 runs, so the job is seen running before it finishes.
+    const server = startServer(tempDir(), {}, ["--sandbox-latency-ms", "1000"]);
+    const page = await browser.newPage({ viewport: { width: 1500, height: 950 }, acceptDownloads: true });
+    page.setDefaultTimeout(TIMEOUT_MS);
+    try {
+      const base = await server.url;
+      await page.goto(base + "/");
+      await page.getByTestId("sandbox-tag").waitFor();
+      await page.getByTestId("tab-jobs").click();
+      await page.getByTestId("jobs-view").waitFor();
+      await page.locator('[data-testid="job-campaign"] option[value="cmp_0003"]').waitFor({ state: "attached" });
+      await page.getByTestId("job-campaign").selectOption("cmp_0003");
+      await page.getByTestId("start-job").click();
+
+      const row = page.getByTestId("job-row").first();
+      await row.waitFor();
+      const jobId = await row.getAttribute("data-job-id");
+      assert.match(jobId, /^job_/);
+      // Live: the row shows the job running with a count, then finished with every lead.
+      await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"][data-state="running"]`).waitFor();
+      assert.match(await row.getByTestId("job-progress").innerText(), /^\d+( \/ 60)? leads$/);
+      await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"][data-state="finished"]`).waitFor({ timeout: 60_000 });
+      assert.equal(await row.getByTestId("job-progress").innerText(), "60 / 60 leads");
+      const job = await (await fetch(`${base}/v1/jobs/${jobId}`)).json();
+      assert.equal(job.state, "finished");
+      assert.equal(job.spec.campaign_id, "cmp_0003");
+
+      // Downloads: the CSV is the server's, byte for byte; the JSON is every lead, in order.
+      const apiCsv = await (await fetch(`${base}/v1/jobs/${jobId}/results?format=csv`)).text();
+      const apiLines = (await (await fetch(`${base}/v1/jobs/${jobId}/results`)).text()).trim().split("\n");
+      let [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("download-csv").click()]);
+      assert.equal(download.suggestedFilename(), `${jobId}.csv`);
+      assert.equal(readFileSync(await download.path(), "utf8"), apiCsv);
+      [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("download-json").click()]);
+      assert.equal(download.suggestedFilename(), `${jobId}.json`);
+      const leads = JSON.parse(readFileSync(await download.path(), "utf8"));
+      assert.equal(leads.length, 60);
+      assert.deepEqual(leads, apiLines.map((l) => JSON.parse(l)));
+      assert.ok(leads.every((l) => l.lead.campaign_id === "cmp_0003"));
     } finally {
       await page.close();
       await stopServer(server);
