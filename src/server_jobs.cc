@@ -124,6 +124,7 @@ Result<JobSpec> parse_spec(const std::string& body, const ServerJobOptions& opti
           "request body: unknown field \"{}\" (known: campaign_id, leads, signals, webhook_url, progress_every)", key));
     }
   }
+  spec.lead_count = spec.leads.size();
   if (spec.campaign_id.has_value() == !spec.leads.empty()) {
     return invalid_argument("request body: give either campaign_id or leads, not both");
   }
@@ -247,7 +248,8 @@ void JobRoutes::add_to_openapi(Json& document) {
     return object.as_object().back().second;
   };
   Json& paths = member(document, "paths");
-  for (auto& [path, item] : Json::parse(kPaths).value().as_object()) paths.set(path, item);
+  Json routes = Json::parse(kPaths).value();
+  for (auto& [path, item] : routes.as_object()) paths.set(path, item);
   Json& components = member(document, "components");
   member(components, "parameters").set("JobId", Json::parse(kJobId).value());
   member(components, "schemas").set("Job", Json::parse(kJob).value());

@@ -178,16 +178,16 @@ Json spec_json(const JobSpec& spec, bool with_leads) {
   Json::Object o;
   if (spec.campaign_id) {
     o.emplace_back("campaign_id", Json(*spec.campaign_id));
-  } else if (with_leads) {
+  } else if (with_leads && !spec.leads.empty()) {
     Json::Array leads;
     for (const RawLead& lead : spec.leads) leads.push_back(to_json(lead));
     o.emplace_back("leads", Json(std::move(leads)));
   } else {
-    o.emplace_back("leads", count(spec.leads.size()));
+    o.emplace_back("leads", count(spec.lead_count));
   }
   Json::Array signals;
   for (Signal s : spec.signals) signals.emplace_back(std::string(to_string(s)));
-  o.emplace_back("signals", Json(std::move(signals)));
+  o.emplace_back("signals", signals.empty() ? Json() : Json(std::move(signals)));  // null: the configured ones
   o.emplace_back("webhook_url", spec.webhook_url.empty() ? Json() : Json(spec.webhook_url));
   o.emplace_back("progress_every", spec.progress_every ? count(spec.progress_every) : Json());
   return Json(std::move(o));
@@ -202,6 +202,9 @@ Result<JobSpec> spec_from_json(const Json& o) {
       if (!lead.ok()) return lead.status();
       spec.leads.push_back(std::move(lead).value());
     }
+    spec.lead_count = spec.leads.size();
+  } else {
+    spec.lead_count = read_count(o, "leads");  // an ended job keeps only their number
   }
   if (const Json* signals = o.find("signals"); signals && signals->is_array()) {
     for (const Json& s : signals->as_array()) {
@@ -367,7 +370,8 @@ Result<std::string> JobManager::submit(JobSpec spec) {
   job->spec = std::move(spec);
   job->created_at = now_ms();
   job->cancel = std::make_shared<CancellationToken>();
-  if (!job->spec.campaign_id) job->leads_total = job->spec.leads.size();
+  job->spec.lead_count = job->spec.leads.size();
+  if (!job->spec.campaign_id) job->leads_total = job->spec.lead_count;
   job->next_progress_at = job->spec.progress_every;
   {
     std::lock_guard lock(mu_);
@@ -463,6 +467,7 @@ Status JobManager::cancel(const std::string& id) {
       queue_.erase(std::remove(queue_.begin(), queue_.end(), id), queue_.end());
       job->state = JobState::kCancelled;
       job->finished_at = now_ms();
+      job->spec.leads = {};
       ++job->version;
       if (!job->spec.webhook_url.empty()) enqueue_delivery(job, "job.finished");
     }
@@ -702,6 +707,7 @@ void JobManager::run_job(const std::shared_ptr<Job>& job) {
     }
     if (!interrupted) {
       job->finished_at = now_ms();
+      job->spec.leads = {};  // an ended job is never run again: its leads are only counted
       if (!spec.webhook_url.empty()) enqueue_delivery(job, "job.finished");
     }
     ++job->version;

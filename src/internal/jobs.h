@@ -33,7 +33,8 @@ namespace leadenrich::internal {
 /// What a job enriches and whom it tells.
 struct JobSpec {
   std::optional<std::string> campaign_id;  ///< else `leads`
-  std::vector<RawLead> leads;
+  std::vector<RawLead> leads;  ///< let go once the job has ended (nothing resumes it then)
+  std::size_t lead_count = 0;  ///< leads.size() as given
   std::vector<Signal> signals;  ///< empty: the configuration's
   std::string webhook_url;      ///< empty: no webhook
   std::size_t progress_every = 0;  ///< with a webhook: a "job.progress" delivery every N leads

@@ -160,6 +160,48 @@ def test_a_server_killed_mid_job_resumes_it_without_repeating_finished_leads(tmp
         sandbox.close()
 
 
+def test_a_job_over_a_list_of_leads_keeps_their_order_and_lets_them_go_when_done(sandbox, tmp_path):
+    s = Server(tmp_path, env=sandbox.env(LEADENRICH_API_KEYS=KEY))
+    try:
+        _, page = s.json("GET", "/api/campaigns/cmp_0002/leads?per_page=30")
+        leads = [item["lead"] for item in page["leads"]][::-1]  # an order of our own
+        leads[4]["custom_key"] = "kept"
+        job_id = start_job(s, {"leads": leads, "signals": ["company_overview", "news"]})
+        job = wait_for(s, job_id, lambda j: j["state"] not in ("queued", "running"))
+        assert job["state"] == "finished" and job["spec"]["leads"] == 30
+        assert job["spec"]["signals"] == ["company_overview", "news"]
+        assert job["progress"]["leads_total"] == 30
+        got = [json.loads(line) for line in results(s, job_id).splitlines()]
+        assert [g["lead"]["lead_id"] for g in got] == [l["lead_id"] for l in leads]
+        assert got[4]["lead"]["custom_key"] == "kept"
+        assert all(g["signals"]["funding"]["status"] == "disabled" for g in got)
+        on_disk = json.loads((tmp_path / "server.db.jobs" / f"{job_id}.json").read_text())
+        assert on_disk["spec"]["leads"] == 30  # the leads themselves are not kept once it has ended
+    finally:
+        s.close()
+
+
+def test_sigterm_interrupts_a_running_job_and_the_next_start_finishes_it(tmp_path):
+    sandbox = ExternalSandbox("--campaigns", "1", "--leads-per-campaign", "800", "--latency-ms", "400")
+    env = sandbox.env(LEADENRICH_API_KEYS=KEY)
+    s = Server(tmp_path, env=env)
+    try:
+        expected = campaign_order(s, "cmp_0001")
+        job_id = start_job(s, {"campaign_id": "cmp_0001"})
+        wait_for(s, job_id, lambda j: j["progress"]["leads_done"] >= 100)
+    finally:
+        s.close()  # SIGTERM: exits 0 without waiting for the job
+    assert "interrupted, resumes at the next start" in s.log()
+    s = Server(tmp_path, env=env)
+    try:
+        job = wait_for(s, job_id, lambda j: j["state"] not in ("queued", "running"))
+        assert job["state"] == "finished" and job["counts"]["attempts"] == 2 and job["counts"]["from_journal"] > 0
+        assert lead_ids(results(s, job_id)) == expected
+    finally:
+        s.close()
+        sandbox.close()
+
+
 class Receiver:
     """A loopback webhook receiver: answers `statuses` in turn (then 200) and keeps every request."""
 
