@@ -117,11 +117,14 @@ Status check_webhook_url(std::string_view url, const std::vector<std::string>& a
   }
   if (host.empty()) return invalid_argument("webhook_url: no host");
   std::string name = lower(std::string(host));
+  if (name.size() > 2 && name.front() == '[') name = name.substr(1, name.size() - 2);  // "[::1]" is "::1"
   if (allowed_hosts.empty()) {
     return failed_precondition("webhook_url: webhooks are off on this server (set LEADENRICH_WEBHOOK_HOSTS)");
   }
   for (const std::string& allowed : allowed_hosts) {
-    if (allowed == "*" || lower(allowed) == name) return ok_status();
+    std::string entry = lower(allowed);
+    if (entry.size() > 2 && entry.front() == '[' && entry.back() == ']') entry = entry.substr(1, entry.size() - 2);
+    if (entry == "*" || entry == name) return ok_status();
   }
   return invalid_argument(fmt::format("webhook_url: host {} is not in LEADENRICH_WEBHOOK_HOSTS", name));
 }
@@ -683,7 +686,8 @@ void JobManager::run_job(const std::shared_ptr<Job>& job) {
     std::lock_guard lock(mu_);
     if (job->state == JobState::kFailed) {
       // failed before it started (written above)
-    } else if (stopping_ && !job->cancel_requested) {
+    } else if (stopping_ && !job->cancel_requested &&
+               !(summary.ok() && summary->journal.ok() && summary->state == RunState::kFinished)) {
       // The server is stopping: the run is left unfinished in the journal and resumed next time.
       job->state = JobState::kQueued;
       interrupted = true;
@@ -775,6 +779,25 @@ void JobManager::deliver(const std::shared_ptr<Job>& job, const std::string& del
     if (event == "job.progress") job->progress_pending = false;
     Json payload(Json::Object{{"event", Json(event)}, {"delivery_id", Json(delivery_id)}, {"job", job_json(*job, false)}});
     body = payload.dump();  // the same bytes on every attempt of this delivery
+  }
+  // The settings may have changed since the delivery was queued (a restart): never send unsigned,
+  // never to a host no longer allowed.
+  Status allowed = check_webhook_url(job->spec.webhook_url, deps_.options.webhook_hosts);
+  if (allowed.ok() && deps_.options.webhook_secret.empty()) {
+    allowed = failed_precondition("no LEADENRICH_WEBHOOK_SECRET: a delivery is never sent unsigned");
+  }
+  if (!allowed.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      if (Job::Delivery* d = find_delivery(*job, delivery_id)) {
+        d->attempts.push_back(Job::Attempt{now_ms(), 0, allowed.message()});
+        d->state = "failed";
+      }
+      ++job->version;
+    }
+    persist(job);
+    log(fmt::format("job {}: webhook {} not sent: {}", job->id, event, allowed.message()));
+    return;
   }
   if (!deps_.transport) deps_.transport = make_curl_transport();
   BackoffPolicy backoff;

@@ -285,6 +285,37 @@ def test_the_webhook_arrives_signed_and_a_receiver_failing_twice_gets_it_on_the_
         receiver.close()
 
 
+@pytest.mark.parametrize("secret_after_restart", [WEBHOOK_SECRET, None])
+def test_a_final_webhook_pending_at_a_stop_is_sent_after_the_restart_never_unsigned(sandbox, tmp_path,
+                                                                                    secret_after_restart):
+    receiver = Receiver(statuses=[503])
+    env = sandbox.env(LEADENRICH_API_KEYS=KEY, LEADENRICH_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                      LEADENRICH_WEBHOOK_HOSTS="127.0.0.1")
+    s = Server(tmp_path, "--webhook-retry-ms", "600000", env=env)  # the 2nd attempt would wait 10 minutes
+    try:
+        job_id = start_job(s, {"campaign_id": "cmp_0001", "signals": ["news"], "webhook_url": receiver.url})
+        wait_for(s, job_id, lambda j: j["state"] == "finished" and j["webhook"]["deliveries"] and
+                 j["webhook"]["deliveries"][0]["attempts"])
+    finally:
+        s.close()  # does not wait out the backoff
+    if secret_after_restart is None:
+        del env["LEADENRICH_WEBHOOK_SECRET"]
+    s = Server(tmp_path, "--webhook-retry-ms", "100", env=env)
+    try:
+        job = wait_for(s, job_id, lambda j: j["webhook"]["deliveries"][0]["state"] != "pending")
+        [delivery] = job["webhook"]["deliveries"]
+        if secret_after_restart:
+            assert delivery["state"] == "delivered"
+            assert [a["status"] for a in delivery["attempts"]] == [503, 200]
+            assert len(receiver.requests) == 2 and all(verify(h, b) for h, b in receiver.requests)
+        else:
+            assert delivery["state"] == "failed" and "never sent unsigned" in delivery["attempts"][-1]["error"]
+            assert len(receiver.requests) == 1
+    finally:
+        s.close()
+        receiver.close()
+
+
 def test_progress_webhooks_every_n_leads_then_the_final_one(sandbox, tmp_path):
     receiver = Receiver()
     s = webhook_server(tmp_path, sandbox)
