@@ -821,7 +821,32 @@ void JobManager::deliver(const std::shared_ptr<Job>& job, const std::string& del
     request.headers.add("X-Leadenrich-Timestamp", timestamp);
     request.headers.add("X-Leadenrich-Signature",
                         "sha256=" + webhook_signature(deps_.options.webhook_secret.reveal(), timestamp, body));
-    HttpOutcome outcome = deps_.transport->send(request);
+    // Sent asynchronously so that a stop need not wait for a slow receiver: the delivery then
+    // stays pending and is sent again after the next start (receivers deduplicate on its id).
+    struct Pending {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::optional<HttpOutcome> outcome;
+    };
+    auto pending = std::make_shared<Pending>();
+    deps_.transport->send_async(request, [pending](HttpOutcome o) {
+      std::lock_guard lock(pending->mu);
+      pending->outcome = std::move(o);
+      pending->cv.notify_all();
+    });
+    std::optional<HttpOutcome> answered;
+    for (;;) {
+      {
+        std::unique_lock lock(pending->mu);
+        if (pending->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return pending->outcome.has_value(); })) {
+          answered = std::move(pending->outcome);
+          break;
+        }
+      }
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    HttpOutcome& outcome = *answered;
     Job::Attempt a{now_ms(), 0, ""};
     bool delivered = false;
     if (outcome.response.ok()) {

@@ -8,6 +8,7 @@ import http.server
 import io
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -205,15 +206,20 @@ def test_sigterm_interrupts_a_running_job_and_the_next_start_finishes_it(tmp_pat
 class Receiver:
     """A loopback webhook receiver: answers `statuses` in turn (then 200) and keeps every request."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), hang_first=False):
         self.requests = []
         self.statuses = list(statuses)
+        self.release = threading.Event()
+        if not hang_first:
+            self.release.set()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                if len(receiver.requests) == 1:
+                    receiver.release.wait(timeout=30)
                 code = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
@@ -228,6 +234,7 @@ class Receiver:
         self.thread.start()
 
     def close(self):
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -311,6 +318,31 @@ def test_a_final_webhook_pending_at_a_stop_is_sent_after_the_restart_never_unsig
         else:
             assert delivery["state"] == "failed" and "never sent unsigned" in delivery["attempts"][-1]["error"]
             assert len(receiver.requests) == 1
+    finally:
+        s.close()
+        receiver.close()
+
+
+def test_a_receiver_that_does_not_answer_does_not_hold_a_stop(sandbox, tmp_path):
+    receiver = Receiver(hang_first=True)
+    s = webhook_server(tmp_path, sandbox)
+    try:
+        job_id = start_job(s, {"campaign_id": "cmp_0001", "signals": ["news"], "webhook_url": receiver.url})
+        wait_for(s, job_id, lambda j: j["state"] == "finished" and receiver.requests)
+        stopping = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(timeout=20) == 0
+        # The delivery's own timeout is 10 s; the stop did not wait for it.
+        assert time.monotonic() - stopping < 5
+    finally:
+        s.close()
+    receiver.release.set()
+    s = webhook_server(tmp_path, sandbox)
+    try:
+        job = wait_for(s, job_id, lambda j: j["webhook"]["deliveries"][0]["state"] != "pending")
+        [delivery] = job["webhook"]["deliveries"]
+        assert delivery["state"] == "delivered" and [a["status"] for a in delivery["attempts"]] == [200]
+        assert [h["X-Leadenrich-Delivery"] for h, _ in receiver.requests] == [delivery["id"]] * 2
     finally:
         s.close()
         receiver.close()
