@@ -1,6 +1,6 @@
 // leadenrich-server: the runtime HTTP API and the web UI. Configured like the CLI (environment and
-// .env), plus LEADENRICH_API_KEYS, LEADENRICH_CORS_ORIGINS, LEADENRICH_ALLOWED_HOSTS and
-// LEADENRICH_MAX_BATCH. SIGTERM or Ctrl-C stops it after the requests received are answered.
+// .env), plus LEADENRICH_API_KEYS, LEADENRICH_CORS_ORIGINS, LEADENRICH_ALLOWED_HOSTS,
+// LEADENRICH_MAX_BATCH, LEADENRICH_WEBHOOK_SECRET and LEADENRICH_WEBHOOK_HOSTS. SIGTERM or Ctrl-C stops it after the requests received are answered.
 #include <pthread.h>
 
 #include <csignal>
@@ -51,6 +51,11 @@ struct Flags {
   long long drain_timeout_ms = 10'000;
   long long upstream_timeout_ms = 30'000;
   long long sandbox_latency_ms = 0;
+  std::optional<std::string> jobs_dir;
+  std::size_t max_jobs = 2;
+  std::size_t max_queued_jobs = 16;
+  int webhook_attempts = 5;
+  long long webhook_retry_ms = 1000;
   bool quiet = false;
 };
 
@@ -212,6 +217,19 @@ int run(const Flags& flags) {
     return kExitUsage;
   }
   backend.store = *store;
+  options.jobs.dir = flags.jobs_dir.value_or(store_options.path + ".jobs");
+  options.jobs.max_running = flags.max_jobs;
+  options.jobs.max_queued = flags.max_queued_jobs;
+  options.jobs.webhook_attempts = flags.webhook_attempts;
+  options.jobs.webhook_backoff = std::chrono::milliseconds(flags.webhook_retry_ms);
+  options.jobs.webhook_secret = Secret((*env)("LEADENRICH_WEBHOOK_SECRET").value_or(""));
+  if (std::optional<std::string> hosts = (*env)("LEADENRICH_WEBHOOK_HOSTS")) {
+    for (const Secret& h : parse_api_keys(*hosts)) options.jobs.webhook_hosts.push_back(h.reveal());
+  }
+  if (!options.jobs.webhook_hosts.empty() && options.jobs.webhook_secret.empty()) {
+    log_line("leadenrich-server: LEADENRICH_WEBHOOK_HOSTS is set but LEADENRICH_WEBHOOK_SECRET is not: webhooks "
+             "would be unsigned, so jobs with a webhook_url are refused");
+  }
   backend.enricher = std::make_shared<Enricher>(config, std::move(p).value(), *store);
 
   Result<std::unique_ptr<Server>> server = Server::start(options, backend);
@@ -219,8 +237,8 @@ int run(const Flags& flags) {
     log_line("leadenrich-server: " + server.status().message());
     return server.status().code() == StatusCode::kUnavailable ? kExitUnavailable : kExitUsage;
   }
-  log_line(fmt::format("leadenrich-server {} listening on {} (store {}, UI {})", kVersion, (*server)->base_url(),
-                       store_options.path, options.web_root));
+  log_line(fmt::format("leadenrich-server {} listening on {} (store {}, jobs {}, UI {})", kVersion,
+                       (*server)->base_url(), store_options.path, options.jobs.dir, options.web_root));
 
   // Wait for SIGTERM or SIGINT on this thread; every other thread has them blocked.
   sigset_t signals;
@@ -286,6 +304,19 @@ int main(int argc, char** argv) {
   app.add_option("--sandbox-latency-ms", f.sandbox_latency_ms, "With --sandbox: service time of each pipe0 run")
       ->capture_default_str()
       ->check(CLI::Range(0LL, 600'000LL));
+  app.add_option("--jobs-dir", f.jobs_dir, "Where background jobs are kept (default: the store's path + .jobs)");
+  app.add_option("--max-jobs", f.max_jobs, "Background jobs running at once")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  app.add_option("--max-queued-jobs", f.max_queued_jobs, "Background jobs waiting at most (then POST /v1/jobs is 429)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10000}));
+  app.add_option("--webhook-attempts", f.webhook_attempts, "Attempts per webhook delivery")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  app.add_option("--webhook-retry-ms", f.webhook_retry_ms, "Wait before a webhook's 2nd attempt; doubles after each")
+      ->capture_default_str()
+      ->check(CLI::Range(1LL, 600'000LL));
   app.add_flag("-q,--quiet", f.quiet, "Do not log requests");
   try {
     app.parse(argc, argv);

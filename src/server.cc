@@ -22,6 +22,7 @@
 
 #include "internal/http_front.h"
 #include "internal/openapi.h"
+#include "internal/server_jobs.h"
 #include "internal/server_metrics.h"
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
@@ -76,18 +77,27 @@ bool v1_api_path(std::string_view path) { return path.rfind("/v1/", 0) == 0; }
 /// "method_not_allowed" or "unmatched". `path` is as received (not percent-decoded), so an encoded
 /// slash cannot make an id look like several segments.
 std::string route_label(std::string_view method, const std::string& path) {
-  static const std::vector<std::regex> patterns = [] {
-    std::vector<std::regex> out;
-    for (const Route& r : kRoutes) out.emplace_back(r.pattern);
+  static const std::vector<Route> routes = [] {
+    std::vector<Route> out(std::begin(kRoutes), std::end(kRoutes));
+    for (const auto& r : internal::JobRoutes::routes()) out.push_back(Route{r.method, r.label, r.pattern});
     return out;
   }();
-  // HEAD is GET without the body, and OPTIONS is the CORS preflight of the route it names.
+  static const std::vector<std::regex> patterns = [] {
+    std::vector<std::regex> out;
+    for (const Route& r : routes) out.emplace_back(r.pattern);
+    return out;
+  }();
+  // HEAD is GET without the body, and OPTIONS is the CORS preflight of the route it names. A path
+  // may have several routes (one per method).
   bool get_like = method == "GET" || method == "HEAD";
-  for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
+  bool path_known = false;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
     if (!std::regex_match(path, patterns[i])) continue;
-    bool allowed = method == kRoutes[i].method || method == "OPTIONS" || (get_like && kRoutes[i].method == std::string_view("GET"));
-    return allowed ? kRoutes[i].label : "method_not_allowed";
+    path_known = true;
+    bool allowed = method == routes[i].method || method == "OPTIONS" || (get_like && routes[i].method == std::string_view("GET"));
+    if (allowed) return routes[i].label;
   }
+  if (path_known) return "method_not_allowed";
   if (get_like && !original_api_path(path) && !v1_api_path(path)) return "static";
   return "unmatched";
 }
@@ -350,6 +360,7 @@ struct Server::State {
   std::string index_html;  ///< non-empty when the UI is not built: a page saying how to build it
   std::string docs_html;   ///< the interactive API docs page (web/docs.html built), or how to build it
   std::unique_ptr<internal::HttpFront> front;
+  std::unique_ptr<internal::JobRoutes> jobs;  ///< /v1/jobs (server_jobs.cc)
   int port = 0;
   std::mutex mu;
   std::condition_variable stopped_cv;
@@ -436,7 +447,7 @@ struct Server::State {
         return httplib::Server::HandlerResponse::Handled;
       }
       res.status = 204;
-      res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
       res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
       res.set_header("Access-Control-Max-Age", "600");
       return httplib::Server::HandlerResponse::Handled;
@@ -931,6 +942,16 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
   state->http.set_keep_alive_timeout(std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(o.idle_timeout).count()));
   state->http.set_keep_alive_max_count(10000);
   state->routes();
+  internal::JobManager::Deps jobs;
+  jobs.enricher = state->backend.enricher;
+  jobs.aturiya = state->backend.aturiya;
+  jobs.options = o.jobs;
+  jobs.sandbox = o.sandbox;
+  jobs.log = o.log;
+  Result<std::unique_ptr<internal::JobRoutes>> job_routes =
+      internal::JobRoutes::start(state->http, std::move(jobs), std::max<std::size_t>(1, static_cast<std::size_t>(o.threads) / 2));
+  if (!job_routes.ok()) return job_routes.status();
+  state->jobs = std::move(job_routes).value();
 
   internal::FrontOptions front;
   front.host = o.host;
@@ -946,7 +967,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
   Result<std::unique_ptr<internal::HttpFront>> started = internal::HttpFront::start(
       front, [raw](httplib::Stream& stream, bool close) { return raw->http.serve_one(stream, close); },
       [raw](const internal::FrontRefusal& r) { raw->refused(r); });
-  if (!started.ok()) return started.status();
+  if (!started.ok()) {
+    state->jobs->stop();
+    return started.status();
+  }
   state->front = std::move(started).value();
   state->port = state->front->port();
   if (!ui_built) state->log("web UI not built: / serves a page saying how to build it");
@@ -961,7 +985,9 @@ std::string Server::base_url() const { return fmt::format("http://{}:{}", state_
 int Server::port() const { return state_->port; }
 
 void Server::stop() {
-  // The front's stop() is idempotent and thread-safe: a second caller waits for the first.
+  // Jobs first: their result streams end and their runs are interrupted (resumed at the next
+  // start), so the drain below does not wait for a job. Both stops are idempotent and thread-safe.
+  state_->jobs->stop();
   state_->front->stop();
   std::lock_guard lock(state_->mu);
   state_->stopped = true;

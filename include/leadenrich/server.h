@@ -20,6 +20,25 @@ class AturiyaConnection;  // aturiya.h
 class Enricher;           // engine.h
 class Store;              // store.h
 
+/// Background jobs (POST /v1/jobs): whole campaigns or lists of leads, run as journaled runs in
+/// the store, with signed webhooks. docs/server.md.
+struct ServerJobOptions {
+  /// Where each job's definition, state and results (JSON lines) are kept, so a restarted server
+  /// resumes unfinished jobs. Empty: jobs are kept in memory only and do not outlive the process.
+  std::string dir;
+  std::size_t max_running = 2;   ///< jobs enriching at once
+  std::size_t max_queued = 16;   ///< jobs waiting for a slot; past it POST /v1/jobs answers 429
+  std::size_t max_leads = 100000;  ///< leads per job (given in the body, or read from a campaign)
+  std::size_t keep_finished = 200;  ///< finished jobs kept (with their results); older ones are removed
+  /// Hosts webhook_url may name (exact names or IP literals; "*" for any). Empty: no webhooks.
+  std::vector<std::string> webhook_hosts;
+  /// Signs every delivery (HMAC-SHA256). Webhooks are refused without one.
+  Secret webhook_secret;
+  int webhook_attempts = 5;  ///< per delivery, including the first
+  std::chrono::milliseconds webhook_backoff{1000};  ///< before the 2nd attempt; doubles after each
+  std::chrono::milliseconds webhook_timeout{10'000};
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;  ///< 0 picks a free port
@@ -58,6 +77,7 @@ struct ServerOptions {
   bool sandbox = false;
   /// One line per request ("GET /api/health 200 0.1ms") and lifecycle messages; never a secret.
   std::function<void(const std::string&)> log;
+  ServerJobOptions jobs;
 };
 
 /// What the server talks to. `aturiya` may be null (then campaign routes and enrich-by-id answer

@@ -30,6 +30,8 @@ namespace leadenrich::internal {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+/// The stream the worker on this thread is answering (current_front_stream()).
+thread_local FrontStream* t_current_stream = nullptr;
 
 /// Seconds a client is asked to wait (Retry-After) when the server is stopping or full.
 constexpr int kRetryAfterSeconds = 5;
@@ -541,6 +543,7 @@ struct HttpFront::Impl {
       bool closing = stopping.load();
       FrontStream stream(c->fd, c->request, Clock::now() + options.write_timeout);
       bool keep = false;
+      t_current_stream = &stream;
       try {
         keep = serve(stream, closing) && !closing;
         keep = stream.flush() && keep;
@@ -549,6 +552,7 @@ struct HttpFront::Impl {
         // the parser itself (out of memory) costs this connection, never the worker.
         keep = false;
       }
+      t_current_stream = nullptr;
       c->request = std::string();
       if (keep) {
         std::unique_lock lock(mu);
@@ -607,9 +611,19 @@ ssize_t FrontStream::read(char* ptr, std::size_t size) {
 }
 
 ssize_t FrontStream::write(const char* ptr, std::size_t size) {
-  out_.append(ptr, size);
+  if (!taken_over_) out_.append(ptr, size);
   return static_cast<ssize_t>(size);
 }
+
+bool FrontStream::send_now(std::string_view data) {
+  if (!taken_over_) out_.clear();  // nothing of the parser's goes out before the writer's head
+  taken_over_ = true;
+  out_.append(data);
+  write_deadline_ = Clock::now() + write_timeout_;
+  return flush();
+}
+
+FrontStream* current_front_stream() { return t_current_stream; }
 
 bool FrontStream::flush() {
   if (failed_) return false;

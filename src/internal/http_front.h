@@ -59,7 +59,8 @@ struct FrontRefusal {
 class FrontStream final : public httplib::Stream {
  public:
   FrontStream(int fd, std::string_view request, std::chrono::steady_clock::time_point write_deadline)
-      : fd_(fd), request_(request), write_deadline_(write_deadline) {}
+      : fd_(fd), request_(request), write_deadline_(write_deadline),
+        write_timeout_(write_deadline - std::chrono::steady_clock::now()) {}
   bool is_readable() const override { return pos_ < request_.size(); }
   bool is_writable() const override;
   ssize_t read(char* ptr, std::size_t size) override;
@@ -70,6 +71,10 @@ class FrontStream final : public httplib::Stream {
   /// Sends what the parser wrote. The answer is held until then so the server's after-response
   /// step (log line, metrics) has run before the client can see it and ask /metrics.
   bool flush();
+  /// For an answer written while it is produced (a running job's results): sends `data` at once,
+  /// within a write deadline of its own. Whatever the parser writes afterwards for this request
+  /// is dropped, so the writer owns the whole answer (head included). False once the client is gone.
+  bool send_now(std::string_view data);
 
  private:
   int fd_;
@@ -77,8 +82,14 @@ class FrontStream final : public httplib::Stream {
   std::size_t pos_ = 0;
   std::string out_;
   bool failed_ = false;
+  bool taken_over_ = false;
   std::chrono::steady_clock::time_point write_deadline_;
+  std::chrono::steady_clock::duration write_timeout_;
 };
+
+/// The stream of the request this worker thread is answering, for a handler that writes its answer
+/// itself (FrontStream::send_now); null outside the front's workers.
+FrontStream* current_front_stream();
 
 /// Reads the requests of one connection as their bytes arrive, without a socket: finds the end of
 /// the head, checks the framing, decodes chunked bodies, and refuses what is malformed or over a

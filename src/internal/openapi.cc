@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/server_jobs.h"
 #include "leadenrich/version.h"
 #include "signals/signal_codec.h"
 
@@ -327,7 +328,9 @@ const std::string& openapi_document() {
     replace(d, "@VERSION@", kVersion);
     replace(d, "@SIGNALS@", signals_schema());
     replace(d, "@SIGNAL_SCHEMAS@\n", signal_value_schemas());
-    return d;
+    Json document = Json::parse(d).value();
+    JobRoutes::add_to_openapi(document);
+    return document.dump();
   }();
   return document;
 }

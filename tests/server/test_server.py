@@ -410,7 +410,9 @@ def test_openapi_documents_exactly_the_routes_served(server):
               ("POST", "/api/leads/{lead_id}/enrich"),
               ("GET", "/v1/campaigns"), ("GET", "/v1/campaigns/{id}/leads"),
               ("POST", "/v1/leads/{id}/enrich"), ("GET", "/v1/leads/{id}/enrichment"), ("POST", "/v1/enrich"),
-              ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/metrics")}
+              ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/metrics"),
+              ("POST", "/v1/jobs"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"), ("DELETE", "/v1/jobs/{id}"),
+              ("GET", "/v1/jobs/{id}/results")}
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert documented == served
     # Each documented route exists (no route answers 404 "no route" or, under /api/, "Not Found").

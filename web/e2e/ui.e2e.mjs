@@ -1,9 +1,11 @@
 // The web UI in a real browser: Debian's headless Chromium, driven by playwright-core, against
 // leadenrich-server --sandbox on loopback (both from e2e/harness.mjs). Picks a campaign, enriches
-// a lead, reads its signals, enriches all shown leads, and checks the API-key prompt.
+// a lead, reads its signals, enriches all shown leads, runs a background job from the Jobs view
+// and downloads its results, and checks the API-key prompt.
 //
 //   node web/e2e/ui.e2e.mjs --server build/apps/leadenrich-server [--screenshot out.png]
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { parseArgs } from "node:util";
 import { TIMEOUT_MS, launchBrowser, removeTempDirs, startServer as start, stopServer, tempDir } from "./harness.mjs";
@@ -16,7 +18,7 @@ const { values: args } = parseArgs({
   },
 });
 assert.ok(args.server, "--server <path to leadenrich-server> is required");
-const startServer = (dir, env) => start(args.server, dir, env);
+const startServer = (dir, env, flags) => start(args.server, dir, env, flags);
 
 let browser;
 
@@ -92,6 +94,52 @@ describe("leadenrich web UI", () => {
         other.name ?? other.lead_id,
       );
       if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: false });
+    } finally {
+      await page.close();
+      await stopServer(server);
+    }
+  });
+
+  test("start a job for a campaign, follow its progress, download its results as CSV and JSON", async () => {
+    // Slow pipe0 runs, so the job is seen running before it finishes.
+    const server = startServer(tempDir(), {}, ["--sandbox-latency-ms", "1000"]);
+    const page = await browser.newPage({ viewport: { width: 1500, height: 950 }, acceptDownloads: true });
+    page.setDefaultTimeout(TIMEOUT_MS);
+    try {
+      const base = await server.url;
+      await page.goto(base + "/");
+      await page.getByTestId("sandbox-tag").waitFor();
+      await page.getByTestId("tab-jobs").click();
+      await page.getByTestId("jobs-view").waitFor();
+      await page.locator('[data-testid="job-campaign"] option[value="cmp_0003"]').waitFor({ state: "attached" });
+      await page.getByTestId("job-campaign").selectOption("cmp_0003");
+      await page.getByTestId("start-job").click();
+
+      const row = page.getByTestId("job-row").first();
+      await row.waitFor();
+      const jobId = await row.getAttribute("data-job-id");
+      assert.match(jobId, /^job_/);
+      // Live: the row shows the job running with a count, then finished with every lead.
+      await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"][data-state="running"]`).waitFor();
+      assert.match(await row.getByTestId("job-progress").innerText(), /^\d+( \/ 60)? leads$/);
+      await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"][data-state="finished"]`).waitFor({ timeout: 60_000 });
+      assert.equal(await row.getByTestId("job-progress").innerText(), "60 / 60 leads");
+      const job = await (await fetch(`${base}/v1/jobs/${jobId}`)).json();
+      assert.equal(job.state, "finished");
+      assert.equal(job.spec.campaign_id, "cmp_0003");
+
+      // Downloads: the CSV is the server's, byte for byte; the JSON is every lead, in order.
+      const apiCsv = await (await fetch(`${base}/v1/jobs/${jobId}/results?format=csv`)).text();
+      const apiLines = (await (await fetch(`${base}/v1/jobs/${jobId}/results`)).text()).trim().split("\n");
+      let [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("download-csv").click()]);
+      assert.equal(download.suggestedFilename(), `${jobId}.csv`);
+      assert.equal(readFileSync(await download.path(), "utf8"), apiCsv);
+      [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("download-json").click()]);
+      assert.equal(download.suggestedFilename(), `${jobId}.json`);
+      const leads = JSON.parse(readFileSync(await download.path(), "utf8"));
+      assert.equal(leads.length, 60);
+      assert.deepEqual(leads, apiLines.map((l) => JSON.parse(l)));
+      assert.ok(leads.every((l) => l.lead.campaign_id === "cmp_0003"));
     } finally {
       await page.close();
       await stopServer(server);

@@ -14,6 +14,7 @@ import {
   type LeadsPage,
 } from "./api";
 import { SIGNAL_LABELS, ageLabel, summarize } from "./format";
+import { JobsView } from "./Jobs";
 import { LeadDetail } from "./LeadDetail";
 import { ScoreBadge, StatusBadge } from "./StatusBadge";
 
@@ -32,6 +33,7 @@ export function App() {
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
   const [loading, setLoading] = useState(false);
+  const [view, setView] = useState<"leads" | "jobs">("leads");
 
   const fail = useCallback((e: unknown) => {
     if (e instanceof ApiError && e.status === 401) {
@@ -161,6 +163,14 @@ export function App() {
             sandbox: synthetic data
           </span>
         )}
+        <nav className="tabs">
+          <button className={view === "leads" ? "" : "ghost"} data-testid="tab-leads" onClick={() => setView("leads")}>
+            Leads
+          </button>
+          <button className={view === "jobs" ? "" : "ghost"} data-testid="tab-jobs" onClick={() => setView("jobs")}>
+            Jobs
+          </button>
+        </nav>
       </header>
 
       {needKey && (
@@ -184,6 +194,10 @@ export function App() {
         </p>
       )}
 
+      {view === "jobs" && !needKey && <JobsView campaigns={campaigns} campaignId={campaignId} onError={fail} />}
+
+      {view === "leads" && (
+      <>
       <div className="toolbar">
         <label>
           Campaign{" "}
@@ -300,6 +314,8 @@ export function App() {
         </div>
         {detail && <LeadDetail lead={detail} onClose={() => setDetail(null)} />}
       </main>
+      </>
+      )}
     </div>
   );
 }

@@ -100,7 +100,7 @@ export function setApiKey(key: string): void {
   else sessionStorage.removeItem(KEY_STORAGE);
 }
 
-async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   const key = apiKey();
   if (key) headers["Authorization"] = `Bearer ${key}`;
