@@ -328,9 +328,9 @@ const std::string& openapi_document() {
     replace(d, "@VERSION@", kVersion);
     replace(d, "@SIGNALS@", signals_schema());
     replace(d, "@SIGNAL_SCHEMAS@\n", signal_value_schemas());
-    Json document = Json::parse(d).value();
-    JobRoutes::add_to_openapi(document);
-    return document.dump();
+    Json parsed = Json::parse(d).value();
+    JobRoutes::add_to_openapi(parsed);
+    return parsed.dump();
   }();
   return document;
 }

@@ -56,7 +56,7 @@ def lead_ids(text):
 def campaign_order(server, campaign_id):
     ids, page = [], 1
     while True:
-        status, body = server.json("GET", f"/api/campaigns/{campaign_id}/leads?page={page}&per_page=200")
+        status, body = server.json("GET", f"/v1/campaigns/{campaign_id}/leads?page={page}&per_page=200")
         assert status == 200
         ids += [item["lead"]["lead_id"] for item in body["leads"]]
         if not body["has_next"]:
@@ -164,7 +164,7 @@ def test_a_server_killed_mid_job_resumes_it_without_repeating_finished_leads(tmp
 def test_a_job_over_a_list_of_leads_keeps_their_order_and_lets_them_go_when_done(sandbox, tmp_path):
     s = Server(tmp_path, env=sandbox.env(LEADENRICH_API_KEYS=KEY))
     try:
-        _, page = s.json("GET", "/api/campaigns/cmp_0002/leads?per_page=30")
+        _, page = s.json("GET", "/v1/campaigns/cmp_0002/leads?per_page=30")
         leads = [item["lead"] for item in page["leads"]][::-1]  # an order of our own
         leads[4]["custom_key"] = "kept"
         job_id = start_job(s, {"leads": leads, "signals": ["company_overview", "news"]})
