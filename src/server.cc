@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "internal/http_front.h"
+#include "internal/mcp_http.h"
 #include "internal/openapi.h"
 #include "internal/server_metrics.h"
 #include "leadenrich/aturiya.h"
@@ -46,6 +47,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/enrich", "/api/enrich"},
     {"GET", "/openapi.json", "/openapi.json"},
     {"GET", "/metrics", "/metrics"},
+    {"POST", "/mcp", "/mcp"},
+    {"GET", "/mcp", "/mcp"},
+    {"DELETE", "/mcp", "/mcp"},
 };
 
 /// The metrics' route label of a request, from a fixed set: a route's template, "static",
@@ -59,11 +63,14 @@ std::string route_label(std::string_view method, const std::string& path) {
   }();
   // HEAD is GET without the body, and OPTIONS is the CORS preflight of the route it names.
   bool get_like = method == "GET" || method == "HEAD";
+  bool matched = false;  // a path may have a route per method (/mcp)
   for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
     if (!std::regex_match(path, patterns[i])) continue;
+    matched = true;
     bool allowed = method == kRoutes[i].method || method == "OPTIONS" || (get_like && kRoutes[i].method == std::string_view("GET"));
-    return allowed ? kRoutes[i].label : "method_not_allowed";
+    if (allowed) return kRoutes[i].label;
   }
+  if (matched) return "method_not_allowed";
   if (get_like && path.rfind("/api/", 0) != 0) return "static";
   return "unmatched";
 }
@@ -277,6 +284,7 @@ struct Server::State {
   internal::ServerMetrics metrics;
   std::string index_html;  ///< non-empty when the UI is not built: a page saying how to build it
   std::unique_ptr<internal::HttpFront> front;
+  std::unique_ptr<internal::mcp::HttpTransport> mcp;  ///< /mcp (docs/mcp.md)
   int port = 0;
   std::mutex mu;
   std::condition_variable stopped_cv;
@@ -353,6 +361,7 @@ struct Server::State {
       }
       if (cors_allowed) {
         res.set_header("Access-Control-Allow-Origin", origin);
+        res.set_header("Access-Control-Expose-Headers", "Mcp-Session-Id");
         res.set_header("Vary", "Origin");
       }
     }
@@ -362,12 +371,12 @@ struct Server::State {
         return httplib::Server::HandlerResponse::Handled;
       }
       res.status = 204;
-      res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Mcp-Session-Id, MCP-Protocol-Version");
       res.set_header("Access-Control-Max-Age", "600");
       return httplib::Server::HandlerResponse::Handled;
     }
-    bool needs_key = (req.path.rfind("/api/", 0) == 0 && req.path != "/api/health") || req.path == "/metrics";
+    bool needs_key = (req.path.rfind("/api/", 0) == 0 && req.path != "/api/health") || req.path == "/metrics" || req.path == "/mcp";
     if (needs_key && !options.insecure_no_auth) {
       std::string header = req.get_header_value("Authorization");
       // The scheme is case-insensitive (RFC 9110 section 11.1); the key is not.
@@ -666,6 +675,9 @@ struct Server::State {
     http.Post("/api/leads/([^/]+)/enrich", bind(&State::enrich_lead));
     http.Get("/api/leads/([^/]+)/enrichment", bind(&State::enrichment));
     http.Post("/api/enrich", bind(&State::enrich_batch));
+    http.Post("/mcp", [this](const Request& q, Response& r) { mcp->post(q, r); });
+    http.Get("/mcp", [this](const Request& q, Response& r) { mcp->get(q, r); });
+    http.Delete("/mcp", [this](const Request& q, Response& r) { mcp->del(q, r); });
     http.Get("/openapi.json", [](const Request&, Response& r) {
       r.set_content(internal::openapi_document(), "application/json; charset=utf-8");
     });
@@ -732,6 +744,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
         "<p>The leadenrich web UI is not built. Build it with <code>bash scripts/build.sh</code> (it needs npm), "
         "or point <code>--web-root</code> at a built copy. The API is at <a href=\"/openapi.json\">/openapi.json</a>.";
   }
+  state->mcp = std::make_unique<internal::mcp::HttpTransport>(
+      McpBackend{state->backend.aturiya, state->backend.enricher, state->backend.store, o.sandbox, o.max_batch});
   state->http.set_payload_max_length(o.max_body_bytes);
   // Only sent in the Keep-Alive header: the front closes idle connections, and sets no count.
   state->http.set_keep_alive_timeout(std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(o.idle_timeout).count()));

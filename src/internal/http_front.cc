@@ -82,6 +82,9 @@ std::string error_response(int status, std::string_view reason, std::string_view
       status, reason, body.size(), retry_after ? fmt::format("Retry-After: {}\r\n", kRetryAfterSeconds) : "", body);
 }
 
+/// The stream a worker is answering on, for flush_current_response().
+thread_local FrontStream* t_current_stream = nullptr;
+
 struct Conn {
   int fd = -1;
   std::string in;  ///< received, not yet part of a request handed to a worker
@@ -539,12 +542,15 @@ struct HttpFront::Impl {
       }
       drained_cv.notify_all();
       bool closing = stopping.load();
-      FrontStream stream(c->fd, c->request, Clock::now() + options.write_timeout);
+      FrontStream stream(c->fd, c->request, options.write_timeout);
       bool keep = false;
+      t_current_stream = &stream;
       try {
         keep = serve(stream, closing) && !closing;
+        t_current_stream = nullptr;
         keep = stream.flush() && keep;
       } catch (...) {
+        t_current_stream = nullptr;
         // Handlers' exceptions are answered by the server's exception handler; anything escaping
         // the parser itself (out of memory) costs this connection, never the worker.
         keep = false;
@@ -611,8 +617,11 @@ ssize_t FrontStream::write(const char* ptr, std::size_t size) {
   return static_cast<ssize_t>(size);
 }
 
+bool flush_current_response() { return t_current_stream != nullptr && t_current_stream->flush(); }
+
 bool FrontStream::flush() {
   if (failed_) return false;
+  const Clock::time_point write_deadline = Clock::now() + write_timeout_;
   const char* ptr = out_.data();
   std::size_t size = out_.size();
   std::size_t done = 0;
@@ -625,7 +634,7 @@ bool FrontStream::flush() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // A client that does not read its answer holds a worker only until the write deadline.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_ - Clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline - Clock::now());
       if (left.count() <= 0) break;
       pollfd p{fd_, POLLOUT, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;

@@ -58,8 +58,9 @@ struct FrontRefusal {
 /// goes to the socket, within a deadline.
 class FrontStream final : public httplib::Stream {
  public:
-  FrontStream(int fd, std::string_view request, std::chrono::steady_clock::time_point write_deadline)
-      : fd_(fd), request_(request), write_deadline_(write_deadline) {}
+  /// write_timeout bounds each flush(): a client that stops reading loses its answer then.
+  FrontStream(int fd, std::string_view request, std::chrono::milliseconds write_timeout)
+      : fd_(fd), request_(request), write_timeout_(write_timeout) {}
   bool is_readable() const override { return pos_ < request_.size(); }
   bool is_writable() const override;
   ssize_t read(char* ptr, std::size_t size) override;
@@ -68,7 +69,8 @@ class FrontStream final : public httplib::Stream {
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   int socket() const override { return fd_; }
   /// Sends what the parser wrote. The answer is held until then so the server's after-response
-  /// step (log line, metrics) has run before the client can see it and ask /metrics.
+  /// step (log line, metrics) has run before the client can see it and ask /metrics. A streamed
+  /// answer (server-sent events) calls it as it goes, through flush_current_response().
   bool flush();
 
  private:
@@ -77,8 +79,14 @@ class FrontStream final : public httplib::Stream {
   std::size_t pos_ = 0;
   std::string out_;
   bool failed_ = false;
-  std::chrono::steady_clock::time_point write_deadline_;
+  std::chrono::milliseconds write_timeout_;
 };
+
+/// On a worker answering a request: sends what the response has written so far (status line,
+/// headers, body chunks) now rather than when the handler returns, for answers that stream
+/// (server-sent events carrying progress). False when the client is gone or does not read; the
+/// handler should then stop. Elsewhere it does nothing and returns false.
+bool flush_current_response();
 
 /// Reads the requests of one connection as their bytes arrive, without a socket: finds the end of
 /// the head, checks the framing, decodes chunked bodies, and refuses what is malformed or over a
