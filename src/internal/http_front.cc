@@ -613,11 +613,19 @@ ssize_t FrontStream::read(char* ptr, std::size_t size) {
 }
 
 ssize_t FrontStream::write(const char* ptr, std::size_t size) {
-  out_.append(ptr, size);
+  if (!streamed_) out_.append(ptr, size);
   return static_cast<ssize_t>(size);
 }
 
-bool flush_current_response() { return t_current_stream != nullptr && t_current_stream->flush(); }
+bool stream_current_response(std::string_view bytes) {
+  return t_current_stream != nullptr && t_current_stream->send_streamed(bytes);
+}
+
+bool FrontStream::send_streamed(std::string_view bytes) {
+  streamed_ = true;
+  out_.assign(bytes);
+  return flush();
+}
 
 bool FrontStream::flush() {
   if (failed_) return false;

@@ -69,9 +69,10 @@ class FrontStream final : public httplib::Stream {
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   int socket() const override { return fd_; }
   /// Sends what the parser wrote. The answer is held until then so the server's after-response
-  /// step (log line, metrics) has run before the client can see it and ask /metrics. A streamed
-  /// answer (server-sent events) calls it as it goes, through flush_current_response().
+  /// step (log line, metrics) has run before the client can see it and ask /metrics.
   bool flush();
+  /// Sends `bytes` now, as part of a response the handler writes itself (stream_current_response).
+  bool send_streamed(std::string_view bytes);
 
  private:
   int fd_;
@@ -79,14 +80,18 @@ class FrontStream final : public httplib::Stream {
   std::size_t pos_ = 0;
   std::string out_;
   bool failed_ = false;
+  bool streamed_ = false;  ///< the handler wrote the response: the parser's own is dropped
   std::chrono::milliseconds write_timeout_;
 };
 
-/// On a worker answering a request: sends what the response has written so far (status line,
-/// headers, body chunks) now rather than when the handler returns, for answers that stream
-/// (server-sent events carrying progress). False when the client is gone or does not read; the
-/// handler should then stop. Elsewhere it does nothing and returns false.
-bool flush_current_response();
+/// On a worker answering a request, for a handler that streams its answer as it goes (server-sent
+/// events carrying progress): sends `bytes` — the status line and headers first, then the body's
+/// chunks — to the client at once. The handler's bytes are then the whole response: what the
+/// parser writes after the handler returns is dropped (its log line and metrics still run).
+/// cpp-httplib's own content providers cannot serve here: they stop at once when its accept loop
+/// is not running, and the front has its own. False when the client is gone or does not read (the
+/// handler should stop), or when not called on a front's worker.
+bool stream_current_response(std::string_view bytes);
 
 /// Reads the requests of one connection as their bytes arrive, without a socket: finds the end of
 /// the head, checks the framing, decodes chunked bodies, and refuses what is malformed or over a

@@ -118,29 +118,29 @@ void HttpTransport::post(const httplib::Request& req, httplib::Response& res) {
     if (reply) res.set_content(reply->dump(), kJson);
     return;
   }
-  // A tool call streams: its progress notifications as they happen, then its answer. The stream
-  // is sent through the front as it is written; a client that goes away cancels the call.
-  res.status = 200;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [session, m = std::move(message).value()](std::size_t, httplib::DataSink& sink) {
-        std::mutex write_mu;
-        bool gone = false;
-        auto emit = [&](const Json& msg) {
-          std::lock_guard lock(write_mu);
-          if (gone) return;
-          std::string event = sse_event(msg);
-          if (!sink.write(event.data(), event.size()) || !flush_current_response()) {
-            gone = true;
-            if (const Json* id = m.find("id")) session->cancel(*id);
-          }
-        };
-        std::optional<Json> reply = session->handle(m, emit);
-        if (reply) emit(*reply);
-        sink.done();
-        return true;
-      });
+  // A tool call streams: its progress notifications as they happen, then its answer, as
+  // server-sent events in a chunked response the handler writes itself, each event sent at once.
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                     "Transfer-Encoding: chunked\r\n";
+  for (const auto& [name, value] : res.headers) head += name + ": " + value + "\r\n";  // session id, CORS
+  head += "\r\n";
+  res.status = 200;  // for the log line and the metrics
+  bool gone = !stream_current_response(head);
+  if (gone) return;  // the client left before the call started: nothing is spent for nobody
+  std::mutex write_mu;
+  auto emit = [&](std::string_view data) {
+    std::lock_guard lock(write_mu);
+    if (gone) return;
+    if (!stream_current_response(fmt::format("{:x}\r\n{}\r\n", data.size(), data))) {
+      // The client went away: nobody will read this call's answer, so it stops spending.
+      gone = true;
+      if (const Json* id = message->find("id")) session->cancel(*id);
+    }
+  };
+  std::optional<Json> reply = session->handle(*message, [&](const Json& msg) { emit(sse_event(msg)); });
+  if (reply) emit(sse_event(*reply));
+  std::lock_guard lock(write_mu);
+  if (!gone) stream_current_response("0\r\n\r\n");
 }
 
 void HttpTransport::get(const httplib::Request&, httplib::Response& res) {

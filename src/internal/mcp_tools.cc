@@ -176,8 +176,8 @@ class Tools {
     tools.push_back(Tool{
         "enrich_leads", "Enrich many leads",
         fmt::format("Enriches up to {} leads in one run (lead ids, lead objects, or a campaign), looking each company and "
-                    "person up once, and reports progress (notifications/progress, per lead) when the call has a "
-                    "progressToken; cancelling the request stops spending. Returns the run's summary (lookups, cache "
+                    "person up once, and reports progress (notifications/progress: leads done plus lookups answered) "
+                    "when the call has a progressToken; cancelling the request stops spending. Returns the run's summary (lookups, cache "
                     "hits, billed lookups, estimated credits) and each lead's quality score and signal statuses; the full "
                     "results are stored (get_enrichment). SPENDS CREDITS for lookups not in the cache: {}. Answers are "
                     "cached per signal freshness. Call estimate_cost first; cap with max_credits.",
@@ -424,13 +424,17 @@ class Tools {
     Result<std::unique_ptr<LeadSource>> src = source(args, total);
     if (!src.ok()) return ToolResult::error(source_message(src.status()));
     EngineOptions options = engine_options(args, ctx);
-    std::size_t reported = 0;
+    // Progress counts units of work: leads finished plus pipe0 lookups answered, so it moves with
+    // each answer (leads are delivered in input order and may finish together at the end). The
+    // total is known once every lead has been read and planned.
     options.progress = [&](const Progress& p) {
-      if (p.leads_done == reported) return;
-      reported = p.leads_done;
-      ctx.progress(static_cast<double>(p.leads_done), total,
-                   fmt::format("{} leads enriched, {} lookups done of {}, {} cache hits", p.leads_done, p.lookups_done,
-                               p.lookups_planned, p.cache_hits));
+      std::optional<double> units_total;
+      std::size_t leads = p.leads_read - p.bad_rows;  // bad rows are reported, never done
+      if (p.source_done) units_total = static_cast<double>(leads + p.lookups_planned);
+      std::string leads_total = p.source_done ? fmt::format(" of {}", leads) : total ? fmt::format(" of {}", *total) : "";
+      ctx.progress(static_cast<double>(p.leads_done + p.lookups_done), units_total,
+                   fmt::format("{}{} leads done; {} of {} lookups answered; {} cache hits", p.leads_done, leads_total,
+                               p.lookups_done, p.lookups_planned, p.cache_hits));
     };
     Json::Array leads;
     Json::Array bad;
