@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -67,6 +68,12 @@ std::optional<std::string> check_schema(const Json& schema, const Json& value, c
     }
   }
   if (value.is_string()) {
+    if (const Json* pattern = schema.find("pattern"); pattern && pattern->is_string()) {
+      // ECMAScript, as JSON Schema (and the clients checking the same schema) read patterns.
+      if (!std::regex_search(value.as_string(), std::regex(pattern->as_string(), std::regex::ECMAScript))) {
+        return fmt::format("{}: {} does not match the pattern {}", path, value.dump(), pattern->as_string());
+      }
+    }
     if (std::optional<double> min = number_in(schema, "minLength"); min && static_cast<double>(value.as_string().size()) < *min) {
       return fmt::format("{}: must not be shorter than {} characters", path, Json(*min).dump());
     }

@@ -62,8 +62,8 @@ struct Tool {
 };
 
 /// Checks `value` against the subset of JSON Schema the tools' inputSchemas use (type, properties,
-/// required, additionalProperties: false, enum, minimum, maximum, minLength, maxLength, minItems,
-/// maxItems, items, minProperties). Returns an error naming the path ("arguments.signals[2]") and
+/// required, additionalProperties: false, enum, minimum, maximum, minLength, maxLength, pattern,
+/// minItems, maxItems, items, minProperties). Returns an error naming the path ("arguments.signals[2]") and
 /// what was expected, or nullopt when it fits.
 std::optional<std::string> check_schema(const Json& schema, const Json& value, const std::string& path);
 

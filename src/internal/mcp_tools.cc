@@ -1,6 +1,5 @@
 #include "internal/mcp_tools.h"
 
-#include <cmath>
 
 #include <fmt/format.h>
 
@@ -19,7 +18,8 @@ Json schema(std::string_view text) {
   return std::move(parsed).value();
 }
 
-Json annotations(std::string_view title, bool read_only) {
+/// open_world: the tool reaches Aturiya or pipe0 (outside services), not only the local store.
+Json annotations(std::string_view title, bool read_only, bool open_world = true) {
   Json::Object a{{"title", Json(title)}, {"readOnlyHint", Json(read_only)}};
   if (!read_only) {
     // Enrichment adds to the cache and spends credits; it never deletes or overwrites anything
@@ -27,14 +27,17 @@ Json annotations(std::string_view title, bool read_only) {
     a.emplace_back("destructiveHint", Json(false));
     a.emplace_back("idempotentHint", Json(false));
   }
-  // Aturiya and pipe0 are outside services.
-  a.emplace_back("openWorldHint", Json(true));
+  a.emplace_back("openWorldHint", Json(open_world));
   return Json(std::move(a));
 }
 
-std::string days(std::chrono::seconds s) {
-  double d = static_cast<double>(s.count()) / 86400.0;
-  return d == std::floor(d) ? fmt::format("{}d", static_cast<long long>(d)) : fmt::format("{:.1f}d", d);
+/// "30d", "12h", "90m": a freshness window as the CLI's --max-age writes it.
+std::string duration(std::chrono::seconds s) {
+  long long n = s.count();
+  if (n > 0 && n % 86400 == 0) return fmt::format("{}d", n / 86400);
+  if (n > 0 && n % 3600 == 0) return fmt::format("{}h", n / 3600);
+  if (n > 0 && n % 60 == 0) return fmt::format("{}m", n / 60);
+  return fmt::format("{}s", n);
 }
 
 /// "company_overview 1 credit per company (fresh 30d), ...": what the agent pays and for how long
@@ -45,18 +48,20 @@ std::string price_list(const Config& config) {
     const SignalSpec& spec = config.spec(s);
     out += fmt::format("{}{} {} credit{} per {} (cached {})", out.empty() ? "" : "; ", to_string(s),
                        Json(spec.credits_per_lookup).dump(), spec.credits_per_lookup == 1 ? "" : "s",
-                       spec.level == SignalLevel::kCompany ? "company" : "person", days(spec.freshness));
+                       spec.level == SignalLevel::kCompany ? "company" : "person", duration(spec.freshness));
   }
   return out;
 }
 
+// Ids (lead_id, campaign_id) follow the server's rule: letters, digits and _ . : @ -, 1 to 128
+// characters, never "." or "..": they go into Aturiya's URLs, where those would be path steps.
 constexpr std::string_view kSignalsSchema = R"({"type": "array", "description": "Signals to look up; default: the configured ones",
   "items": {"type": "string", "enum": ["company_overview", "tech_stack", "funding", "news", "linkedin_posts"]}, "minItems": 1, "maxItems": 5})";
 constexpr std::string_view kMaxCreditsSchema = R"({"type": "number", "minimum": 0, "maximum": 1000000000,
   "description": "Hard budget in credits for this call; lookups past it are not made (status budget_exhausted). 0 answers only from the cache."})";
 constexpr std::string_view kLeadSchema = R"({"type": "object", "required": ["lead_id"],
   "description": "A raw lead as Aturiya sends it: lead_id, name, email, organization, website, linkedin_url, ...; unknown keys are kept",
-  "properties": {"lead_id": {"type": "string", "minLength": 1, "maxLength": 128}}})";
+  "properties": {"lead_id": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$"}}})";
 
 /// The enriched lead as docs/output.md describes it (the members an agent relies on).
 constexpr std::string_view kEnrichedLeadSchema = R"({"type": "object",
@@ -130,10 +135,10 @@ class Tools {
     const Config& config = b_.enricher->config();
     std::string prices = price_list(config);
     std::string batch_inputs = fmt::format(
-        R"("lead_ids": {{"type": "array", "items": {{"type": "string", "minLength": 1, "maxLength": 128}}, "minItems": 1, "maxItems": {0},
+        R"("lead_ids": {{"type": "array", "items": {{"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$"}}, "minItems": 1, "maxItems": {0},
             "description": "Aturiya lead ids"}},
           "leads": {{"type": "array", "items": {1}, "minItems": 1, "maxItems": {0}, "description": "Raw lead objects"}},
-          "campaign_id": {{"type": "string", "minLength": 1, "maxLength": 128, "description": "An Aturiya campaign: its leads, up to limit"}},
+          "campaign_id": {{"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$", "description": "An Aturiya campaign: its leads, up to limit"}},
           "limit": {{"type": "integer", "minimum": 1, "maximum": {0}, "description": "With campaign_id: at most this many leads; default and most: {0}"}},
           "signals": {2})",
         b_.max_leads, kLeadSchema, kSignalsSchema);
@@ -150,7 +155,7 @@ class Tools {
         "One page of a campaign's leads from Aturiya, each with a summary of its last stored enrichment (quality score, "
         "statuses) or null. Free: spends no credits.",
         schema(R"({"type": "object", "required": ["campaign_id"], "additionalProperties": false, "properties": {
-          "campaign_id": {"type": "string", "minLength": 1, "maxLength": 128},
+          "campaign_id": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$"},
           "page": {"type": "integer", "minimum": 1, "maximum": 100000, "description": "1-based; default 1"},
           "per_page": {"type": "integer", "minimum": 1, "maximum": 200, "description": "default 50"}}})"),
         schema(R"({"type": "object", "required": ["campaign_id", "page", "per_page", "has_next", "leads", "bad_leads"], "properties": {
@@ -169,7 +174,7 @@ class Tools {
                     "many leads. The result is stored (get_enrichment reads it back).",
                     prices),
         schema(fmt::format(R"({{"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {{
-          "lead_id": {{"type": "string", "minLength": 1, "maxLength": 128, "description": "An Aturiya lead id, fetched from Aturiya"}},
+          "lead_id": {{"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$", "description": "An Aturiya lead id, fetched from Aturiya"}},
           "lead": {0}, "signals": {1}, "max_credits": {2}}}}})",
                            kLeadSchema, kSignalsSchema, kMaxCreditsSchema)),
         schema(kEnrichedLeadSchema), annotations("Enrich one lead", false), bind(&Tools::enrich_lead)});
@@ -203,8 +208,8 @@ class Tools {
         "The last stored enrichment of a lead (what enrich_lead or enrich_leads returned for it), without looking "
         "anything up. Free.",
         schema(R"({"type": "object", "required": ["lead_id"], "additionalProperties": false, "properties": {
-          "lead_id": {"type": "string", "minLength": 1, "maxLength": 128}}})"),
-        schema(kEnrichedLeadSchema), annotations("Get a lead's stored enrichment", true), bind(&Tools::get_enrichment)});
+          "lead_id": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$"}}})"),
+        schema(kEnrichedLeadSchema), annotations("Get a lead's stored enrichment", true, false), bind(&Tools::get_enrichment)});
     tools.push_back(Tool{
         "estimate_cost", "Estimate the cost of enriching leads",
         fmt::format("A dry run: for the same inputs as enrich_leads, the lookups a run would make per signal after "

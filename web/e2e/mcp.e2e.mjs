@@ -124,30 +124,30 @@ function protocolTests(setup) {
 
   test("estimate_cost plans without spending; enrich_lead spends; get_enrichment reads it back", async () => {
     const before = totalBilled(await counters(sandboxUrl));
-    const plan = await client.callTool({ name: "estimate_cost", arguments: { lead_ids: ["lead_1_0001"] } });
+    const plan = await client.callTool({ name: "estimate_cost", arguments: { lead_ids: ["lead_1_0004"] } });
     assert.equal(plan.isError, false, text(plan));
     assert.equal(plan.structuredContent.leads, 1);
     assert.ok(plan.structuredContent.estimated_credits > 0);
     assert.equal(plan.structuredContent.credits_per_lookup.funding, 2);
     assert.equal(totalBilled(await counters(sandboxUrl)), before, "a dry run spends nothing");
 
-    const enriched = await client.callTool({ name: "enrich_lead", arguments: { lead_id: "lead_1_0001" } });
+    const enriched = await client.callTool({ name: "enrich_lead", arguments: { lead_id: "lead_1_0004" } });
     assert.equal(enriched.isError, false, text(enriched));
     const lead = enriched.structuredContent;
-    assert.equal(lead.lead.lead_id, "lead_1_0001");
+    assert.equal(lead.lead.lead_id, "lead_1_0004");
     assert.equal(lead.sandbox, true);
     assert.deepEqual(Object.keys(lead.signals).sort(), ["company_overview", "funding", "linkedin_posts", "news", "tech_stack"]);
     for (const s of Object.values(lead.signals)) assert.ok(["found", "no_result", "skipped"].includes(s.status), s.status);
-    assert.match(text(enriched), /lead lead_1_0001: quality score \d+/);
+    assert.match(text(enriched), /lead lead_1_0004: quality score \d+/);
     assert.equal(totalBilled(await counters(sandboxUrl)) - before, lead.billed_lookups);
 
-    const stored = await client.callTool({ name: "get_enrichment", arguments: { lead_id: "lead_1_0001" } });
+    const stored = await client.callTool({ name: "get_enrichment", arguments: { lead_id: "lead_1_0004" } });
     assert.deepEqual(stored.structuredContent, lead);
     const listed = await client.callTool({ name: "list_leads", arguments: { campaign_id: "cmp_0001", per_page: 1 } });
     assert.equal(listed.structuredContent.leads[0].enrichment.quality_score, lead.quality_score);
 
     // Asked again within the freshness window: answered from the cache, free.
-    const again = await client.callTool({ name: "enrich_lead", arguments: { lead_id: "lead_1_0001" } });
+    const again = await client.callTool({ name: "enrich_lead", arguments: { lead_id: "lead_1_0004" } });
     assert.equal(again.structuredContent.billed_lookups, 0);
     assert.equal(totalBilled(await counters(sandboxUrl)) - before, lead.billed_lookups);
   });
