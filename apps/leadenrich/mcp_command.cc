@@ -2,6 +2,8 @@
 // carries protocol messages only; every other line goes to stderr.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -37,6 +39,8 @@ int run_mcp(const GlobalOptions& global, const McpOptions& options) {
   backend.store = conn->store;
   backend.sandbox = options.sandbox;
   backend.max_leads = options.max_leads;
+  // A host that closes our stdout makes writes fail (and calls under way stop), not a SIGPIPE death.
+  std::signal(SIGPIPE, SIG_IGN);
   reporter.info("mcp: serving leadenrich's tools on stdin/stdout");
   Status served = serve_mcp_stdio(backend, STDIN_FILENO, STDOUT_FILENO, [&reporter](const std::string& line) { reporter.warn(line); });
   if (!served.ok()) {
