@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "internal/mcp_http.h"
 #include "internal/mcp_session.h"
+#include "leadenrich/engine.h"
 
 namespace leadenrich::internal::mcp {
 namespace {
@@ -242,6 +244,73 @@ TEST_CASE("Session::long_running picks tool calls out for a thread of their own"
   CHECK(Session::long_running(parse(R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call"})")));
   CHECK_FALSE(Session::long_running(parse(R"({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})")));
   CHECK_FALSE(Session::long_running(parse(R"({"jsonrpc": "2.0", "method": "tools/call"})")));
+}
+
+/// POSTs one message to /mcp the way a client does; returns the answer.
+httplib::Response post(HttpTransport& mcp, std::string_view body, const std::string& session = "",
+                       const std::string& version = "") {
+  httplib::Request req;
+  req.method = "POST";
+  req.body = std::string(body);
+  req.set_header("Accept", "application/json");  // no stream: the JSON answer needs no front
+  if (!session.empty()) req.set_header("Mcp-Session-Id", session);
+  if (!version.empty()) req.set_header("MCP-Protocol-Version", version);
+  httplib::Response res;
+  mcp.post(req, res);
+  return res;
+}
+
+constexpr std::string_view kInitialize =
+    R"({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}})";
+constexpr std::string_view kList = R"({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})";
+
+TEST_CASE("HTTP: sessions by Mcp-Session-Id; unknown, ended and evicted sessions are 404") {
+  McpBackend backend;
+  backend.enricher = std::make_shared<Enricher>(Config{}, nullptr);
+  HttpTransport mcp(backend, 2);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    httplib::Response res = post(mcp, kInitialize);
+    CHECK(res.status == 200);
+    ids.push_back(res.get_header_value("Mcp-Session-Id"));
+    CHECK(ids.back().size() == 32);
+  }
+  CHECK(ids[0] != ids[1]);
+  CHECK(mcp.sessions() == 2);
+  // The least recently used (the first) made room for the third.
+  httplib::Response gone = post(mcp, kList, ids[0]);
+  CHECK(gone.status == 404);
+  CHECK(parse(gone.body).find("error")->find("message")->as_string() == "unknown or ended session: send initialize again");
+  httplib::Response listed = post(mcp, kList, ids[2], "2025-06-18");
+  CHECK(listed.status == 200);
+  CHECK(listed.get_header_value("Content-Type") == "application/json; charset=utf-8");
+  CHECK(parse(listed.body).find("result")->find("tools")->as_array().size() == 6);
+  // A notification is accepted with no body.
+  httplib::Response accepted = post(mcp, R"({"jsonrpc": "2.0", "method": "notifications/initialized"})", ids[2]);
+  CHECK(accepted.status == 202);
+  CHECK(accepted.body.empty());
+  // No session, a revision this server does not speak, a body that is not JSON.
+  CHECK(post(mcp, kList).status == 400);
+  CHECK(post(mcp, kList, ids[2], "1999-01-01").status == 400);
+  httplib::Response bad = post(mcp, "{nope", ids[2]);
+  CHECK(bad.status == 400);
+  CHECK(*parse(bad.body).find("error")->find("code") == Json(kParseError));
+
+  httplib::Request del;
+  del.method = "DELETE";
+  del.set_header("Mcp-Session-Id", ids[2]);
+  httplib::Response ended;
+  mcp.del(del, ended);
+  CHECK(ended.status == 204);
+  CHECK(post(mcp, kList, ids[2]).status == 404);
+  httplib::Response again;
+  mcp.del(del, again);
+  CHECK(again.status == 404);
+
+  httplib::Response get;
+  mcp.get(httplib::Request{}, get);
+  CHECK(get.status == 405);
+  CHECK(get.get_header_value("Allow") == "POST, DELETE");
 }
 
 }  // namespace
