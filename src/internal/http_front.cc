@@ -82,7 +82,7 @@ std::string error_response(int status, std::string_view reason, std::string_view
       status, reason, body.size(), retry_after ? fmt::format("Retry-After: {}\r\n", kRetryAfterSeconds) : "", body);
 }
 
-/// The stream a worker is answering on, for flush_current_response().
+/// The stream a worker is answering on, for stream_current_response().
 thread_local FrontStream* t_current_stream = nullptr;
 
 struct Conn {
