@@ -80,8 +80,8 @@ void HttpTransport::post(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   if (std::string version = req.get_header_value("MCP-Protocol-Version"); !version.empty() && !supported_protocol_version(version)) {
-    refuse(res, 400, kInvalidRequest, fmt::format("unsupported MCP-Protocol-Version: {} (this server speaks {} and {})",
-                                                  version, kProtocolVersions[0], kProtocolVersions[1]));
+    refuse(res, 400, kInvalidRequest,
+           fmt::format("unsupported MCP-Protocol-Version: {} (this server speaks {})", version, kProtocolVersions[0]));
     return;
   }
   const Json* method = message->is_object() ? message->find("method") : nullptr;

@@ -28,8 +28,8 @@ inline constexpr int kInvalidParams = -32602;
 inline constexpr int kInternalError = -32603;
 
 /// Protocol revisions this server speaks, newest first; the first is offered to clients that
-/// ask for one it does not know.
-inline constexpr std::string_view kProtocolVersions[] = {"2025-06-18", "2025-03-26"};
+/// ask for one it does not know. Not 2025-03-26: that revision requires JSON-RPC batches.
+inline constexpr std::string_view kProtocolVersions[] = {"2025-06-18"};
 bool supported_protocol_version(std::string_view version);
 
 /// What a tool call gets besides its (already checked) arguments.

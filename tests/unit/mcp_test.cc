@@ -99,7 +99,7 @@ TEST_CASE("malformed messages get JSON-RPC errors with the right codes and ids")
 }
 
 TEST_CASE("initialize answers with the client's revision when supported, else the newest one") {
-  for (auto [asked, answered] : {std::pair{"2025-06-18", "2025-06-18"}, std::pair{"2025-03-26", "2025-03-26"},
+  for (auto [asked, answered] : {std::pair{"2025-06-18", "2025-06-18"}, std::pair{"2025-03-26", "2025-06-18"},
                                  std::pair{"2099-01-01", "2025-06-18"}}) {
     Fixture f;
     std::optional<Json> r =
