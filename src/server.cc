@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "internal/http_front.h"
+#include "internal/mcp_http.h"
 #include "internal/openapi.h"
 #include "internal/server_jobs.h"
 #include "internal/server_metrics.h"
@@ -65,6 +66,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/openapi.json", "/openapi.json"},
     {"GET", "/docs", "/docs"},
     {"GET", "/metrics", "/metrics"},
+    {"POST", "/mcp", "/mcp"},
+    {"GET", "/mcp", "/mcp"},
+    {"DELETE", "/mcp", "/mcp"},
 };
 
 /// The original pipeline's API: its routes answer in its shapes, and every answer under /api/
@@ -361,6 +365,7 @@ struct Server::State {
   std::string docs_html;   ///< the interactive API docs page (web/docs.html built), or how to build it
   std::unique_ptr<internal::HttpFront> front;
   std::unique_ptr<internal::JobRoutes> jobs;  ///< /v1/jobs (server_jobs.cc)
+  std::unique_ptr<internal::mcp::HttpTransport> mcp;  ///< /mcp (docs/mcp.md)
   int port = 0;
   std::mutex mu;
   std::condition_variable stopped_cv;
@@ -438,6 +443,7 @@ struct Server::State {
       }
       if (cors_allowed) {
         res.set_header("Access-Control-Allow-Origin", origin);
+        res.set_header("Access-Control-Expose-Headers", "Mcp-Session-Id");
         res.set_header("Vary", "Origin");
       }
     }
@@ -448,12 +454,12 @@ struct Server::State {
       }
       res.status = 204;
       res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Mcp-Session-Id, MCP-Protocol-Version");
       res.set_header("Access-Control-Max-Age", "600");
       return httplib::Server::HandlerResponse::Handled;
     }
     bool needs_key = (original_api_path(req.path) && req.path != "/api/health") || v1_api_path(req.path) ||
-                     req.path == "/metrics";
+                     req.path == "/metrics" || req.path == "/mcp";
     if (needs_key && !options.insecure_no_auth) {
       std::string header = req.get_header_value("Authorization");
       // The scheme is case-insensitive (RFC 9110 section 11.1); the key is not.
@@ -855,6 +861,9 @@ struct Server::State {
     http.Get("/v1/leads/([^/]+)/enrichment", bind(&State::enrichment));
     http.Post("/v1/enrich", bind(&State::enrich_batch));
     // Descriptions.
+    http.Post("/mcp", [this](const Request& q, Response& r) { mcp->post(q, r); });
+    http.Get("/mcp", [this](const Request& q, Response& r) { mcp->get(q, r); });
+    http.Delete("/mcp", [this](const Request& q, Response& r) { mcp->del(q, r); });
     http.Get("/openapi.json", [](const Request&, Response& r) {
       r.set_content(internal::openapi_document(), "application/json; charset=utf-8");
     });
@@ -937,6 +946,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, ServerBacke
         "<p>The interactive API docs are built with the web UI: <code>bash scripts/build.sh</code> (it needs npm), "
         "or point <code>--web-root</code> at a built copy. The description is at <a href=\"/openapi.json\">/openapi.json</a>.";
   }
+  state->mcp = std::make_unique<internal::mcp::HttpTransport>(
+      McpBackend{state->backend.aturiya, state->backend.enricher, state->backend.store, o.sandbox, o.max_batch});
   state->http.set_payload_max_length(o.max_body_bytes);
   // Only sent in the Keep-Alive header: the front closes idle connections, and sets no count.
   state->http.set_keep_alive_timeout(std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(o.idle_timeout).count()));

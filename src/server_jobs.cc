@@ -134,14 +134,6 @@ Result<JobSpec> parse_spec(const std::string& body, const ServerJobOptions& opti
   return spec;
 }
 
-/// Sends one chunk of a chunked answer; false once the client is gone.
-bool send_chunk(FrontStream& stream, std::string_view data) {
-  if (data.empty()) return true;  // an empty chunk would end the answer
-  std::string chunk = fmt::format("{:x}\r\n", data.size());
-  chunk.append(data).append("\r\n");
-  return stream.send_now(chunk);
-}
-
 }  // namespace
 
 const std::vector<JobRoutes::RouteInfo>& JobRoutes::routes() {
@@ -324,8 +316,7 @@ void JobRoutes::results(const Request& req, Response& res) {
     send_error(res, 404, "not_found", view.status().message());
     return;
   }
-  FrontStream* stream = current_front_stream();
-  if (stream == nullptr || req.method == "HEAD") {
+  if (req.method == "HEAD") {
     send_error(res, 405, "method_not_allowed", "results are sent with GET");
     return;
   }
@@ -344,21 +335,18 @@ void JobRoutes::results(const Request& req, Response& res) {
   // The answer is written here, chunk by chunk as the job's results grow: cpp-httplib's content
   // providers need its own accept loop, which the server does not use.
   bool csv = format == "csv";
-  std::string head = fmt::format(
-      "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
-      "Content-Disposition: attachment; filename=\"{}.{}\"\r\nConnection: close\r\n",
-      csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8", *id, format);
-  for (const auto& [name, value] : res.headers) head += name + ": " + value + "\r\n";  // CORS, set before routing
-  head += "\r\n";
   res.status = 200;
+  res.set_header("Content-Type", csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.{}\"", *id, format));
   res.set_header("Connection", "close");  // the connection ends with the stream
-  bool alive = stream->send_now(head);
+  bool alive = stream_current_head(res);  // with the CORS headers set before routing
   std::string pending;  // CSV: the start of a line whose end was not read yet
   if (alive && csv) {
     std::vector<std::string> header(csv_columns().begin(), csv_columns().end());
     std::string text;
     append_csv_record(text, header);
-    alive = send_chunk(*stream, text);
+    alive = stream_current_chunk(text);
   }
   std::size_t offset = 0;
   std::FILE* in = nullptr;
@@ -376,7 +364,7 @@ void JobRoutes::results(const Request& req, Response& res) {
         block.resize(got);
         offset += got;
         if (!csv) {
-          alive = send_chunk(*stream, block);
+          alive = stream_current_chunk(block);
           continue;
         }
         pending += block;
@@ -388,12 +376,12 @@ void JobRoutes::results(const Request& req, Response& res) {
           start = nl + 1;
         }
         pending.erase(0, start);
-        alive = send_chunk(*stream, text);
+        alive = stream_current_chunk(text);
       }
       if (offset < now->bytes) break;  // the file is shorter than the job says: stop, never loop
     }
     if (now->ended && offset >= now->bytes) {
-      alive = stream->send_now("0\r\n\r\n");
+      alive = end_current_stream();
       break;
     }
   }

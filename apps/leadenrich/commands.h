@@ -45,6 +45,18 @@ struct LeadsOptions {
   bool sandbox = false;
 };
 
+struct McpOptions {
+  bool sandbox = false;
+  std::chrono::milliseconds sandbox_latency{0};
+  std::optional<std::string> store_path;
+  bool no_cache = false;
+  std::optional<std::string> signals;
+  std::size_t max_leads = 1000;
+};
+
+/// Serves leadenrich's MCP tools over stdin and stdout (docs/mcp.md).
+int run_mcp(const GlobalOptions& global, const McpOptions& options);
+
 int run_campaigns(const GlobalOptions& global, bool sandbox);
 int run_leads(const GlobalOptions& global, const LeadsOptions& options);
 int run_doctor(const GlobalOptions& global, bool sandbox);

@@ -150,6 +150,16 @@ int main(int argc, char** argv) {
   sandbox->add_option("--port", port_text, "Port on 127.0.0.1 (default 0: a free one)");
   sandbox->add_option("--seed", seed_text, "Seed of the synthetic data (default 42)");
 
+  McpOptions mo;
+  std::optional<std::string> mcp_latency, mcp_max_leads;
+  CLI::App* mcp = app.add_subcommand("mcp", "Serve leadenrich's tools to an AI agent over MCP (stdio)");
+  mcp->add_flag("--sandbox", mo.sandbox, "Use the built-in sandbox (no credentials, no network)");
+  mcp->add_option("--store", mo.store_path, "Cache and results file (default .leadenrich/store.db)");
+  mcp->add_flag("--no-cache", mo.no_cache, "Neither read nor write the cache");
+  mcp->add_option("--signals", mo.signals, "Default signals: comma list of company_overview,tech_stack,funding,news,linkedin_posts");
+  mcp->add_option("--max-leads", mcp_max_leads, "Leads per enrich_leads call, at most (default 1000)");
+  mcp->add_option("--sandbox-latency-ms", mcp_latency, "With --sandbox: service time of each pipe0 run");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -220,5 +230,14 @@ int main(int argc, char** argv) {
     return run_sandbox(global, port, seed);
   }
   if (runs->parsed()) return run_runs(global, runs_store, runs_sandbox);
+  if (mcp->parsed()) {
+    NumberCheck check{reporter};
+    long long latency = 0;
+    check.whole("--sandbox-latency-ms", mcp_latency, 0, 600'000, "milliseconds", latency);
+    check.whole("--max-leads", mcp_max_leads, 1, 100'000, "leads", mo.max_leads);
+    if (!check.ok) return kExitUsage;
+    mo.sandbox_latency = std::chrono::milliseconds(latency);
+    return run_mcp(global, mo);
+  }
   return kExitUsage;
 }

@@ -13,7 +13,9 @@ Result<Connections> connect(const GlobalOptions& global, const ConnectOptions& o
   c.config = std::move(config).value();
 
   if (options.sandbox) {
-    Result<std::unique_ptr<Sandbox>> sandbox = Sandbox::start();
+    SandboxOptions so;
+    so.faults.latency = options.sandbox_latency;
+    Result<std::unique_ptr<Sandbox>> sandbox = Sandbox::start(so);
     if (!sandbox.ok()) return sandbox.status();
     c.sandbox = std::move(sandbox).value();
     Config sc = c.sandbox->config();

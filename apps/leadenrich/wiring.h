@@ -19,6 +19,8 @@ namespace leadenrich::cli {
 
 struct ConnectOptions {
   bool sandbox = false;
+  /// With sandbox: the service time of each pipe0 run (to watch progress and cancellation).
+  std::chrono::milliseconds sandbox_latency{0};
   std::optional<std::string> pipe0_environment;
   std::optional<std::string> signals;
   bool need_aturiya = false;

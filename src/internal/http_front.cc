@@ -30,9 +30,6 @@ namespace leadenrich::internal {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-/// The stream the worker on this thread is answering (current_front_stream()).
-thread_local FrontStream* t_current_stream = nullptr;
-
 /// Seconds a client is asked to wait (Retry-After) when the server is stopping or full.
 constexpr int kRetryAfterSeconds = 5;
 /// How often the front looks for connections past their deadline.
@@ -83,6 +80,9 @@ std::string error_response(int status, std::string_view reason, std::string_view
       "Connection: close\r\n\r\n{}",
       status, reason, body.size(), retry_after ? fmt::format("Retry-After: {}\r\n", kRetryAfterSeconds) : "", body);
 }
+
+/// The stream a worker is answering on, for stream_current_response().
+thread_local FrontStream* t_current_stream = nullptr;
 
 struct Conn {
   int fd = -1;
@@ -541,13 +541,15 @@ struct HttpFront::Impl {
       }
       drained_cv.notify_all();
       bool closing = stopping.load();
-      FrontStream stream(c->fd, c->request, Clock::now() + options.write_timeout);
+      FrontStream stream(c->fd, c->request, options.write_timeout);
       bool keep = false;
       t_current_stream = &stream;
       try {
         keep = serve(stream, closing) && !closing;
+        t_current_stream = nullptr;
         keep = stream.flush() && keep;
       } catch (...) {
+        t_current_stream = nullptr;
         // Handlers' exceptions are answered by the server's exception handler; anything escaping
         // the parser itself (out of memory) costs this connection, never the worker.
         keep = false;
@@ -611,22 +613,39 @@ ssize_t FrontStream::read(char* ptr, std::size_t size) {
 }
 
 ssize_t FrontStream::write(const char* ptr, std::size_t size) {
-  if (!taken_over_) out_.append(ptr, size);
+  if (!streamed_) out_.append(ptr, size);
   return static_cast<ssize_t>(size);
 }
 
-bool FrontStream::send_now(std::string_view data) {
-  if (!taken_over_) out_.clear();  // nothing of the parser's goes out before the writer's head
-  taken_over_ = true;
-  out_.append(data);
-  write_deadline_ = Clock::now() + write_timeout_;
+bool stream_current_response(std::string_view bytes) {
+  return t_current_stream != nullptr && t_current_stream->send_streamed(bytes);
+}
+
+bool stream_current_head(const httplib::Response& res) {
+  // Only 200 is streamed today; the reason phrase is informative (RFC 9112 section 4).
+  std::string head = fmt::format("HTTP/1.1 {} {}\r\nTransfer-Encoding: chunked\r\n", res.status,
+                                 res.status == 200 ? "OK" : "Unknown");
+  for (const auto& [name, value] : res.headers) head.append(name).append(": ").append(value).append("\r\n");
+  head += "\r\n";
+  return stream_current_response(head);
+}
+
+bool stream_current_chunk(std::string_view data) {
+  if (data.empty()) return true;  // an empty chunk would end the answer
+  return stream_current_response(fmt::format("{:x}\r\n{}\r\n", data.size(), data));
+}
+
+bool end_current_stream() { return stream_current_response("0\r\n\r\n"); }
+
+bool FrontStream::send_streamed(std::string_view bytes) {
+  streamed_ = true;
+  out_.assign(bytes);
   return flush();
 }
 
-FrontStream* current_front_stream() { return t_current_stream; }
-
 bool FrontStream::flush() {
   if (failed_) return false;
+  const Clock::time_point write_deadline = Clock::now() + write_timeout_;
   const char* ptr = out_.data();
   std::size_t size = out_.size();
   std::size_t done = 0;
@@ -639,7 +658,7 @@ bool FrontStream::flush() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // A client that does not read its answer holds a worker only until the write deadline.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_ - Clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline - Clock::now());
       if (left.count() <= 0) break;
       pollfd p{fd_, POLLOUT, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;

@@ -58,9 +58,9 @@ struct FrontRefusal {
 /// goes to the socket, within a deadline.
 class FrontStream final : public httplib::Stream {
  public:
-  FrontStream(int fd, std::string_view request, std::chrono::steady_clock::time_point write_deadline)
-      : fd_(fd), request_(request), write_deadline_(write_deadline),
-        write_timeout_(write_deadline - std::chrono::steady_clock::now()) {}
+  /// write_timeout bounds each flush(): a client that stops reading loses its answer then.
+  FrontStream(int fd, std::string_view request, std::chrono::milliseconds write_timeout)
+      : fd_(fd), request_(request), write_timeout_(write_timeout) {}
   bool is_readable() const override { return pos_ < request_.size(); }
   bool is_writable() const override;
   ssize_t read(char* ptr, std::size_t size) override;
@@ -71,10 +71,8 @@ class FrontStream final : public httplib::Stream {
   /// Sends what the parser wrote. The answer is held until then so the server's after-response
   /// step (log line, metrics) has run before the client can see it and ask /metrics.
   bool flush();
-  /// For an answer written while it is produced (a running job's results): sends `data` at once,
-  /// within a write deadline of its own. Whatever the parser writes afterwards for this request
-  /// is dropped, so the writer owns the whole answer (head included). False once the client is gone.
-  bool send_now(std::string_view data);
+  /// Sends `bytes` now, as part of a response the handler writes itself (stream_current_response).
+  bool send_streamed(std::string_view bytes);
 
  private:
   int fd_;
@@ -82,14 +80,26 @@ class FrontStream final : public httplib::Stream {
   std::size_t pos_ = 0;
   std::string out_;
   bool failed_ = false;
-  bool taken_over_ = false;
-  std::chrono::steady_clock::time_point write_deadline_;
-  std::chrono::steady_clock::duration write_timeout_;
+  bool streamed_ = false;  ///< the handler wrote the response: the parser's own is dropped
+  std::chrono::milliseconds write_timeout_;
 };
 
-/// The stream of the request this worker thread is answering, for a handler that writes its answer
-/// itself (FrontStream::send_now); null outside the front's workers.
-FrontStream* current_front_stream();
+/// On a worker answering a request, for a handler that streams its answer as it goes (server-sent
+/// events carrying progress): sends `bytes` — the status line and headers first, then the body's
+/// chunks — to the client at once. The handler's bytes are then the whole response: what the
+/// parser writes after the handler returns is dropped (its log line and metrics still run).
+/// cpp-httplib's own content providers cannot serve here: they stop at once when its accept loop
+/// is not running, and the front has its own. False when the client is gone or does not read (the
+/// handler should stop), or when not called on a front's worker.
+bool stream_current_response(std::string_view bytes);
+
+/// The chunked form of stream_current_response, for handlers that stream JSON lines or events:
+/// the head is `res`'s status and headers (set Content-Type and the rest on `res` first; CORS and
+/// session headers set before routing come along), then each chunk as it is ready, then the end.
+/// Each is false once the client is gone (the handler should stop).
+bool stream_current_head(const httplib::Response& res);
+bool stream_current_chunk(std::string_view data);
+bool end_current_stream();
 
 /// Reads the requests of one connection as their bytes arrive, without a socket: finds the end of
 /// the head, checks the framing, decodes chunked bodies, and refuses what is malformed or over a
