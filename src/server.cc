@@ -860,10 +860,11 @@ struct Server::State {
     http.Post("/v1/leads/([^/]+)/enrich", bind(&State::enrich_lead));
     http.Get("/v1/leads/([^/]+)/enrichment", bind(&State::enrichment));
     http.Post("/v1/enrich", bind(&State::enrich_batch));
-    // Descriptions.
+    // The MCP server's streamable HTTP transport (docs/mcp.md).
     http.Post("/mcp", [this](const Request& q, Response& r) { mcp->post(q, r); });
     http.Get("/mcp", [this](const Request& q, Response& r) { mcp->get(q, r); });
     http.Delete("/mcp", [this](const Request& q, Response& r) { mcp->del(q, r); });
+    // Descriptions.
     http.Get("/openapi.json", [](const Request&, Response& r) {
       r.set_content(internal::openapi_document(), "application/json; charset=utf-8");
     });
