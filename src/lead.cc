@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "internal/json_write.h"
 #include "internal/lead_json.h"
+#include "internal/signal_codec.h"
 
 namespace leadenrich {
 namespace {

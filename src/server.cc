@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/api_keys.h"
 #include "internal/http_front.h"
 #include "internal/openapi.h"
 #include "internal/server_metrics.h"

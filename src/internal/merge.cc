@@ -1,4 +1,5 @@
 #include "internal/merge.h"
+#include "internal/signal_codec.h"
 
 #include <type_traits>
 

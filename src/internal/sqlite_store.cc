@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 
 namespace leadenrich {

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "internal/pipe0_wire.h"
 #include "leadenrich/pipe0.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,3 +1,4 @@
+#include "internal/signal_codec.h"
 #include "leadenrich/lead.h"
 
 #include <doctest/doctest.h>

@@ -1,3 +1,5 @@
+#include "internal/csv_write.h"
+#include "internal/signal_codec.h"
 #include "leadenrich/output.h"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
-#include "internal/plan.h"
 #include "internal/flat_hash.h"
 #include "internal/merge.h"
+#include "internal/plan.h"
+#include "internal/signal_codec.h"
 
 #include <map>
 #include <random>

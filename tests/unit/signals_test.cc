@@ -1,3 +1,4 @@
+#include "internal/signal_codec.h"
 #include "leadenrich/signals.h"
 
 #include <doctest/doctest.h>

@@ -14,6 +14,7 @@
 
 #include "leadenrich/engine.h"
 #include "leadenrich/pipe0.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 #include "leadenrich/testing/fake_transport.h"
 #include "unit/forwarding_store.h"
