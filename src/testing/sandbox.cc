@@ -50,36 +50,36 @@ struct Sandbox::State {
   void routes() {
     pipe0.add_routes(server);
     aturiya.add_routes(server);
-  server.Get("/sandbox/counters", [this](const httplib::Request&, httplib::Response& r) {
-    SandboxCounters c;
-    {
-      std::lock_guard lock(shared.mu);
-      c = shared.counters;
-    }
-    Json::Object o;
-    auto map_json = [](const std::map<std::string, std::size_t>& m) {
-      Json::Object j;
-      for (const auto& [k, v] : m) j.emplace_back(k, Json(static_cast<std::int64_t>(v)));
-      return Json(std::move(j));
-    };
-    o.emplace_back("requests", map_json(c.requests));
-    o.emplace_back("records", Json(static_cast<std::int64_t>(c.records)));
-    o.emplace_back("lookups", map_json(c.lookups));
-    o.emplace_back("billed", map_json(c.billed));
-    o.emplace_back("repeated_billing", Json(static_cast<std::int64_t>(c.repeated_billing)));
-    o.emplace_back("peak_records_in_flight", Json(static_cast<std::int64_t>(c.peak_records_in_flight)));
-    Json::Object priorities;
-    for (const auto& [p, n] : c.runs_by_priority) priorities.emplace_back(std::to_string(p), Json(static_cast<std::int64_t>(n)));
-    o.emplace_back("runs_by_priority", Json(std::move(priorities)));
-    o.emplace_back("faults", map_json(c.faults));
-    o.emplace_back("rate_limited", Json(static_cast<std::int64_t>(c.rate_limited)));
-    internal::send_json(r, 200, Json(std::move(o)));
-  });
-  if (shared.options.log) {
-    server.set_logger([this](const httplib::Request& q, const httplib::Response& r) {
-      shared.options.log(fmt::format("{} {} {}", q.method, q.path, r.status));
+    server.Get("/sandbox/counters", [this](const httplib::Request&, httplib::Response& r) {
+      SandboxCounters c;
+      {
+        std::lock_guard lock(shared.mu);
+        c = shared.counters;
+      }
+      Json::Object o;
+      auto map_json = [](const std::map<std::string, std::size_t>& m) {
+        Json::Object j;
+        for (const auto& [k, v] : m) j.emplace_back(k, Json(static_cast<std::int64_t>(v)));
+        return Json(std::move(j));
+      };
+      o.emplace_back("requests", map_json(c.requests));
+      o.emplace_back("records", Json(static_cast<std::int64_t>(c.records)));
+      o.emplace_back("lookups", map_json(c.lookups));
+      o.emplace_back("billed", map_json(c.billed));
+      o.emplace_back("repeated_billing", Json(static_cast<std::int64_t>(c.repeated_billing)));
+      o.emplace_back("peak_records_in_flight", Json(static_cast<std::int64_t>(c.peak_records_in_flight)));
+      Json::Object priorities;
+      for (const auto& [p, n] : c.runs_by_priority) priorities.emplace_back(std::to_string(p), Json(static_cast<std::int64_t>(n)));
+      o.emplace_back("runs_by_priority", Json(std::move(priorities)));
+      o.emplace_back("faults", map_json(c.faults));
+      o.emplace_back("rate_limited", Json(static_cast<std::int64_t>(c.rate_limited)));
+      internal::send_json(r, 200, Json(std::move(o)));
     });
-  }
+    if (shared.options.log) {
+      server.set_logger([this](const httplib::Request& q, const httplib::Response& r) {
+        shared.options.log(fmt::format("{} {} {}", q.method, q.path, r.status));
+      });
+    }
   }
 };
 
