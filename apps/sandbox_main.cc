@@ -1,18 +1,11 @@
 // leadenrich-sandbox: the Aturiya and pipe0 APIs, emulated on loopback with synthetic data.
 // Prints its base URL on the first line, then the variables that point clients at it.
-#include <csignal>
-#include <thread>
-
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "leadenrich/sandbox.h"
+#include "leadenrich/testing/sandbox.h"
 #include "leadenrich/version.h"
-
-namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void on_stop(int) { g_stop = 1; }
-}  // namespace
+#include "sandbox_runner.h"
 
 int main(int argc, char** argv) {
   using namespace leadenrich;
@@ -45,16 +38,6 @@ int main(int argc, char** argv) {
   o.faults.latency = std::chrono::milliseconds(latency_ms);
   o.faults.jitter = std::chrono::milliseconds(jitter_ms);
   if (!quiet) o.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
-  Result<std::unique_ptr<Sandbox>> sandbox = Sandbox::start(o);
-  if (!sandbox.ok()) {
-    fmt::print(stderr, "leadenrich-sandbox: {}\n", sandbox.status().message());
-    return 3;
-  }
-  fmt::print("{}\n{}", (*sandbox)->base_url(), (*sandbox)->environment());
-  std::fflush(stdout);
-  std::signal(SIGINT, on_stop);
-  std::signal(SIGTERM, on_stop);
-  while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  (*sandbox)->stop();
-  return 0;
+  return apps::run_sandbox_in_foreground(
+      o, [](const std::string& reason) { fmt::print(stderr, "leadenrich-sandbox: {}\n", reason); });
 }

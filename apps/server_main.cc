@@ -14,12 +14,14 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "internal/api_keys.h"
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
 #include "leadenrich/pipe0.h"
-#include "leadenrich/sandbox.h"
 #include "leadenrich/server.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
+#include "leadenrich/testing/sandbox.h"
 #include "leadenrich/transport.h"
 #include "leadenrich/version.h"
 

@@ -13,7 +13,7 @@
 #include "leadenrich/engine.h"
 #include "leadenrich/identity.h"
 #include "leadenrich/pipe0.h"
-#include "leadenrich/sandbox.h"
+#include "leadenrich/testing/sandbox.h"
 
 using namespace leadenrich;
 using WallClock = std::chrono::steady_clock;

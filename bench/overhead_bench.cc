@@ -24,6 +24,7 @@
 #include "leadenrich/output.h"
 #include "leadenrich/pipe0.h"
 #include "leadenrich/sources.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 #include "leadenrich/transport.h"
 

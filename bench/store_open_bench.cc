@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "leadenrich/clock.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 
 using namespace leadenrich;

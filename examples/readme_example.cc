@@ -3,7 +3,7 @@
 
 #include <leadenrich/engine.h>
 #include <leadenrich/pipe0.h>
-#include <leadenrich/sandbox.h>
+#include <leadenrich/testing/sandbox.h>
 
 int main() {
   using namespace leadenrich;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/retry_loop.h"
 #include "internal/url.h"
 #include "leadenrich/version.h"
 

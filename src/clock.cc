@@ -1,6 +1,5 @@
 #include "leadenrich/clock.h"
 
-#include <mutex>
 #include <thread>
 
 namespace leadenrich {
@@ -22,38 +21,4 @@ std::shared_ptr<Clock> system_clock() {
   return kClock;
 }
 
-namespace testing {
-
-struct FakeClock::State {
-  mutable std::mutex mu;
-  Timestamp wall;
-  std::chrono::milliseconds elapsed{0};
-  std::chrono::milliseconds slept{0};
-};
-
-FakeClock::FakeClock(Timestamp start) : state_(std::make_shared<State>()) { state_->wall = start; }
-
-Timestamp FakeClock::now() const {
-  std::lock_guard lock(state_->mu);
-  return state_->wall + state_->elapsed;
-}
-
-Clock::SteadyTime FakeClock::steady_now() const {
-  std::lock_guard lock(state_->mu);
-  return SteadyTime{} + std::chrono::hours(1) + state_->elapsed;
-}
-
-void FakeClock::sleep_for(std::chrono::milliseconds d) {
-  if (d.count() <= 0) return;
-  std::lock_guard lock(state_->mu);
-  state_->elapsed += d;
-  state_->slept += d;
-}
-
-std::chrono::milliseconds FakeClock::slept() const {
-  std::lock_guard lock(state_->mu);
-  return state_->slept;
-}
-
-}  // namespace testing
 }  // namespace leadenrich

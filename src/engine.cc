@@ -115,7 +115,10 @@ Result<std::size_t> Enricher::recover_submissions(const std::string& journal_run
     Result<Pipe0Run> run = pipe0_->wait(sub.pipe0_run_id, timeout);
     if (!run.ok()) {
       // Expired (404) or still running: forget it; the lookups will simply be made again.
-      if (run.status().code() == StatusCode::kNotFound) (void)store_->forget_submission(journal_run_id, sub.pipe0_run_id);
+      if (run.status().code() == StatusCode::kNotFound) {
+        ignore_error(store_->forget_submission(journal_run_id, sub.pipe0_run_id),
+                     "kept, the expired run is only asked about again on the next resume");
+      }
       continue;
     }
     Timestamp now = clock_->now();
@@ -141,7 +144,8 @@ Result<std::size_t> Enricher::recover_submissions(const std::string& journal_run
         }
       }
     }
-    (void)store_->forget_submission(journal_run_id, sub.pipe0_run_id);
+    ignore_error(store_->forget_submission(journal_run_id, sub.pipe0_run_id),
+                 "kept, the finished run is only read again on the next resume (checks are free)");
   }
   return recovered;
 }

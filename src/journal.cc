@@ -134,7 +134,8 @@ Result<JournaledSummary> enrich_journaled(Enricher& enricher, LeadSource& source
     start.run_id = *begun;
     Status claimed = store->claim_run(start.run_id);
     if (!claimed.ok()) {
-      (void)store->finish_run(start.run_id, RunState::kFailed, clock->now());
+      ignore_error(store->finish_run(start.run_id, RunState::kFailed, clock->now()),
+                   "the claim's error is the one to report; an unfinished run is resumable anyway");
       return claimed;
     }
   }

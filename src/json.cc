@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/json_write.h"
 #include "internal/utf8.h"
 
 namespace leadenrich {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/json_write.h"
 #include "internal/lead_json.h"
 #include "signals/signal_codec.h"
 #include "signals/value_json.h"

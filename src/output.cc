@@ -20,6 +20,8 @@
 
 #include <fmt/format.h>
 
+#include "internal/csv_write.h"
+#include "internal/json_write.h"
 #include "internal/lead_json.h"
 #include "signals/signal_codec.h"
 

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "internal/json_write.h"
+#include "internal/pipe0_wire.h"
+#include "internal/retry_loop.h"
 #include "internal/url.h"
 #include "leadenrich/version.h"
 

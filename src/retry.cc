@@ -1,3 +1,4 @@
+#include "internal/retry_loop.h"
 #include "leadenrich/retry.h"
 
 #include <algorithm>

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/api_keys.h"
 #include "internal/http_front.h"
 #include "internal/mcp_http.h"
 #include "internal/openapi.h"

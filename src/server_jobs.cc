@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/csv_write.h"
 #include "internal/http_front.h"
 #include "leadenrich/output.h"
 

@@ -1,12 +1,13 @@
 // leadenrich campaigns | leads | doctor | sandbox
-#include <csignal>
 #include <iostream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "internal/csv_write.h"
 #include "leadenrich/output.h"
+#include "leadenrich/sqlite_store.h"
+#include "sandbox_runner.h"
 #include "wiring.h"
 
 namespace leadenrich::cli {
@@ -161,29 +162,14 @@ int run_runs(const GlobalOptions& global, const std::optional<std::string>& stor
   return kExitOk;
 }
 
-namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void on_stop(int) { g_stop = 1; }
-}  // namespace
-
 int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed) {
   Reporter reporter(global);
   SandboxOptions options;
   options.port = port;
   options.seed = seed;
   if (global.verbose) options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
-  Result<std::unique_ptr<Sandbox>> sandbox = Sandbox::start(options);
-  if (!sandbox.ok()) {
-    reporter.error(sandbox.status().message());
-    return kExitUpstream;
-  }
-  fmt::print("{}\n{}", (*sandbox)->base_url(), (*sandbox)->environment());
-  std::fflush(stdout);
-  std::signal(SIGINT, on_stop);
-  std::signal(SIGTERM, on_stop);
-  while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  (*sandbox)->stop();
-  return kExitOk;
+  int code = apps::run_sandbox_in_foreground(options, [&](const std::string& reason) { reporter.error(reason); });
+  return code == 0 ? kExitOk : kExitUpstream;
 }
 
 }  // namespace leadenrich::cli

@@ -1,3 +1,4 @@
+#include "leadenrich/sqlite_store.h"
 #include "wiring.h"
 
 #include <fmt/format.h>

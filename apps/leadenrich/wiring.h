@@ -11,8 +11,8 @@
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
 #include "leadenrich/pipe0.h"
-#include "leadenrich/sandbox.h"
 #include "leadenrich/store.h"
+#include "leadenrich/testing/sandbox.h"
 #include "leadenrich/transport.h"
 
 namespace leadenrich::cli {

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <memory>
 
-#include "leadenrich/signals.h"
+#include "leadenrich/time.h"
 
 namespace leadenrich {
 
@@ -26,26 +26,6 @@ class Clock {
 /// The system clock; sleeps for real.
 std::shared_ptr<Clock> system_clock();
 
-namespace testing {
-
-/// A clock that starts at a fixed time and only moves when told to (or when slept on).
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(Timestamp start = Timestamp{std::chrono::milliseconds{1'764'000'000'000}});
-  Timestamp now() const override;
-  SteadyTime steady_now() const override;
-  /// Advances time by `d` and returns at once.
-  void sleep_for(std::chrono::milliseconds d) override;
-  void advance(std::chrono::milliseconds d) { sleep_for(d); }
-  /// Total time slept through sleep_for.
-  std::chrono::milliseconds slept() const;
-
- private:
-  struct State;
-  std::shared_ptr<State> state_;
-};
-
-}  // namespace testing
 }  // namespace leadenrich
 
 #endif  // LEADENRICH_CLOCK_H_

@@ -25,7 +25,8 @@ class Secret {
   const std::string& reveal() const { return value_; }
   /// "***" when set, "(unset)" when empty.
   std::string redacted() const { return empty() ? "(unset)" : "***"; }
-  friend bool operator==(const Secret&, const Secret&) = default;
+  friend bool operator==(const Secret& a, const Secret& b) { return a.value_ == b.value_; }
+  friend bool operator!=(const Secret& a, const Secret& b) { return !(a == b); }
 
  private:
   std::string value_;

@@ -24,7 +24,8 @@ class Json {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
   struct Number {
     std::string text;  ///< JSON number text, e.g. "250", "-1.5e3"
-    friend bool operator==(const Number&, const Number&) = default;
+    friend bool operator==(const Number& a, const Number& b) { return a.text == b.text; }
+    friend bool operator!=(const Number& a, const Number& b) { return !(a == b); }
   };
   using Array = std::vector<Json>;
   using Member = std::pair<std::string, Json>;
@@ -87,15 +88,11 @@ class Json {
   std::string_view type_name() const;
 
   friend bool operator==(const Json& a, const Json& b) { return a.v_ == b.v_; }
+  friend bool operator!=(const Json& a, const Json& b) { return !(a == b); }
 
  private:
   std::variant<std::monostate, bool, Number, std::string, Array, Object> v_;
 };
-
-/// Appends `s` to `out` as a quoted JSON string.
-void append_json_string(std::string& out, std::string_view s);
-/// Appends `d` as Json(d) writes it: the shortest text that reads back to it, null when not finite.
-void append_json_number(std::string& out, double d);
 
 }  // namespace leadenrich
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "leadenrich/json.h"
@@ -36,7 +37,15 @@ struct RawLead {
   std::optional<std::string> created_at;   ///< ISO-8601, kept as text
   Json::Object extra;
 
-  friend bool operator==(const RawLead&, const RawLead&) = default;
+  friend bool operator==(const RawLead& a, const RawLead& b) {
+    return std::tie(a.lead_id, a.agent_id, a.campaign_id, a.task_id, a.task_status, a.campaign_name,
+                    a.name, a.email, a.phone, a.organization, a.designation, a.linkedin_url,
+                    a.website, a.status, a.type, a.created_at, a.extra) ==
+           std::tie(b.lead_id, b.agent_id, b.campaign_id, b.task_id, b.task_status,
+                b.campaign_name, b.name, b.email, b.phone, b.organization, b.designation,
+                b.linkedin_url, b.website, b.status, b.type, b.created_at, b.extra);
+  }
+  friend bool operator!=(const RawLead& a, const RawLead& b) { return !(a == b); }
 };
 
 /// The 16 contract field names, in the order leadenrich writes them.
@@ -78,7 +87,17 @@ struct EnrichedLead {
   SignalResult& result(Signal s) { return results[static_cast<std::size_t>(s)]; }
   const SignalResult& result(Signal s) const { return results[static_cast<std::size_t>(s)]; }
 
-  friend bool operator==(const EnrichedLead&, const EnrichedLead&) = default;
+  friend bool operator==(const EnrichedLead& a, const EnrichedLead& b) {
+    return std::tie(a.lead, a.company_overview, a.tech_stack, a.funding, a.news, a.linkedin_posts,
+                    a.results, a.company_key, a.person_key, a.signals_found, a.signals_missed,
+                    a.quality_score, a.enriched_at, a.provider_run_ids, a.billed_lookups,
+                    a.estimated_credits, a.sandbox) ==
+           std::tie(b.lead, b.company_overview, b.tech_stack, b.funding, b.news,
+                b.linkedin_posts, b.results, b.company_key, b.person_key,
+                b.signals_found, b.signals_missed, b.quality_score, b.enriched_at,
+                b.provider_run_ids, b.billed_lookups, b.estimated_credits, b.sandbox);
+  }
+  friend bool operator!=(const EnrichedLead& a, const EnrichedLead& b) { return !(a == b); }
 };
 
 /// Fills signals_found and signals_missed from `results` (kDisabled counts as neither).
@@ -90,13 +109,6 @@ void update_signal_lists(EnrichedLead& lead);
 /// enriched with fewer signals scores lower. A lead with no fetched_at counts as fresh.
 int compute_quality_score(const EnrichedLead& lead, const std::vector<SignalSpec>& specs,
                           Timestamp now);
-
-/// One signal's typed value as JSON (the "value" member of to_json's signal entry), or null
-/// when the lead has no value for it. Used to cache values.
-Json signal_value_to_json(const EnrichedLead& lead, Signal signal);
-/// Sets (or, for null, clears) one signal's typed value from what signal_value_to_json wrote.
-/// Returns kInvalidArgument naming the path when the JSON does not fit the signal's type.
-Status set_signal_value_from_json(EnrichedLead& lead, Signal signal, const Json& value);
 
 /// The lead as a JSON object with a stable key order (documented in docs/output.md).
 Json to_json(const EnrichedLead& lead);

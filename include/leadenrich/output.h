@@ -55,9 +55,6 @@ const std::vector<std::string_view>& csv_columns();
 /// One lead as CSV cells, aligned with csv_columns(): lists joined with "; ", funding rounds
 /// as a JSON cell, absent values empty.
 std::vector<std::string> csv_cells(const EnrichedLead& lead);
-/// Appends one RFC 4180 record (cells quoted when needed, CRLF line end).
-void append_csv_record(std::string& out, const std::vector<std::string>& cells);
-
 /// Where a run's output goes. A regular file (or a path that does not exist yet) is written
 /// under "<path>.tmp-<pid>" in the same directory and renamed over `path` by commit(), so a
 /// killed run never leaves a truncated file under the final name; destroying it without commit()

@@ -55,11 +55,6 @@ struct Pipe0RunRequest {
   std::vector<Pipe0InputRecord> records;
 };
 
-/// The request body. Every required input key of every pipe is present on every record (null
-/// where the record has none): a key absent from all records would fail the whole request.
-/// Returns kInvalidArgument for no pipes, no records, more than 100 records or a duplicate id.
-Result<std::string> build_pipe0_payload(const Pipe0RunRequest& request, Pipe0Environment environment);
-
 struct Pipe0Reason {
   std::string code;
   std::string summary;
@@ -99,11 +94,6 @@ struct Pipe0Run {
   bool terminal() const { return status == "completed" || status == "failed" || status == "canceled"; }
 };
 
-/// Parses a run object leniently: unknown keys ignored, missing optional keys tolerated, ids
-/// numeric or string. Returns kDataLoss for truncated or invalid JSON, kInvalidArgument when it
-/// is JSON but not a run object (no id).
-Result<Pipe0Run> parse_pipe0_run(std::string_view body);
-
 /// X-Task-Priority and X-P1/P2/P3-Capacity, as far as present.
 struct Pipe0Capacity {
   std::optional<int> priority;
@@ -111,17 +101,6 @@ struct Pipe0Capacity {
   std::optional<int> p2;
   std::optional<int> p3;
 };
-Pipe0Capacity parse_pipe0_capacity(const HttpHeaders& headers);
-
-/// The one mapping from a non-2xx pipe0 response to a Status (the contract's table): 400/422
-/// kInvalidArgument, 401 kUnauthenticated, 403 kPermissionDenied, 404 kNotFound, 408
-/// kDeadlineExceeded, 409 kAborted, 429 kResourceExhausted with retry_after, 5xx kUnavailable;
-/// a 4xx naming credits or balance kFailedPrecondition. The problem `type` slug goes to
-/// error_type, `detail` to the message; provider "pipe0".
-Status pipe0_error_status(const HttpResponse& response, Timestamp now);
-
-/// The run id inside a 408's detail text ("... run xgvxuqk2771d8t17n60vphu9 is still ..."), if any.
-std::optional<std::string> run_id_from_detail(std::string_view detail);
 
 struct Pipe0Response {
   Pipe0Run run;
@@ -131,14 +110,11 @@ struct Pipe0Response {
 
 using Pipe0Callback = std::function<void(Result<Pipe0Response>)>;
 
-/// error_type of a Status for a request that provably never reached pipe0 (safe to re-send).
-inline constexpr std::string_view kPipe0NotSent = "not_sent";
-
 /// Talks to pipe0. Thread-safe.
 ///
 /// The *_async calls make one attempt each and call `done` exactly once, on a transport
 /// thread: the caller (the engine) owns pacing and retries. A failure that provably never
-/// reached pipe0 has error_type kPipe0NotSent. The blocking calls retry per the options' policy
+/// reached pipe0 has error_type "not_sent". The blocking calls retry per the options' policy
 /// (idempotent calls on any transient failure; run-creating calls only when not accepted).
 class Pipe0Connection {
  public:

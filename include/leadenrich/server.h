@@ -88,13 +88,6 @@ struct ServerBackend {
   std::shared_ptr<Store> store;
 };
 
-/// Keys from a comma-separated list (LEADENRICH_API_KEYS); blanks around keys are dropped.
-std::vector<Secret> parse_api_keys(std::string_view list);
-
-/// True when `candidate` equals one of `keys`, taking the same time whichever key (if any)
-/// matches and however much of it does.
-bool api_key_matches(const std::vector<Secret>& keys, std::string_view candidate);
-
 /// A running server. Thread-safe.
 class Server {
  public:
@@ -116,9 +109,8 @@ class Server {
   /// Blocks until the server has stopped (after stop() from another thread).
   void wait();
 
-  struct State;
-
  private:
+  struct State;  // defined where it is implemented
   explicit Server(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

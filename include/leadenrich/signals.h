@@ -10,21 +10,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "leadenrich/json.h"
 #include "leadenrich/status.h"
+#include "leadenrich/time.h"
 
 namespace leadenrich {
-
-/// Milliseconds since the Unix epoch, UTC.
-using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
-
-/// "2026-11-25T02:00:00.123Z" (milliseconds shown only when non-zero).
-std::string format_timestamp(Timestamp t);
-/// Parses ISO-8601 date-times ("2026-11-25T02:00:00Z", with fraction or ±hh:mm offset) and
-/// plain dates ("2026-11-25"). Returns kInvalidArgument naming the text otherwise.
-Result<Timestamp> parse_timestamp(std::string_view text);
 
 enum class Signal : std::uint8_t {
   kCompanyOverview = 0,
@@ -83,7 +76,11 @@ const SignalSpec& find_spec(const std::vector<SignalSpec>& specs, Signal s);
 struct NumberRange {
   double min = 0;
   std::optional<double> max;
-  friend bool operator==(const NumberRange&, const NumberRange&) = default;
+  friend bool operator==(const NumberRange& a, const NumberRange& b) {
+    return std::tie(a.min, a.max) ==
+           std::tie(b.min, b.max);
+  }
+  friend bool operator!=(const NumberRange& a, const NumberRange& b) { return !(a == b); }
 };
 /// Reads numbers and the usual string shapes ("201-500", "$10M-$50M", "1.2B", "500+", "~300",
 /// "2015"). Returns nullopt for anything it cannot read; never fails otherwise.
@@ -99,17 +96,32 @@ struct CompanyOverview {
   std::optional<NumberRange> estimated_revenue_usd;
   Json founded_year;                      ///< as the provider sent it
   std::optional<int> founded_year_number;
-  friend bool operator==(const CompanyOverview&, const CompanyOverview&) = default;
+  friend bool operator==(const CompanyOverview& a, const CompanyOverview& b) {
+    return std::tie(a.description, a.industry, a.region, a.headcount, a.headcount_range,
+                    a.estimated_revenue, a.estimated_revenue_usd, a.founded_year,
+                    a.founded_year_number) ==
+           std::tie(b.description, b.industry, b.region, b.headcount, b.headcount_range,
+                b.estimated_revenue, b.estimated_revenue_usd, b.founded_year,
+                b.founded_year_number);
+  }
+  friend bool operator!=(const CompanyOverview& a, const CompanyOverview& b) { return !(a == b); }
 };
 
 struct Technology {
   std::string name;
   std::optional<std::string> category;
-  friend bool operator==(const Technology&, const Technology&) = default;
+  friend bool operator==(const Technology& a, const Technology& b) {
+    return std::tie(a.name, a.category) ==
+           std::tie(b.name, b.category);
+  }
+  friend bool operator!=(const Technology& a, const Technology& b) { return !(a == b); }
 };
 struct TechStack {
   std::vector<Technology> technologies;
-  friend bool operator==(const TechStack&, const TechStack&) = default;
+  friend bool operator==(const TechStack& a, const TechStack& b) {
+    return a.technologies == b.technologies;
+  }
+  friend bool operator!=(const TechStack& a, const TechStack& b) { return !(a == b); }
 };
 
 struct FundingRound {
@@ -118,18 +130,29 @@ struct FundingRound {
   Json amount;                            ///< as the provider sent it
   std::optional<double> amount_usd;
   std::vector<std::string> investors;
-  friend bool operator==(const FundingRound&, const FundingRound&) = default;
+  friend bool operator==(const FundingRound& a, const FundingRound& b) {
+    return std::tie(a.date, a.round_type, a.amount, a.amount_usd, a.investors) ==
+           std::tie(b.date, b.round_type, b.amount, b.amount_usd, b.investors);
+  }
+  friend bool operator!=(const FundingRound& a, const FundingRound& b) { return !(a == b); }
 };
 struct Funding {
   Json total;                             ///< as the provider sent it
   std::optional<double> total_usd;
   std::vector<FundingRound> rounds;
-  friend bool operator==(const Funding&, const Funding&) = default;
+  friend bool operator==(const Funding& a, const Funding& b) {
+    return std::tie(a.total, a.total_usd, a.rounds) ==
+           std::tie(b.total, b.total_usd, b.rounds);
+  }
+  friend bool operator!=(const Funding& a, const Funding& b) { return !(a == b); }
 };
 
 struct News {
   std::string summary;  ///< markdown
-  friend bool operator==(const News&, const News&) = default;
+  friend bool operator==(const News& a, const News& b) {
+    return a.summary == b.summary;
+  }
+  friend bool operator!=(const News& a, const News& b) { return !(a == b); }
 };
 
 struct LinkedInPost {
@@ -137,21 +160,19 @@ struct LinkedInPost {
   std::optional<std::string> posted_at;
   std::optional<std::string> url;
   std::optional<std::int64_t> reactions;
-  friend bool operator==(const LinkedInPost&, const LinkedInPost&) = default;
+  friend bool operator==(const LinkedInPost& a, const LinkedInPost& b) {
+    return std::tie(a.text, a.posted_at, a.url, a.reactions) ==
+           std::tie(b.text, b.posted_at, b.url, b.reactions);
+  }
+  friend bool operator!=(const LinkedInPost& a, const LinkedInPost& b) { return !(a == b); }
 };
 struct LinkedInPosts {
   std::vector<LinkedInPost> posts;
-  friend bool operator==(const LinkedInPosts&, const LinkedInPosts&) = default;
+  friend bool operator==(const LinkedInPosts& a, const LinkedInPosts& b) {
+    return a.posts == b.posts;
+  }
+  friend bool operator!=(const LinkedInPosts& a, const LinkedInPosts& b) { return !(a == b); }
 };
-
-/// Lenient readers from provider values (a field name -> value lookup per signal). Each returns
-/// nullopt when no field carried anything usable; odd types are tolerated, never fatal.
-/// `fields` holds pipe0 output values by field name.
-std::optional<CompanyOverview> read_company_overview(const SignalSpec& spec, const Json::Object& fields);
-std::optional<TechStack> read_tech_stack(const SignalSpec& spec, const Json::Object& fields);
-std::optional<Funding> read_funding(const SignalSpec& spec, const Json::Object& fields);
-std::optional<News> read_news(const SignalSpec& spec, const Json::Object& fields);
-std::optional<LinkedInPosts> read_linkedin_posts(const SignalSpec& spec, const Json::Object& fields);
 
 // ---- Per-signal outcome --------------------------------------------------------------------
 
@@ -170,7 +191,11 @@ Result<SignalStatus> parse_signal_status(std::string_view name);
 struct Reason {
   std::string code;     ///< machine-readable, e.g. "missing_input", "RequirementUnmet"
   std::string message;  ///< one line for a person
-  friend bool operator==(const Reason&, const Reason&) = default;
+  friend bool operator==(const Reason& a, const Reason& b) {
+    return std::tie(a.code, a.message) ==
+           std::tie(b.code, b.message);
+  }
+  friend bool operator!=(const Reason& a, const Reason& b) { return !(a == b); }
 };
 
 struct SignalResult {
@@ -179,7 +204,11 @@ struct SignalResult {
   std::string source;                   ///< pipe id that answered, e.g. "company:overview@2"
   std::optional<Timestamp> fetched_at;  ///< when the provider answered
   bool from_cache = false;
-  friend bool operator==(const SignalResult&, const SignalResult&) = default;
+  friend bool operator==(const SignalResult& a, const SignalResult& b) {
+    return std::tie(a.status, a.reason, a.source, a.fetched_at, a.from_cache) ==
+           std::tie(b.status, b.reason, b.source, b.fetched_at, b.from_cache);
+  }
+  friend bool operator!=(const SignalResult& a, const SignalResult& b) { return !(a == b); }
 };
 
 }  // namespace leadenrich

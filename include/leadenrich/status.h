@@ -35,8 +35,9 @@ enum class StatusCode {
 std::string_view to_string(StatusCode code);
 
 /// An outcome: ok, or a code with a one-line message and optional provider context.
-/// Value type; copyable; not synchronised.
-class Status {
+/// Value type; copyable; not synchronised. [[nodiscard]]: an error is acted on, or dropped
+/// visibly with ignore_error().
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -101,9 +102,9 @@ class StatusError : public std::runtime_error {
   Status status_;
 };
 
-/// A T or the Status that says why there is none.
+/// A T or the Status that says why there is none. [[nodiscard]], like Status.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
   static_assert(!std::is_same_v<T, Status>, "Result<Status> is meaningless");
 
  public:
@@ -136,6 +137,13 @@ class Result {
   }
   std::variant<T, Status> v_;
 };
+
+/// Drops an error on purpose. Status and Result are [[nodiscard]]; an error the caller does not
+/// act on goes through here, with `why` saying what makes it harmless there (e.g. "best effort:
+/// the run has already failed"), so the choice is visible to a reader and to a search.
+inline void ignore_error(const Status& /*status*/, std::string_view /*why*/) {}
+template <typename T>
+void ignore_error(const Result<T>& /*result*/, std::string_view /*why*/) {}
 
 }  // namespace leadenrich
 

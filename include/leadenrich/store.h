@@ -30,7 +30,7 @@ struct CacheKey {
 
 struct CacheEntry {
   SignalStatus status = SignalStatus::kFound;  ///< kFound or kNoResult only
-  Json value;                                  ///< signal_value_to_json form; null for no_result
+  Json value;                                  ///< the signal's value as JSON; null for no_result
   std::string source;
   Timestamp fetched_at;
 };
@@ -121,27 +121,9 @@ class Store {
   virtual Result<std::optional<std::string>> lead_result(const std::string& lead_id) = 0;
 };
 
-struct SqliteStoreOptions {
-  std::string path = ".leadenrich/store.db";  ///< parent directories are created; ":memory:" works
-  std::chrono::milliseconds busy_timeout{5000};
-  /// Check every page of the file at open (PRAGMA quick_check): a damaged file is refused before
-  /// a run can pay for lookups it cannot cache. Costs a read of the whole file (docs/store.md).
-  bool check_on_open = true;
-};
-
 /// Status::provider() of every error a store returns, so callers can tell a damaged, locked or
 /// misplaced store file from an unreachable API.
 inline constexpr std::string_view kStoreProvider = "store";
-
-/// Opens (creating or migrating) a SQLite store. Errors name the path and what to do, and carry
-/// provider kStoreProvider: kDataLoss when the file is damaged or not a leadenrich store,
-/// kFailedPrecondition when it is a directory or was written by a newer version, kUnavailable
-/// when it cannot be opened or stays locked past the busy timeout. Reads of damaged pages later
-/// are kDataLoss too, never a silent miss.
-Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options = {});
-
-/// The schema version this build writes.
-inline constexpr int kStoreSchemaVersion = 3;
 
 }  // namespace leadenrich
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "internal/pipe0_wire.h"
 #include "leadenrich/pipe0.h"
 
 namespace leadenrich::internal {

@@ -189,9 +189,13 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
     std::string run_id = options.journal_run_id;
     hooks.submitted = [store, run_id](const std::string& pipe0_run_id, const std::vector<std::string>& entities,
                                       const std::vector<Signal>& signals) {
-      (void)store->record_submission(run_id, PendingSubmission{pipe0_run_id, entities, signals});
+      ignore_error(store->record_submission(run_id, PendingSubmission{pipe0_run_id, entities, signals}),
+                   "best effort: unrecorded, a resumed run submits these lookups again instead of checking");
     };
-    hooks.settled = [store, run_id](const std::string& pipe0_run_id) { (void)store->forget_submission(run_id, pipe0_run_id); };
+    hooks.settled = [store, run_id](const std::string& pipe0_run_id) {
+      ignore_error(store->forget_submission(run_id, pipe0_run_id),
+                   "best effort: still recorded, a resumed run checks the finished run again (free)");
+    };
   }
   return hooks;
 }

@@ -15,6 +15,7 @@
 #include "internal/hmac_sha256.h"
 #include "leadenrich/aturiya.h"
 #include "leadenrich/journal.h"
+#include "internal/retry_loop.h"
 #include "leadenrich/retry.h"
 #include "leadenrich/store.h"
 

@@ -11,6 +11,7 @@
 #include "internal/capacity.h"
 #include "internal/lookup_table.h"
 #include "internal/plan.h"
+#include "internal/retry_loop.h"
 #include "internal/run_lookups.h"
 #include "leadenrich/pipe0.h"
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "internal/batch_tracker.h"
+#include "internal/retry_loop.h"
 
 namespace leadenrich::internal {
 

@@ -20,6 +20,7 @@
 #include "internal/lookup_flights.h"
 #include "internal/lookup_table.h"
 #include "internal/plan.h"
+#include "internal/retry_loop.h"
 #include "internal/run.h"
 
 namespace leadenrich::internal {

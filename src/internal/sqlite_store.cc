@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 
 namespace leadenrich {
@@ -195,6 +196,10 @@ class SqliteStore : public Store {
     return rc == SQLITE_OK ? Status() : error(rc, what);
   }
 
+  // Ends a failed transaction. The error that made it fail is the one the caller reports; a
+  // rollback that fails too adds nothing it could act on.
+  void rollback() { ignore_error(exec("ROLLBACK", "rollback"), "the first error is the one reported"); }
+
   // Brings the schema to the current version; refuses files that are not ours or are newer.
   // Two processes opening a new file at once must not both migrate it: the version is read and
   // the migrations run inside one write transaction, taken under the busy timeout (BEGIN
@@ -207,7 +212,7 @@ class SqliteStore : public Store {
     LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "migrate"));
     Status st = migrate_locked();
     if (!st.ok()) {
-      (void)exec("ROLLBACK", "rollback");
+      rollback();
       return st;
     }
     return exec("COMMIT", "migrate");
@@ -289,12 +294,12 @@ class SqliteStore : public Store {
     LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "write the cache"));
     for (const auto& [key, entry] : entries) {
       if (Status st = insert_cache(key, entry); !st.ok()) {
-        (void)exec("ROLLBACK", "rollback");
+        rollback();
         return st;
       }
     }
     Status committed = exec("COMMIT", "write the cache");
-    if (!committed.ok()) (void)exec("ROLLBACK", "rollback");
+    if (!committed.ok()) rollback();
     return committed;
   }
 
@@ -372,11 +377,11 @@ class SqliteStore : public Store {
       rc = u.step();
     }
     if (rc != SQLITE_DONE) {
-      (void)exec("ROLLBACK", "rollback");
+      rollback();
       return error(rc, "record leads in the journal");
     }
     Status committed = exec("COMMIT", "record leads in the journal");
-    if (!committed.ok()) (void)exec("ROLLBACK", "rollback");
+    if (!committed.ok()) rollback();
     return committed;
   }
 

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/json_write.h"
 #include "leadenrich/json.h"
 #include "leadenrich/signals.h"
 #include "leadenrich/status.h"

@@ -10,8 +10,9 @@
 #include "leadenrich/engine.h"
 #include "leadenrich/identity.h"
 #include "leadenrich/pipe0.h"
-#include "leadenrich/sandbox.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
+#include "leadenrich/testing/sandbox.h"
 
 using namespace leadenrich;
 using namespace std::chrono_literals;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "leadenrich/aturiya.h"
+#include "leadenrich/testing/fake_clock.h"
 #include "leadenrich/testing/fake_transport.h"
 
 using namespace leadenrich;

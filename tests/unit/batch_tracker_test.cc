@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "internal/batch_tracker.h"
+#include "internal/pipe0_wire.h"
 #include "leadenrich/pipe0.h"
 
 using namespace leadenrich;

@@ -4,6 +4,7 @@
 
 #include "internal/delivery.h"
 #include "internal/lookup_table.h"
+#include "leadenrich/testing/fake_clock.h"
 
 using namespace leadenrich;
 using namespace leadenrich::internal;

@@ -11,7 +11,9 @@
 #include "internal/cache_hooks.h"
 #include "internal/run.h"
 #include "leadenrich/clock.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
+#include "leadenrich/testing/fake_clock.h"
 #include "unit/forwarding_store.h"
 
 using namespace leadenrich;

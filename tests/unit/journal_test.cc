@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "leadenrich/journal.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 #include "unit/temp_dir.h"
 

@@ -1,3 +1,4 @@
+#include "internal/json_write.h"
 #include "leadenrich/json.h"
 
 #include <string>

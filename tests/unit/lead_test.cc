@@ -1,3 +1,4 @@
+#include "signals/signal_codec.h"
 #include "leadenrich/lead.h"
 
 #include <doctest/doctest.h>

@@ -1,3 +1,5 @@
+#include "signals/signal_codec.h"
+#include "internal/csv_write.h"
 #include "leadenrich/output.h"
 
 #include <algorithm>

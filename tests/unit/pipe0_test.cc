@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include "internal/pipe0_wire.h"
 #include "leadenrich/pipe0.h"
+#include "leadenrich/testing/fake_clock.h"
 #include "leadenrich/testing/fake_transport.h"
 
 using namespace leadenrich;

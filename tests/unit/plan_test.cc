@@ -1,6 +1,7 @@
-#include "internal/plan.h"
+#include "signals/signal_codec.h"
 #include "internal/flat_hash.h"
 #include "internal/merge.h"
+#include "internal/plan.h"
 
 #include <map>
 #include <random>

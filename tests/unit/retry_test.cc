@@ -1,7 +1,9 @@
 // Retry policies on a fake clock: backoff bounds, limits, Retry-After, idempotency.
 #include <doctest/doctest.h>
 
+#include "internal/retry_loop.h"
 #include "leadenrich/retry.h"
+#include "leadenrich/testing/fake_clock.h"
 #include "leadenrich/testing/fake_transport.h"
 
 using namespace leadenrich;

@@ -7,10 +7,12 @@
 #include <thread>
 #include <vector>
 
+#include "internal/api_keys.h"
 #include "internal/http_front.h"
 #include "leadenrich/engine.h"
 #include "leadenrich/pipe0.h"
 #include "leadenrich/server.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 #include "leadenrich/testing/fake_transport.h"
 

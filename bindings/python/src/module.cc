@@ -14,12 +14,14 @@
 #include <optional>
 #include <thread>
 
+#include "signals/signal_codec.h"
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
 #include "leadenrich/journal.h"
 #include "leadenrich/pipe0.h"
-#include "leadenrich/sandbox.h"
+#include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
+#include "leadenrich/testing/sandbox.h"
 #include "leadenrich/version.h"
 
 namespace py = pybind11;

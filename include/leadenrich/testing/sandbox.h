@@ -1,8 +1,8 @@
 // leadenrich-sandbox: a local server speaking both the Aturiya and the pipe0 protocols, with
 // deterministic synthetic data, fault knobs and counters — so everything runs with no network
 // and no credentials. See docs/sandbox.md for what it emulates and where it differs.
-#ifndef LEADENRICH_SANDBOX_H_
-#define LEADENRICH_SANDBOX_H_
+#ifndef LEADENRICH_TESTING_SANDBOX_H_
+#define LEADENRICH_TESTING_SANDBOX_H_
 
 #include <chrono>
 #include <cstdint>
@@ -97,13 +97,12 @@ class Sandbox {
   /// Stops serving; idempotent. In-flight requests finish first.
   void stop();
 
-  struct State;
-
  private:
+  struct State;  // defined where it is implemented
   explicit Sandbox(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 
 }  // namespace leadenrich
 
-#endif  // LEADENRICH_SANDBOX_H_
+#endif  // LEADENRICH_TESTING_SANDBOX_H_
