@@ -6,6 +6,8 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "internal/lookup_table.h"
 #include "leadenrich/clock.h"
@@ -28,7 +30,7 @@ class Delivery {
 
   /// A lead enters at the back; its sequence number is returned in `seq`.
   PendingLead& add(EnrichedLead lead);
-  PendingLead& at(std::size_t seq) { return leads_[seq - leads_.front().seq]; }
+  PendingLead& at(std::size_t seq) { return *leads_[seq - leads_.front()->seq]; }
   std::size_t size() const { return leads_.size(); }
   bool empty() const { return leads_.empty(); }
 
@@ -47,7 +49,11 @@ class Delivery {
  private:
   const Config& config_;
   Clock& clock_;
-  std::deque<PendingLead> leads_;
+  // A pending lead is some 2 KB: one allocation that size per lead made glibc sweep its small
+  // free lists every time, so the leads that left are kept and filled again.
+  static constexpr std::size_t kSpareLeads = 64;
+  std::deque<std::unique_ptr<PendingLead>> leads_;
+  std::vector<std::unique_ptr<PendingLead>> spare_;  // at most kSpareLeads
   std::size_t next_seq_ = 0;
 };
 

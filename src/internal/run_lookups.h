@@ -76,10 +76,10 @@ class RunLookups {
   };
 
   const SignalSpec& spec(Signal s) const { return ctx_.config->spec(s); }
-  Lookup start(Lookup lk, const std::string& key, Json::Object inputs);
+  Lookup start(Lookup lk, Json::Object inputs);
   /// Shares a finished lookup with other runs and hands it to its leads.
-  void land(const std::string& key, Lookup& lk);
-  void fan_out(const std::string& key, Lookup& lk);
+  void land(Lookup& lk);
+  void fan_out(Lookup& lk);
   /// Stores the lookups finish() set aside while concluding one answer, then lands them.
   void store_unsaved();
 
@@ -98,7 +98,7 @@ class RunLookups {
   std::vector<std::pair<std::string, Mask>> fresh_;  // entity -> signals to enqueue
   std::size_t standby_ = 0;
   bool storing_together_ = false;     // while concluding an answer: finish() sets answers aside
-  std::vector<std::string> unsaved_;  // their keys, stored together by store_unsaved()
+  std::vector<Lookup*> unsaved_;      // stored together by store_unsaved()
   double spent_ = 0;
   double reserved_ = 0;
   std::uint64_t jitter_ = 0x5eed;
