@@ -176,6 +176,7 @@ class Run {
       landings.swap(mailbox_->landings);
     }
     for (Landing& l : landings) lookups_.on_landing(l);
+    lookups_.hold_answers();  // every answer that has come goes to the store in one transaction
     for (BatchEvent& ev : events) {
       --outstanding_;
       if (tracker_.find(ev.batch) == nullptr) continue;  // abandoned (cancelled)
@@ -187,6 +188,10 @@ class Run {
         on_failure(ev.batch, ev.response.status());
       }
     }
+    lookups_.release_answers();
+    // Only now are those answers stored: the journal may forget their pipe0 runs.
+    for (const std::string& run_id : stored_runs_) ctx_.cache.settled(run_id);
+    stored_runs_.clear();
     progress_.records_in_flight = tracker_.records_in_flight();
   }
 
@@ -225,7 +230,7 @@ class Run {
   void complete(std::size_t id, const BatchResponse& resp) {
     Batch b = release(id);
     lookups_.conclude_answer(b, resp);
-    if (b.journaled && ctx_.cache.settled) ctx_.cache.settled(b.run_id);  // its results are merged (and cached)
+    if (b.journaled && ctx_.cache.settled) stored_runs_.push_back(b.run_id);  // forgotten once its results are stored
   }
 
   void on_failure(std::size_t id, const Status& st) {
@@ -326,6 +331,7 @@ class Run {
   FlatHashSet64 companies_;  // distinct keys, by a 64-bit hash
   FlatHashSet64 people_;
 
+  std::vector<std::string> stored_runs_;  // journaled pipe0 runs whose answers wait to be stored
   std::size_t outstanding_ = 0;  // requests whose callback has not come
   bool answered_ = false;        // any pipe0 answer yet
   bool probing_ = false;         // the first run is out to learn the capacity

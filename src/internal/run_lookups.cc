@@ -148,14 +148,21 @@ void RunLookups::conclude_answer(const Batch& b, const BatchResponse& resp) {
   for (const BatchRecordResult& r : resp.records) by_id[r.id] = &r;
   Timestamp t = ctx_.clock->now();
   Status missing(StatusCode::kDataLoss, "pipe0 returned no record for this lookup");
-  storing_together_ = static_cast<bool>(ctx_.cache.put_many);
+  bool outer = !holding_;
+  if (outer) hold_answers();
   for (std::size_t k = 0; k < b.entities.size(); ++k) {
     auto rit = by_id.find(std::to_string(k + 1));
     conclude(b.entities[k], b.mask, resp.run_id, true, [&](Signal s) {
       return rit == by_id.end() ? failed_outcome(s, missing) : merge_signal(spec(s), rit->second->fields, t);
     });
   }
-  storing_together_ = false;
+  if (outer) release_answers();
+}
+
+void RunLookups::hold_answers() { holding_ = true; }
+
+void RunLookups::release_answers() {
+  holding_ = false;
   store_unsaved();
 }
 
@@ -221,7 +228,7 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
   if (lk->owned && eit != entities_.end() && --eit->second.open <= 0 && eit->second.active == 0) entities_.erase(eit);
   SignalStatus st = lk->outcome.result.status;
   bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
-  if (lk->owned && answer && storing_together_) {
+  if (lk->owned && answer && holding_ && ctx_.cache.put_many) {
     unsaved_.push_back(lk);  // stored, shared and handed out with the rest of its answer
     return;
   }

@@ -41,6 +41,12 @@ class RunLookups {
                 const std::function<LookupOutcome(Signal)>& outcome_of);
   /// pipe0's answer for a finished batch: each record's fields merged per signal.
   void conclude_answer(const Batch& b, const BatchResponse& resp);
+  /// Between these two, the answers concluded are set aside and then stored in one call
+  /// (CacheHooks::put_many: one store transaction) before any is shared or handed to a lead:
+  /// the run takes in every answer that has come at once, and a commit per answer cost more
+  /// than the inserts. Without them each answer is stored on its own.
+  void hold_answers();
+  void release_answers();
   /// A batch pipe0 provably did not take: the entities with re-sends left (the others fail
   /// with `st`); `attempt` is raised to the most re-sends among them.
   Group take_back(const Batch& b, const Status& st, int& attempt);
@@ -97,8 +103,8 @@ class RunLookups {
   std::unordered_map<std::string, Entity> entities_;
   std::vector<std::pair<std::string, Mask>> fresh_;  // entity -> signals to enqueue
   std::size_t standby_ = 0;
-  bool storing_together_ = false;     // while concluding an answer: finish() sets answers aside
-  std::vector<Lookup*> unsaved_;      // stored together by store_unsaved()
+  bool holding_ = false;          // between hold_answers() and release_answers(); finish() sets answers aside
+  std::vector<Lookup*> unsaved_;  // stored together by store_unsaved()
   double spent_ = 0;
   double reserved_ = 0;
   std::uint64_t jitter_ = 0x5eed;

@@ -718,7 +718,7 @@ class CountingStore : public testing::ForwardingStore {
   explicit CountingStore(bool batched)
       : ForwardingStore(open_sqlite_store({":memory:"}).value()), batched_(batched) {}
   int gets = 0, puts = 0, put_manys = 0;
-  std::size_t largest_put_many = 0;
+  std::size_t largest_put_many = 0, put_many_entries = 0;
 
   Result<std::optional<CacheEntry>> get(const CacheKey& k, Timestamp now, Freshness f) override {
     ++gets;
@@ -728,9 +728,12 @@ class CountingStore : public testing::ForwardingStore {
     ++puts;
     return inner_->put(k, e);
   }
+  std::function<void()> on_put_many;
   Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) override {
     ++put_manys;
     largest_put_many = std::max(largest_put_many, entries.size());
+    put_many_entries += entries.size();
+    if (on_put_many) on_put_many();
     return batched_ ? inner_->put_many(entries) : Store::put_many(entries);
   }
 
@@ -783,6 +786,38 @@ TEST_CASE("with a store, each pipe0 answer is stored in one call and later leads
   CHECK(store->gets == 16);  // each company signal missed once; the 36 later leads read nothing
   CHECK(store->cache_stats().value().size() == 4);
   check_same_company_answers(out);
+}
+
+TEST_CASE("answers that come in together are stored in one transaction, and their journaled runs forgotten only after") {
+  for (bool goes_on : {false, true}) {
+    CAPTURE(goes_on);
+    Harness h;
+    auto store = std::make_shared<CountingStore>(true);
+    h.port.sync_goes_on = goes_on;  // each run is journaled, then finished by one check
+    h.port.polls_until_done = 1;
+    h.options.mode = RunMode::kSync;
+    h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+    std::vector<std::string> events;
+    store->on_put_many = [&] { events.push_back("stored"); };
+    h.cache.submitted = [](const std::string&, const std::vector<std::string>&, const std::vector<Signal>&) {};
+    h.cache.settled = [&](const std::string& run_id) { events.push_back("forgot " + run_id); };
+    std::vector<RawLead> leads;
+    for (int i = 0; i < 30; ++i) leads.push_back(lead("l" + std::to_string(i), "p@c" + std::to_string(i) + ".com"));
+    std::vector<EnrichedLead> out;
+    Result<RunSummary> s = h.run(leads, out);
+    REQUIRE(s.ok());
+    REQUIRE(out.size() == 30);
+    // The fake answers at once: the first window's runs come in together, then the rest's once
+    // the capacity is known.
+    std::size_t answers = h.port.requests().size();
+    CHECK(answers >= 4);  // 30 records, at most 9 a run
+    CHECK(store->put_manys <= 2);
+    CHECK(store->put_many_entries == 120);
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.front() == "stored");
+    CHECK(events.size() == static_cast<std::size_t>(store->put_manys) + (goes_on ? answers : 0));
+    for (const EnrichedLead& e : out) CHECK(e.result(Signal::kNews).status == SignalStatus::kFound);
+  }
 }
 
 TEST_CASE("a store that keeps Store's default put_many gets one put per lookup, with the same leads out") {
