@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "internal/json_members.h"
 #include "leadenrich/json.h"
 
 namespace leadenrich {
@@ -75,21 +76,21 @@ bool ends_inside_value(std::string_view text) {
   return in_string || depth > 0;
 }
 
-}  // namespace
+// A parser keeps its buffers between calls; the document it returns lives until its next parse.
+dom::parser make_parser() {
+  dom::parser parser(/*max_capacity=*/simdjson::SIMDJSON_MAXSIZE_BYTES);
+  simdjson::error_code err = parser.allocate(4096, /*max_depth=*/256);
+  (void)err;  // then the parser allocates on first use, with its default depth
+  return parser;
+}
 
-Result<Json> Json::parse(std::string_view text) {
+Result<dom::element> parse_document(dom::parser& parser, std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return invalid_argument("invalid JSON: the input is empty");
   }
-  // One parser per thread: it keeps its buffers between calls.
-  thread_local dom::parser parser(/*max_capacity=*/simdjson::SIMDJSON_MAXSIZE_BYTES);
-  thread_local bool depth_set = [] {
-    return parser.allocate(4096, /*max_depth=*/256) == simdjson::SUCCESS;
-  }();
-  (void)depth_set;
   dom::element root;
   simdjson::error_code err = parser.parse(text.data(), text.size()).get(root);
-  if (!err) return to_tree(root);
+  if (!err) return root;
   if (err == simdjson::UNCLOSED_STRING || err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
       (err == simdjson::TAPE_ERROR && ends_inside_value(text))) {
     return data_loss(fmt::format("invalid JSON: truncated ({})", simdjson::error_message(err)));
@@ -97,5 +98,31 @@ Result<Json> Json::parse(std::string_view text) {
   if (err == simdjson::DEPTH_ERROR) return invalid_argument("invalid JSON: nested deeper than 256 levels");
   return invalid_argument(fmt::format("invalid JSON: {}", simdjson::error_message(err)));
 }
+
+}  // namespace
+
+Result<Json> Json::parse(std::string_view text) {
+  thread_local dom::parser parser = make_parser();  // one per thread
+  Result<dom::element> root = parse_document(parser, text);
+  if (!root.ok()) return root.status();
+  return to_tree(*root);
+}
+
+namespace internal {
+
+Result<std::optional<Json>> parse_object_members(std::string_view text, const MemberSink& member) {
+  // A parser of its own: `member` may parse JSON (with Json::parse) while this document is walked.
+  thread_local dom::parser parser = make_parser();
+  Result<dom::element> root = parse_document(parser, text);
+  if (!root.ok()) return root.status();
+  if (root->type() != dom::element_type::OBJECT) return std::optional<Json>(to_tree(*root));
+  dom::object obj = root->get_object().value_unsafe();
+  for (dom::key_value_pair kv : obj) {
+    LEADENRICH_RETURN_IF_ERROR(member(kv.key, to_tree(kv.value)));
+  }
+  return std::optional<Json>();
+}
+
+}  // namespace internal
 
 }  // namespace leadenrich
