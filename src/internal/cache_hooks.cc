@@ -1,5 +1,6 @@
 #include "internal/cache_hooks.h"
 
+#include <array>
 #include <unordered_map>
 
 #include "leadenrich/store.h"
@@ -122,9 +123,15 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
   CacheHooks hooks;
   std::vector<SignalSpec> specs = config.signal_specs;
   std::optional<std::chrono::seconds> max_age = options.max_age;
-  auto key = [specs](Signal s, const std::string& entity) {
+  // Each signal's pipe id and config hash, worked out once (every read and write names them).
+  auto pipes = std::make_shared<std::array<std::pair<std::string, std::string>, kSignalCount>>();
+  for (Signal s : kAllSignals) {
     const SignalSpec& spec = find_spec(specs, s);
-    return CacheKey{s, entity, spec.pipe_id, config_hash(spec)};
+    (*pipes)[idx(s)] = {spec.pipe_id, config_hash(spec)};
+  }
+  auto key = [pipes](Signal s, const std::string& entity) {
+    const auto& [pipe_id, hash] = (*pipes)[idx(s)];
+    return CacheKey{s, entity, pipe_id, hash};
   };
   // A miss costs a paid lookup, so only a clean "not there" is a miss. A read error answers the
   // lookup as failed (nothing is sent for it) and is noted so the run stops with it; a write

@@ -59,9 +59,10 @@ std::size_t Delivery::emit_ready(const LeadSink& sink, RunSummary& summary) {
     ++summary.leads;
     ++n;
     sink(std::move(e));
-    // Kept for the next lead, which overwrites every member; only what the sink left in `e` is
-    // held meanwhile (a sink that keeps the lead moves it out).
-    if (spare_.size() < kSpareLeads) spare_.push_back(std::move(leads_.front()));
+    if (spare_.size() < spare_leads_) {
+      e = EnrichedLead();  // what the sink left in it goes now, as it would with the lead
+      spare_.push_back(std::move(leads_.front()));
+    }
     leads_.pop_front();
   }
   return n;

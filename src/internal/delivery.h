@@ -26,7 +26,10 @@ struct PendingLead {
 
 class Delivery {
  public:
-  Delivery(const Config& config, Clock& clock) : config_(config), clock_(clock) {}
+  /// Up to `spare_leads` pending leads that left are kept to be filled again (EngineOptions::read_ahead
+  /// is as many as are ever pending at once, so keeping that many costs no more memory).
+  Delivery(const Config& config, Clock& clock, std::size_t spare_leads = 64)
+      : config_(config), clock_(clock), spare_leads_(spare_leads) {}
 
   /// A lead enters at the back; its sequence number is returned in `seq`.
   PendingLead& add(EnrichedLead lead);
@@ -50,10 +53,10 @@ class Delivery {
   const Config& config_;
   Clock& clock_;
   // A pending lead is some 2 KB: one allocation that size per lead made glibc sweep its small
-  // free lists every time, so the leads that left are kept and filled again.
-  static constexpr std::size_t kSpareLeads = 64;
+  // free lists every time, so the leads that left are kept, emptied, and filled again.
+  std::size_t spare_leads_;
   std::deque<std::unique_ptr<PendingLead>> leads_;
-  std::vector<std::unique_ptr<PendingLead>> spare_;  // at most kSpareLeads
+  std::vector<std::unique_ptr<PendingLead>> spare_;  // at most spare_leads_
   std::size_t next_seq_ = 0;
 };
 

@@ -87,7 +87,9 @@ class LookupTable {
     Lookup lookup;
     bool used = false;
   };
-  static constexpr std::size_t kChunk = 64;  // slots are allocated this many at a time, never moved
+  // Slots are allocated this many at a time (some 640 KB, which glibc maps from the kernel: a
+  // smaller block made it sweep its free lists on every allocation) and never move.
+  static constexpr std::size_t kChunk = 1024;
 
   static std::uint64_t key_hash(std::string_view entity, Signal s);
   Slot& slot(std::uint32_t i) const { return chunks_[i / kChunk][i % kChunk]; }
