@@ -123,6 +123,52 @@ Result<std::optional<Json>> parse_object_members(std::string_view text, const Me
   return std::optional<Json>();
 }
 
+namespace {
+const dom::element& element_of(const void* p) { return *static_cast<const dom::element*>(p); }
+}  // namespace
+
+Json::Type JsonNode::type() const {
+  switch (element_of(element_).type()) {
+    case dom::element_type::NULL_VALUE: return Json::Type::kNull;
+    case dom::element_type::BOOL: return Json::Type::kBool;
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: return Json::Type::kNumber;
+    case dom::element_type::STRING: return Json::Type::kString;
+    case dom::element_type::ARRAY: return Json::Type::kArray;
+    case dom::element_type::OBJECT: return Json::Type::kObject;
+  }
+  return Json::Type::kNull;
+}
+
+Json JsonNode::tree() const { return to_tree(element_of(element_)); }
+
+std::string JsonNode::text() const {
+  const dom::element& e = element_of(element_);
+  if (e.type() == dom::element_type::STRING) return std::string(e.get_string().value_unsafe());
+  if (e.type() == dom::element_type::ARRAY || e.type() == dom::element_type::OBJECT) return {};
+  return to_tree(e).to_text();  // numbers and booleans exactly as a tree writes them
+}
+
+Status JsonNode::members(const std::function<Status(std::string_view key, const JsonNode& value)>& member) const {
+  const dom::element& e = element_of(element_);
+  if (e.type() != dom::element_type::OBJECT) return {};
+  dom::object obj = e.get_object().value_unsafe();
+  for (dom::key_value_pair kv : obj) {
+    dom::element value = kv.value;
+    LEADENRICH_RETURN_IF_ERROR(member(kv.key, JsonNode(&value)));
+  }
+  return {};
+}
+
+Status walk_json(std::string_view text, const std::function<Status(const JsonNode& root)>& root) {
+  thread_local dom::parser parser = make_parser();  // its own: `root` may call Json::parse
+  Result<dom::element> doc = parse_document(parser, text);
+  if (!doc.ok()) return doc.status();
+  dom::element e = *doc;
+  return root(JsonNode(&e));
+}
+
 }  // namespace internal
 
 }  // namespace leadenrich
