@@ -4,19 +4,24 @@
 
 namespace leadenrich::internal {
 
-PendingLead& Delivery::add(EnrichedLead lead) {
+PendingLead& Delivery::add() {
   std::unique_ptr<PendingLead> p;
   if (spare_.empty()) {
     p = std::make_unique<PendingLead>();
   } else {
-    p = std::move(spare_.back());
+    p = std::move(spare_.back());  // emptied when it was kept
     spare_.pop_back();
   }
   p->seq = next_seq_++;
-  p->lead = std::move(lead);
   p->pending = 0;
   leads_.push_back(std::move(p));
   return *leads_.back();
+}
+
+PendingLead& Delivery::add(EnrichedLead lead) {
+  PendingLead& p = add();
+  p.lead = std::move(lead);
+  return p;
 }
 
 void Delivery::apply_once(PendingLead& p, Lookup&& lk) const {

@@ -31,7 +31,9 @@ class Delivery {
   Delivery(const Config& config, Clock& clock, std::size_t spare_leads = 64)
       : config_(config), clock_(clock), spare_leads_(spare_leads) {}
 
-  /// A lead enters at the back; its sequence number is returned in `seq`.
+  /// A lead enters at the back, empty, for the caller to fill; its sequence number is in `seq`.
+  PendingLead& add();
+  /// The same, with `lead` moved in.
   PendingLead& add(EnrichedLead lead);
   PendingLead& at(std::size_t seq) { return *leads_[seq - leads_.front()->seq]; }
   std::size_t size() const { return leads_.size(); }

@@ -29,7 +29,7 @@ std::uint64_t LookupTable::key_hash(std::string_view entity, Signal s) {
 
 std::optional<std::uint32_t> LookupTable::locate(std::string_view entity, Signal s, std::uint64_t hash) {
   if (const std::uint32_t* i = index_.find(hash)) {
-    const Lookup& lk = slot(*i).lookup;
+    const Lookup& lk = slot(*i);
     if (lk.signal == s && lk.entity == entity) return *i;
   }
   if (!collided_.empty()) {
@@ -41,32 +41,30 @@ std::optional<std::uint32_t> LookupTable::locate(std::string_view entity, Signal
 
 Lookup* LookupTable::find(std::string_view entity, Signal s) {
   std::optional<std::uint32_t> i = locate(entity, s, key_hash(entity, s));
-  return i ? &slot(*i).lookup : nullptr;
+  return i ? &slot(*i) : nullptr;
 }
 
 Lookup& LookupTable::insert(Lookup lookup) {
   std::uint64_t h = key_hash(lookup.entity, lookup.signal);
   if (std::optional<std::uint32_t> i = locate(lookup.entity, lookup.signal, h)) {
-    return slot(*i).lookup = std::move(lookup);
+    return slot(*i) = std::move(lookup);
   }
   std::uint32_t i;
   if (!free_.empty()) {
     i = free_.back();
     free_.pop_back();
   } else {
-    i = static_cast<std::uint32_t>(chunks_.size() * kChunk);
-    chunks_.push_back(std::make_unique<Slot[]>(kChunk));
-    for (std::uint32_t k = kChunk; k > 1; --k) free_.push_back(i + k - 1);
+    i = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
   }
-  Slot& sl = slot(i);
-  sl.used = true;
-  sl.lookup = std::move(lookup);
+  slots_[i] = std::make_unique<Lookup>(std::move(lookup));
+  Lookup& lk = *slots_[i];
   if (index_.find(h) != nullptr) {
-    collided_.emplace(lookup_key(sl.lookup.entity, sl.lookup.signal), i);
+    collided_.emplace(lookup_key(lk.entity, lk.signal), i);
   } else {
     index_[h] = i;
   }
-  return sl.lookup;
+  return lk;
 }
 
 void LookupTable::settle(Lookup& lk, bool have_store) {
@@ -74,7 +72,7 @@ void LookupTable::settle(Lookup& lk, bool have_store) {
   if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
   std::uint64_t h = key_hash(lk.entity, lk.signal);
   std::optional<std::uint32_t> i = locate(lk.entity, lk.signal, h);
-  if (!i || &slot(*i).lookup != &lk) return;  // not one of this table's
+  if (!i || &slot(*i) != &lk) return;  // not one of this table's
   Settled& st = settled_[h];
   st.status = lk.outcome.result.status;
   st.from_cache = lk.from_cache;
@@ -85,9 +83,7 @@ void LookupTable::settle(Lookup& lk, bool have_store) {
   } else {
     collided_.erase(lookup_key(lk.entity, lk.signal));
   }
-  Slot& sl = slot(*i);
-  sl.lookup = Lookup();
-  sl.used = false;
+  slots_[*i].reset();  // `lk` with it
   free_.push_back(*i);
 }
 
@@ -116,11 +112,8 @@ std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, 
 
 std::vector<std::pair<std::string, Signal>> LookupTable::open() const {
   std::vector<std::pair<std::string, Signal>> out;
-  for (const auto& chunk : chunks_) {
-    for (std::size_t k = 0; k < kChunk; ++k) {
-      const Slot& sl = chunk[k];
-      if (sl.used && !sl.lookup.done) out.emplace_back(sl.lookup.entity, sl.lookup.signal);
-    }
+  for (const auto& lk : slots_) {
+    if (lk && !lk->done) out.emplace_back(lk->entity, lk->signal);
   }
   return out;
 }

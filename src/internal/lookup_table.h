@@ -49,8 +49,8 @@ struct Lookup {
 using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)>;
 
 /// Lookups are found by a 64-bit hash of (entity, signal) in a flat table and checked against
-/// the entity they hold, so a lead's need costs no key string and no node; a lookup stays at
-/// its address until it settles.
+/// the entity they hold, so a lead's need builds no key string; a lookup stays at its address
+/// until it settles.
 class LookupTable {
  public:
   LookupTable() = default;
@@ -83,23 +83,17 @@ class LookupTable {
     std::uint32_t run : 27;  // 1 + index of its pipe0 run id (run_id()); 0 for none
   };
   static_assert(sizeof(Settled) == 4);
-  struct Slot {
-    Lookup lookup;
-    bool used = false;
-  };
-  // Slots are allocated this many at a time (some 640 KB, which glibc maps from the kernel: a
-  // smaller block made it sweep its free lists on every allocation) and never move.
-  static constexpr std::size_t kChunk = 1024;
-
   static std::uint64_t key_hash(std::string_view entity, Signal s);
-  Slot& slot(std::uint32_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+  Lookup& slot(std::uint32_t i) const { return *slots_[i]; }
   /// The slot holding (entity, s), or nullopt.
   std::optional<std::uint32_t> locate(std::string_view entity, Signal s, std::uint64_t hash);
   std::uint32_t run_index(const std::string& run_id);
   std::string_view run_id(std::uint32_t index) const;
 
-  std::vector<std::unique_ptr<Slot[]>> chunks_;
-  std::vector<std::uint32_t> free_;        // slots to use again
+  // One allocation per lookup, freed when it settles: with a store the memory goes back at once
+  // (slots allocated in blocks stayed at the run's peak of lookups in flight for good).
+  std::vector<std::unique_ptr<Lookup>> slots_;  // null: free
+  std::vector<std::uint32_t> free_;             // slots to use again
   FlatHashMap64<std::uint32_t> index_;     // key_hash -> slot
   // A key whose 64-bit hash another live lookup already holds (all but never): kept by its
   // full key, so a collision costs speed, never a wrong answer.

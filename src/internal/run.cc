@@ -87,14 +87,11 @@ class Run {
 
   void admit(RawLead raw) {
     LeadPlan plan = plan_lead(raw, signals_, ctx_.config->signal_specs);
-    EnrichedLead e;
-    e.company_key = plan.company_key;
-    e.person_key = plan.person_key;
-    e.sandbox = opts_.sandbox;
     if (plan.company_key) companies_.insert(std::hash<std::string>{}(*plan.company_key));
     if (plan.person_key) people_.insert(std::hash<std::string>{}(*plan.person_key));
     if (!plan.company_key && !plan.person_key) ++summary_.leads_without_identity;
-    PendingLead& lead = delivery_.add(std::move(e));
+    PendingLead& lead = delivery_.add();
+    lead.lead.sandbox = opts_.sandbox;
     for (Signal s : kAllSignals) {
       const std::string& entity = plan.entity[idx(s)];
       if (entity.empty()) {
@@ -104,6 +101,8 @@ class Run {
       lookups_.need(lead, s, entity, raw, plan);
     }
     lead.lead.lead = std::move(raw);
+    lead.lead.company_key = std::move(plan.company_key);  // the lookups above read the plan's keys
+    lead.lead.person_key = std::move(plan.person_key);
     lookups_.enqueue_fresh();
   }
 

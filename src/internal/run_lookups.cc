@@ -156,7 +156,11 @@ void RunLookups::conclude_answer(const Batch& b, const BatchResponse& resp) {
       return rit == by_id.end() ? failed_outcome(s, missing) : merge_signal(spec(s), rit->second->fields, t);
     });
   }
-  if (outer) release_answers();
+  if (outer) {
+    release_answers();
+  } else if (unsaved_.size() >= kMaxHeldLookups) {
+    store_unsaved();  // a whole answer at a time, and memory stays flat however many came in
+  }
 }
 
 void RunLookups::hold_answers() { holding_ = true; }

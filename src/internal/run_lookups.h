@@ -44,7 +44,8 @@ class RunLookups {
   /// Between these two, the answers concluded are set aside and then stored in one call
   /// (CacheHooks::put_many: one store transaction) before any is shared or handed to a lead:
   /// the run takes in every answer that has come at once, and a commit per answer cost more
-  /// than the inserts. Without them each answer is stored on its own.
+  /// than the inserts. Once kMaxHeldLookups are set aside they are stored after the answer that
+  /// reached it. Without these calls each answer is stored on its own.
   void hold_answers();
   void release_answers();
   /// A batch pipe0 provably did not take: the entities with re-sends left (the others fail
@@ -103,6 +104,8 @@ class RunLookups {
   std::unordered_map<std::string, Entity> entities_;
   std::vector<std::pair<std::string, Mask>> fresh_;  // entity -> signals to enqueue
   std::size_t standby_ = 0;
+  // Held lookups keep their values (and their store rows are built all at once): a few MiB.
+  static constexpr std::size_t kMaxHeldLookups = 256;
   bool holding_ = false;          // between hold_answers() and release_answers(); finish() sets answers aside
   std::vector<Lookup*> unsaved_;  // stored together by store_unsaved()
   double spent_ = 0;
