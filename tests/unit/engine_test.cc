@@ -820,6 +820,31 @@ TEST_CASE("answers that come in together are stored in one transaction, and thei
   }
 }
 
+TEST_CASE("many answers that come in together are stored a bounded number of lookups at a time, whole answers each") {
+  Harness h;
+  auto store = std::make_shared<CountingStore>(true);
+  h.options.mode = RunMode::kSync;
+  h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+  std::vector<std::size_t> sizes;
+  std::size_t before = 0;
+  store->on_put_many = [&] {
+    sizes.push_back(store->put_many_entries - before);
+    before = store->put_many_entries;
+  };
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 200; ++i) leads.push_back(lead("l" + std::to_string(i), "p@c" + std::to_string(i) + ".com"));
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run(leads, out).ok());
+  REQUIRE(out.size() == 200);
+  CHECK(store->put_many_entries == 800);
+  CHECK(sizes.size() >= 3);                         // 800 lookups, at most 256 held (then their answer ends)
+  CHECK(sizes.size() < h.port.requests().size());  // still far fewer transactions than answers
+  for (std::size_t n : sizes) {
+    CHECK(n % 4 == 0);          // whole records: an answer is never split
+    CHECK(n < 256 + 9 * 4);     // past the bound by at most one answer
+  }
+}
+
 TEST_CASE("a store that keeps Store's default put_many gets one put per lookup, with the same leads out") {
   Harness h;
   auto store = std::make_shared<CountingStore>(false);
