@@ -26,8 +26,7 @@ struct PendingLead {
 
 class Delivery {
  public:
-  /// Up to `spare_leads` pending leads that left are kept to be filled again (EngineOptions::read_ahead
-  /// is as many as are ever pending at once, so keeping that many costs no more memory).
+  /// Up to `spare_leads` pending leads that left are kept to be filled again.
   Delivery(const Config& config, Clock& clock, std::size_t spare_leads = 64)
       : config_(config), clock_(clock), spare_leads_(spare_leads) {}
 
