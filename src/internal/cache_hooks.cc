@@ -54,7 +54,7 @@ class RecentAnswers {
 
   std::optional<LookupOutcome> find(Signal s, const std::string& entity, Timestamp now, Freshness fresh) {
     std::lock_guard lock(mu_);
-    auto it = by_key_.find(key(s, entity));
+    auto it = by_key_.find(key(s, entity, scratch_));
     if (it == by_key_.end()) return std::nullopt;
     const Answer& a = it->second;
     std::chrono::seconds window = a.status == SignalStatus::kFound ? fresh.found : fresh.no_result;
@@ -95,13 +95,19 @@ class RecentAnswers {
   };
 
   static std::string key(Signal s, const std::string& entity) {
-    std::string k = entity;
-    k.push_back('\x1f');
-    k.push_back(static_cast<char>('a' + static_cast<int>(s)));
-    return k;
+    std::string k;
+    return key(s, entity, k);
+  }
+  // The same, written into `out` (a lookup reuses one buffer instead of allocating per read).
+  static std::string& key(Signal s, const std::string& entity, std::string& out) {
+    out.assign(entity);
+    out.push_back('\x1f');
+    out.push_back(static_cast<char>('a' + static_cast<int>(s)));
+    return out;
   }
 
   std::mutex mu_;
+  std::string scratch_;  // find()'s key, under mu_
   std::unordered_map<std::string, Answer> by_key_;
   std::vector<const std::string*> ring_;  // keys in the order they came; the next to go at next_
   std::size_t next_ = 0;
