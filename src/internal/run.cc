@@ -176,7 +176,7 @@ class Run {
       landings.swap(mailbox_->landings);
     }
     for (Landing& l : landings) lookups_.on_landing(l);
-    lookups_.hold_answers();  // every answer that has come goes to the store in one transaction
+    lookups_.hold_answers();  // the answers that have come are stored together (a few transactions at most)
     for (BatchEvent& ev : events) {
       --outstanding_;
       if (tracker_.find(ev.batch) == nullptr) continue;  // abandoned (cancelled)
