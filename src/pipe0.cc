@@ -4,9 +4,11 @@
 #include <cctype>
 #include <future>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "internal/json_members.h"
 #include "internal/json_write.h"
 #include "internal/pipe0_wire.h"
 #include "internal/retry_loop.h"
@@ -29,31 +31,46 @@ std::string lower(std::string_view s) {
 
 
 
-// Takes the value out of `j` (a field of a parsed run the caller no longer needs): a person's
-// posts or a company's overview are the bulk of an answer, and copying them cost more than
-// parsing them.
-Result<Pipe0Field> parse_field(const std::string& name, Json& j) {
+// The text of the first member of `node` named `key` ("" when absent or not a scalar), as
+// Json::find(key)->to_text() would give it.
+std::string first_text(const internal::JsonNode& node, std::string_view key) {
+  std::optional<std::string> text;
+  (void)node.members([&](std::string_view k, const internal::JsonNode& v) {
+    if (!text && k == key) text = v.text();
+    return Status();
+  });
+  return text.value_or("");
+}
+
+// One field of a record, read in place: only its value becomes a tree (a person's posts or a
+// company's overview are the bulk of an answer). Where a key comes twice the first counts.
+Pipe0Field parse_field(std::string_view name, const internal::JsonNode& j) {
   Pipe0Field f;
   f.name = name;
   if (!j.is_object()) {
     // Drifted or odd shapes: keep the value, call it completed only if it is not null.
-    f.status = j.is_null() ? "no_result" : "completed";
-    f.value = std::move(j);
+    f.status = j.type() == Json::Type::kNull ? "no_result" : "completed";
+    f.value = j.tree();
     return f;
   }
-  for (auto& [key, v] : j.as_object()) {
-    if (key == "value") {
-      f.value = std::move(v);
-      break;
+  bool value = false, status = false, type = false, format = false, reason = false, resolved_by = false;
+  (void)j.members([&](std::string_view key, const internal::JsonNode& v) {
+    auto first = [&](std::string_view name_, bool& seen) { return key == name_ && !std::exchange(seen, true); };
+    if (first("value", value)) {
+      f.value = v.tree();
+    } else if (first("status", status)) {
+      f.status = v.text();
+    } else if (first("type", type)) {
+      f.type = v.text();
+    } else if (first("format", format)) {
+      f.format = v.text();
+    } else if (first("reason", reason)) {
+      if (v.is_object()) f.reason = Pipe0Reason{first_text(v, "code"), first_text(v, "summary"), first_text(v, "message")};
+    } else if (first("resolved_by", resolved_by)) {
+      if (v.is_object()) f.resolved_by = first_text(v, "ref");
     }
-  }
-  f.status = json_text(j.find("status"));
-  f.type = json_text(j.find("type"));
-  f.format = json_text(j.find("format"));
-  if (const Json* r = j.find("reason"); r != nullptr && r->is_object()) {
-    f.reason = Pipe0Reason{json_text(r->find("code")), json_text(r->find("summary")), json_text(r->find("message"))};
-  }
-  if (const Json* rb = j.find("resolved_by"); rb != nullptr && rb->is_object()) f.resolved_by = json_text(rb->find("ref"));
+    return Status();
+  });
   return f;
 }
 
@@ -130,73 +147,82 @@ const Pipe0Field* Pipe0Record::field(std::string_view name) const {
   return nullptr;
 }
 
+// Walked in place rather than parsed into a tree and copied out: only field values become trees.
+// Where a key comes twice the first counts, as Json::find has it.
 Result<Pipe0Run> parse_pipe0_run(std::string_view body) {
-  Result<Json> doc = Json::parse(body);  // field values are moved out of it below
-  if (!doc.ok()) return data_loss(fmt::format("pipe0 sent an unreadable run object: {}", doc.status().message()));
-  if (!doc->is_object()) return invalid_argument(fmt::format("pipe0 sent {} where a run object belongs", doc->type_name()));
   Pipe0Run run;
-  run.id = json_text(doc->find("id"));
-  if (run.id.empty()) return invalid_argument("pipe0 sent a run object without an id");
-  run.status = lower(json_text(doc->find("status")));
-  if (const Json* order = doc->find("order"); order != nullptr && order->is_array()) {
-    for (const Json& id : order->as_array()) {
-      std::string s = json_text(&id);
-      if (!s.empty()) run.order.push_back(std::move(s));
+  std::string not_object;  // the type the document has instead
+  std::vector<Pipe0Record> all;
+  Status parsed = internal::walk_json(body, [&](const internal::JsonNode& doc) {
+    if (!doc.is_object()) {
+      not_object = std::string(doc.tree().type_name());
+      return Status();
     }
-  }
-  if (const Json* errors = doc->find("errors"); errors != nullptr && errors->is_array()) {
-    for (const Json& e : errors->as_array()) {
-      if (e.is_object()) {
-        run.errors.push_back({json_text(e.find("code")), json_text(e.find("message")), json_text(e.find("path"))});
-      } else if (e.is_string()) {
-        run.errors.push_back({"", e.as_string(), ""});
-      }
-    }
-  }
-  Json* records = nullptr;
-  for (auto& [key, v] : doc->as_object()) {
-    if (key == "records") {
-      records = &v;
-      break;
-    }
-  }
-  if (records != nullptr && records->is_object()) {
-    std::vector<Pipe0Record> all;
-    for (auto& [key, rec] : records->as_object()) {
-      Pipe0Record r;
-      r.id = rec.is_object() && rec.find("id") != nullptr ? json_text(rec.find("id")) : key;
-      if (r.id.empty()) r.id = key;
-      Json* fields = nullptr;
-      if (rec.is_object()) {
-        for (auto& [k, v] : rec.as_object()) {
-          if (k == "fields") {
-            fields = &v;
-            break;
+    bool id = false, status = false, order = false, errors = false, records = false;
+    auto first = [](std::string_view key, std::string_view name, bool& seen) { return key == name && !std::exchange(seen, true); };
+    return doc.members([&](std::string_view key, const internal::JsonNode& v) {
+      if (first(key, "id", id)) {
+        run.id = v.text();
+      } else if (first(key, "status", status)) {
+        run.status = lower(v.text());
+      } else if (first(key, "order", order)) {
+        if (v.type() == Json::Type::kArray) {
+          Json items = v.tree();
+          for (const Json& item : items.as_array()) {
+            std::string s = item.to_text();
+            if (!s.empty()) run.order.push_back(std::move(s));
           }
         }
-      }
-      if (fields != nullptr && fields->is_object()) {
-        for (auto& [name, f] : fields->as_object()) {
-          Result<Pipe0Field> field = parse_field(name, f);
-          if (field.ok()) r.fields.push_back(std::move(field).value());
+      } else if (first(key, "errors", errors)) {
+        if (v.type() == Json::Type::kArray) {
+          Json items = v.tree();
+          for (const Json& e : items.as_array()) {
+            if (e.is_object()) {
+              run.errors.push_back({json_text(e.find("code")), json_text(e.find("message")), json_text(e.find("path"))});
+            } else if (e.is_string()) {
+              run.errors.push_back({"", e.as_string(), ""});
+            }
+          }
         }
+      } else if (first(key, "records", records)) {
+        (void)v.members([&](std::string_view rec_key, const internal::JsonNode& rec) {
+          Pipe0Record r;
+          bool rec_id = false, fields = false;
+          (void)rec.members([&](std::string_view k, const internal::JsonNode& m) {
+            if (first(k, "id", rec_id)) {
+              r.id = m.text();
+            } else if (first(k, "fields", fields)) {
+              (void)m.members([&](std::string_view name, const internal::JsonNode& f) {
+                r.fields.push_back(parse_field(name, f));
+                return Status();
+              });
+            }
+            return Status();
+          });
+          if (r.id.empty()) r.id = std::string(rec_key);
+          all.push_back(std::move(r));
+          return Status();
+        });
       }
-      all.push_back(std::move(r));
-    }
-    // Records come back in request order when `order` says so; any others follow.
-    std::vector<bool> used(all.size(), false);
-    for (const std::string& id : run.order) {
-      for (std::size_t i = 0; i < all.size(); ++i) {
-        if (!used[i] && all[i].id == id) {
-          used[i] = true;
-          run.records.push_back(std::move(all[i]));
-          break;
-        }
-      }
-    }
+      return Status();
+    });
+  });
+  if (!parsed.ok()) return data_loss(fmt::format("pipe0 sent an unreadable run object: {}", parsed.message()));
+  if (!not_object.empty()) return invalid_argument(fmt::format("pipe0 sent {} where a run object belongs", not_object));
+  if (run.id.empty()) return invalid_argument("pipe0 sent a run object without an id");
+  // Records come back in request order when `order` says so; any others follow.
+  std::vector<bool> used(all.size(), false);
+  for (const std::string& id : run.order) {
     for (std::size_t i = 0; i < all.size(); ++i) {
-      if (!used[i]) run.records.push_back(std::move(all[i]));
+      if (!used[i] && all[i].id == id) {
+        used[i] = true;
+        run.records.push_back(std::move(all[i]));
+        break;
+      }
     }
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!used[i]) run.records.push_back(std::move(all[i]));
   }
   return run;
 }

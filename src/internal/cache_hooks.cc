@@ -1,5 +1,6 @@
 #include "internal/cache_hooks.h"
 
+#include <array>
 #include <unordered_map>
 
 #include "leadenrich/store.h"
@@ -53,7 +54,7 @@ class RecentAnswers {
 
   std::optional<LookupOutcome> find(Signal s, const std::string& entity, Timestamp now, Freshness fresh) {
     std::lock_guard lock(mu_);
-    auto it = by_key_.find(key(s, entity));
+    auto it = by_key_.find(key(s, entity, scratch_));
     if (it == by_key_.end()) return std::nullopt;
     const Answer& a = it->second;
     std::chrono::seconds window = a.status == SignalStatus::kFound ? fresh.found : fresh.no_result;
@@ -94,13 +95,19 @@ class RecentAnswers {
   };
 
   static std::string key(Signal s, const std::string& entity) {
-    std::string k = entity;
-    k.push_back('\x1f');
-    k.push_back(static_cast<char>('a' + static_cast<int>(s)));
-    return k;
+    std::string k;
+    return key(s, entity, k);
+  }
+  // The same, written into `out` (a lookup reuses one buffer instead of allocating per read).
+  static std::string& key(Signal s, const std::string& entity, std::string& out) {
+    out.assign(entity);
+    out.push_back('\x1f');
+    out.push_back(static_cast<char>('a' + static_cast<int>(s)));
+    return out;
   }
 
   std::mutex mu_;
+  std::string scratch_;  // find()'s key, under mu_
   std::unordered_map<std::string, Answer> by_key_;
   std::vector<const std::string*> ring_;  // keys in the order they came; the next to go at next_
   std::size_t next_ = 0;
@@ -122,9 +129,15 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
   CacheHooks hooks;
   std::vector<SignalSpec> specs = config.signal_specs;
   std::optional<std::chrono::seconds> max_age = options.max_age;
-  auto key = [specs](Signal s, const std::string& entity) {
+  // Each signal's pipe id and config hash, worked out once (every read and write names them).
+  auto pipes = std::make_shared<std::array<std::pair<std::string, std::string>, kSignalCount>>();
+  for (Signal s : kAllSignals) {
     const SignalSpec& spec = find_spec(specs, s);
-    return CacheKey{s, entity, spec.pipe_id, config_hash(spec)};
+    (*pipes)[idx(s)] = {spec.pipe_id, config_hash(spec)};
+  }
+  auto key = [pipes](Signal s, const std::string& entity) {
+    const auto& [pipe_id, hash] = (*pipes)[idx(s)];
+    return CacheKey{s, entity, pipe_id, hash};
   };
   // A miss costs a paid lookup, so only a clean "not there" is a miss. A read error answers the
   // lookup as failed (nothing is sent for it) and is noted so the run stops with it; a write

@@ -4,12 +4,24 @@
 
 namespace leadenrich::internal {
 
-PendingLead& Delivery::add(EnrichedLead lead) {
-  PendingLead p;
-  p.seq = next_seq_++;
-  p.lead = std::move(lead);
+PendingLead& Delivery::add() {
+  std::unique_ptr<PendingLead> p;
+  if (spare_.empty()) {
+    p = std::make_unique<PendingLead>();
+  } else {
+    p = std::move(spare_.back());  // emptied when it was kept
+    spare_.pop_back();
+  }
+  p->seq = next_seq_++;
+  p->pending = 0;
   leads_.push_back(std::move(p));
-  return leads_.back();
+  return *leads_.back();
+}
+
+PendingLead& Delivery::add(EnrichedLead lead) {
+  PendingLead& p = add();
+  p.lead = std::move(lead);
+  return p;
 }
 
 void Delivery::apply_once(PendingLead& p, Lookup&& lk) const {
@@ -42,8 +54,8 @@ void Delivery::answer(std::size_t seq, Lookup& lk) {
 
 std::size_t Delivery::emit_ready(const LeadSink& sink, RunSummary& summary) {
   std::size_t n = 0;
-  while (!leads_.empty() && leads_.front().pending == 0) {
-    EnrichedLead& e = leads_.front().lead;
+  while (!leads_.empty() && leads_.front()->pending == 0) {
+    EnrichedLead& e = leads_.front()->lead;
     update_signal_lists(e);
     Timestamp t = clock_.now();
     e.quality_score = compute_quality_score(e, config_.signal_specs, t);
@@ -52,6 +64,10 @@ std::size_t Delivery::emit_ready(const LeadSink& sink, RunSummary& summary) {
     ++summary.leads;
     ++n;
     sink(std::move(e));
+    if (spare_.size() < spare_leads_) {
+      e = EnrichedLead();  // what the sink left in it goes now, as it would with the lead
+      spare_.push_back(std::move(leads_.front()));
+    }
     leads_.pop_front();
   }
   return n;

@@ -6,6 +6,8 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "internal/lookup_table.h"
 #include "leadenrich/clock.h"
@@ -24,11 +26,15 @@ struct PendingLead {
 
 class Delivery {
  public:
-  Delivery(const Config& config, Clock& clock) : config_(config), clock_(clock) {}
+  /// Up to `spare_leads` pending leads that left are kept to be filled again.
+  Delivery(const Config& config, Clock& clock, std::size_t spare_leads = 64)
+      : config_(config), clock_(clock), spare_leads_(spare_leads) {}
 
-  /// A lead enters at the back; its sequence number is returned in `seq`.
+  /// A lead enters at the back, empty, for the caller to fill; its sequence number is in `seq`.
+  PendingLead& add();
+  /// The same, with `lead` moved in.
   PendingLead& add(EnrichedLead lead);
-  PendingLead& at(std::size_t seq) { return leads_[seq - leads_.front().seq]; }
+  PendingLead& at(std::size_t seq) { return *leads_[seq - leads_.front()->seq]; }
   std::size_t size() const { return leads_.size(); }
   bool empty() const { return leads_.empty(); }
 
@@ -47,7 +53,11 @@ class Delivery {
  private:
   const Config& config_;
   Clock& clock_;
-  std::deque<PendingLead> leads_;
+  // A pending lead is some 2 KB: one allocation that size per lead made glibc sweep its small
+  // free lists every time, so the leads that left are kept, emptied, and filled again.
+  std::size_t spare_leads_;
+  std::deque<std::unique_ptr<PendingLead>> leads_;
+  std::vector<std::unique_ptr<PendingLead>> spare_;  // at most spare_leads_
   std::size_t next_seq_ = 0;
 };
 

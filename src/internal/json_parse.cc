@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "internal/json_members.h"
 #include "leadenrich/json.h"
 
 namespace leadenrich {
@@ -75,21 +76,21 @@ bool ends_inside_value(std::string_view text) {
   return in_string || depth > 0;
 }
 
-}  // namespace
+// A parser keeps its buffers between calls; the document it returns lives until its next parse.
+dom::parser make_parser() {
+  dom::parser parser(/*max_capacity=*/simdjson::SIMDJSON_MAXSIZE_BYTES);
+  simdjson::error_code err = parser.allocate(4096, /*max_depth=*/256);
+  (void)err;  // then the parser allocates on first use, with its default depth
+  return parser;
+}
 
-Result<Json> Json::parse(std::string_view text) {
+Result<dom::element> parse_document(dom::parser& parser, std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return invalid_argument("invalid JSON: the input is empty");
   }
-  // One parser per thread: it keeps its buffers between calls.
-  thread_local dom::parser parser(/*max_capacity=*/simdjson::SIMDJSON_MAXSIZE_BYTES);
-  thread_local bool depth_set = [] {
-    return parser.allocate(4096, /*max_depth=*/256) == simdjson::SUCCESS;
-  }();
-  (void)depth_set;
   dom::element root;
   simdjson::error_code err = parser.parse(text.data(), text.size()).get(root);
-  if (!err) return to_tree(root);
+  if (!err) return root;
   if (err == simdjson::UNCLOSED_STRING || err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
       (err == simdjson::TAPE_ERROR && ends_inside_value(text))) {
     return data_loss(fmt::format("invalid JSON: truncated ({})", simdjson::error_message(err)));
@@ -97,5 +98,77 @@ Result<Json> Json::parse(std::string_view text) {
   if (err == simdjson::DEPTH_ERROR) return invalid_argument("invalid JSON: nested deeper than 256 levels");
   return invalid_argument(fmt::format("invalid JSON: {}", simdjson::error_message(err)));
 }
+
+}  // namespace
+
+Result<Json> Json::parse(std::string_view text) {
+  thread_local dom::parser parser = make_parser();  // one per thread
+  Result<dom::element> root = parse_document(parser, text);
+  if (!root.ok()) return root.status();
+  return to_tree(*root);
+}
+
+namespace internal {
+
+Result<std::optional<Json>> parse_object_members(std::string_view text, const MemberSink& member) {
+  // A parser of its own: `member` may parse JSON (with Json::parse) while this document is walked.
+  thread_local dom::parser parser = make_parser();
+  Result<dom::element> root = parse_document(parser, text);
+  if (!root.ok()) return root.status();
+  if (root->type() != dom::element_type::OBJECT) return std::optional<Json>(to_tree(*root));
+  dom::object obj = root->get_object().value_unsafe();
+  for (dom::key_value_pair kv : obj) {
+    LEADENRICH_RETURN_IF_ERROR(member(kv.key, to_tree(kv.value)));
+  }
+  return std::optional<Json>();
+}
+
+namespace {
+const dom::element& element_of(const void* p) { return *static_cast<const dom::element*>(p); }
+}  // namespace
+
+Json::Type JsonNode::type() const {
+  switch (element_of(element_).type()) {
+    case dom::element_type::NULL_VALUE: return Json::Type::kNull;
+    case dom::element_type::BOOL: return Json::Type::kBool;
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: return Json::Type::kNumber;
+    case dom::element_type::STRING: return Json::Type::kString;
+    case dom::element_type::ARRAY: return Json::Type::kArray;
+    case dom::element_type::OBJECT: return Json::Type::kObject;
+  }
+  return Json::Type::kNull;
+}
+
+Json JsonNode::tree() const { return to_tree(element_of(element_)); }
+
+std::string JsonNode::text() const {
+  const dom::element& e = element_of(element_);
+  if (e.type() == dom::element_type::STRING) return std::string(e.get_string().value_unsafe());
+  if (e.type() == dom::element_type::ARRAY || e.type() == dom::element_type::OBJECT) return {};
+  return to_tree(e).to_text();  // numbers and booleans exactly as a tree writes them
+}
+
+Status JsonNode::members(const std::function<Status(std::string_view key, const JsonNode& value)>& member) const {
+  const dom::element& e = element_of(element_);
+  if (e.type() != dom::element_type::OBJECT) return {};
+  dom::object obj = e.get_object().value_unsafe();
+  for (dom::key_value_pair kv : obj) {
+    dom::element value = kv.value;
+    LEADENRICH_RETURN_IF_ERROR(member(kv.key, JsonNode(&value)));
+  }
+  return {};
+}
+
+Status walk_json(std::string_view text, const std::function<Status(const JsonNode& root)>& root) {
+  thread_local dom::parser parser = make_parser();  // its own: `root` may call Json::parse
+  Result<dom::element> doc = parse_document(parser, text);
+  if (!doc.ok()) return doc.status();
+  dom::element e = *doc;
+  return root(JsonNode(&e));
+}
+
+}  // namespace internal
 
 }  // namespace leadenrich

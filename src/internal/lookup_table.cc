@@ -2,44 +2,100 @@
 
 namespace leadenrich::internal {
 
-std::string lookup_key(const std::string& entity, Signal s) {
-  std::string key = entity;
+std::string lookup_key(std::string_view entity, Signal s) {
+  std::string key;
+  std::string_view name = to_string(s);
+  key.reserve(entity.size() + 1 + name.size());
+  key.append(entity);
   key.push_back('\x1f');
-  key.append(to_string(s));
+  key.append(name);
   return key;
 }
 
-Lookup* LookupTable::find(const std::string& key) {
-  auto it = lookups_.find(key);
-  return it == lookups_.end() ? nullptr : &it->second;
+std::optional<std::pair<std::string_view, Signal>> split_lookup_key(std::string_view key) {
+  std::size_t sep = key.rfind('\x1f');
+  if (sep == std::string_view::npos) return std::nullopt;
+  Result<Signal> s = parse_signal(key.substr(sep + 1));
+  if (!s.ok()) return std::nullopt;
+  return std::make_pair(key.substr(0, sep), *s);
 }
 
-Lookup& LookupTable::insert(const std::string& key, Lookup lookup) {
-  return lookups_.insert_or_assign(key, std::move(lookup)).first->second;
+// Also the key of settled lookups, where two keys with one hash would share a record: exact
+// but for odds of about 1 in 10^7 over a million-lead file.
+std::uint64_t LookupTable::key_hash(std::string_view entity, Signal s) {
+  std::uint64_t h = std::hash<std::string_view>{}(entity);
+  return h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(s) + 1;
 }
 
-void LookupTable::settle(const std::string& key, bool have_store) {
-  if (!have_store) return;  // without a store every answer stays (before looking for it: this runs per lead)
-  auto it = lookups_.find(key);
-  if (it == lookups_.end()) return;
-  const Lookup& lk = it->second;
+std::optional<std::uint32_t> LookupTable::locate(std::string_view entity, Signal s, std::uint64_t hash) {
+  if (const std::uint32_t* i = index_.find(hash)) {
+    const Lookup& lk = slot(*i);
+    if (lk.signal == s && lk.entity == entity) return *i;
+  }
+  if (!collided_.empty()) {
+    auto it = collided_.find(lookup_key(entity, s));
+    if (it != collided_.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+Lookup* LookupTable::find(std::string_view entity, Signal s) {
+  std::optional<std::uint32_t> i = locate(entity, s, key_hash(entity, s));
+  return i ? &slot(*i) : nullptr;
+}
+
+Lookup& LookupTable::insert(Lookup lookup) {
+  std::uint64_t h = key_hash(lookup.entity, lookup.signal);
+  if (std::optional<std::uint32_t> i = locate(lookup.entity, lookup.signal, h)) {
+    return slot(*i) = std::move(lookup);
+  }
+  std::uint32_t i;
+  if (!free_.empty()) {
+    i = free_.back();
+    free_.pop_back();
+  } else {
+    i = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  slots_[i] = std::make_unique<Lookup>(std::move(lookup));
+  Lookup& lk = *slots_[i];
+  if (index_.find(h) != nullptr) {
+    collided_.emplace(lookup_key(lk.entity, lk.signal), i);
+  } else {
+    index_[h] = i;
+  }
+  return lk;
+}
+
+void LookupTable::settle(Lookup& lk, bool have_store) {
+  if (!have_store) return;  // without a store every answer stays (before anything else: this runs per lead)
   if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
-  Settled& st = settled_[key_hash(key)];
+  std::uint64_t h = key_hash(lk.entity, lk.signal);
+  std::optional<std::uint32_t> i = locate(lk.entity, lk.signal, h);
+  if (!i || &slot(*i) != &lk) return;  // not one of this table's
+  Settled& st = settled_[h];
   st.status = lk.outcome.result.status;
   st.from_cache = lk.from_cache;
   st.run = run_index(lk.run_id) & 0x7FFFFFFu;  // run_index() stays below 2^27
-  lookups_.erase(it);
+  const std::uint32_t* held = index_.find(h);
+  if (held != nullptr && *held == *i) {
+    index_.erase(h);
+  } else {
+    collided_.erase(lookup_key(lk.entity, lk.signal));
+  }
+  slots_[*i].reset();  // `lk` with it
+  free_.push_back(*i);
 }
 
-std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const std::string& key,
-                                           const CacheGet& get) {
+std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const CacheGet& get) {
   if (settled_.empty() || !get) return std::nullopt;
-  const Settled* sit = settled_.find(key_hash(key));
+  std::uint64_t h = key_hash(entity, s);
+  const Settled* sit = settled_.find(h);
   if (sit == nullptr) return std::nullopt;
   Settled st = *sit;
   std::optional<LookupOutcome> hit = get(s, entity);
   if (!hit || hit->result.status != st.status) {
-    settled_.erase(key_hash(key));  // the store lost it (expired under a tiny --max-age, or unreadable)
+    settled_.erase(h);  // the store lost it (expired under a tiny --max-age, or unreadable)
     return std::nullopt;
   }
   Lookup lk;
@@ -56,14 +112,11 @@ std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, 
 
 std::vector<std::pair<std::string, Signal>> LookupTable::open() const {
   std::vector<std::pair<std::string, Signal>> out;
-  for (const auto& [key, lk] : lookups_) {
-    if (!lk.done) out.emplace_back(lk.entity, lk.signal);
+  for (const auto& lk : slots_) {
+    if (lk && !lk->done) out.emplace_back(lk->entity, lk->signal);
   }
   return out;
 }
-
-// Distinct keys, counted by a 64-bit hash: exact but for odds of about 1 in 10^8 at a million.
-std::uint64_t LookupTable::key_hash(const std::string& key) { return std::hash<std::string>{}(key); }
 
 // Lookups settle soon after their pipe0 run answers, so the id is almost always one of the last
 // few; an id seen longer ago is kept again, which costs a few bytes and no lookup in a map.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,8 +25,10 @@ using Mask = std::uint8_t;
 constexpr Mask bit(Signal s) { return static_cast<Mask>(1u << static_cast<unsigned>(s)); }
 constexpr std::size_t idx(Signal s) { return static_cast<std::size_t>(s); }
 
-/// "entity \x1f signal": the key of a lookup, in a run and across the runs of one Enricher.
-std::string lookup_key(const std::string& entity, Signal s);
+/// "entity \x1f signal": the key of a lookup across the runs of one Enricher (LookupFlights).
+std::string lookup_key(std::string_view entity, Signal s);
+/// The entity and signal a lookup_key() names; nullopt for any other text.
+std::optional<std::pair<std::string_view, Signal>> split_lookup_key(std::string_view key);
 
 struct Lookup {
   Signal signal = Signal::kCompanyOverview;
@@ -45,20 +48,29 @@ struct Lookup {
 /// Reads an outcome back from the store (CacheHooks::get).
 using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)>;
 
+/// Lookups are found by a 64-bit hash of (entity, signal) in a flat table and checked against
+/// the entity they hold, so a lead's need builds no key string; a lookup stays at its address
+/// until it settles.
 class LookupTable {
  public:
-  Lookup* find(const std::string& key);
-  Lookup& insert(const std::string& key, Lookup lookup);
+  LookupTable() = default;
+  LookupTable(const LookupTable&) = delete;
+  LookupTable& operator=(const LookupTable&) = delete;
+
+  Lookup* find(std::string_view entity, Signal s);
+  /// Adds `lookup` under its entity and signal, replacing the one there.
+  Lookup& insert(Lookup lookup);
 
   /// Memory stays flat over a huge file only if a finished lookup does not keep its value (a
   /// person's posts, a company's overview) for the rest of the run. With a store the answer is
   /// already on disk, so the table keeps a few bytes of it and reads it back when another lead
   /// of the same entity comes (restore()); without a store it stays, so nothing is paid twice.
-  void settle(const std::string& key, bool have_store);
+  /// `lookup` (one of this table's) is gone when it settles.
+  void settle(Lookup& lookup, bool have_store);
 
   /// A lookup settled earlier, read back through `get`; nullopt when it is not known or the
   /// store lost it (then it is looked up again).
-  std::optional<Lookup> restore(Signal s, const std::string& entity, const std::string& key, const CacheGet& get);
+  std::optional<Lookup> restore(Signal s, const std::string& entity, const CacheGet& get);
 
   /// Every lookup not yet done, as (entity, signal).
   std::vector<std::pair<std::string, Signal>> open() const;
@@ -71,11 +83,21 @@ class LookupTable {
     std::uint32_t run : 27;  // 1 + index of its pipe0 run id (run_id()); 0 for none
   };
   static_assert(sizeof(Settled) == 4);
-  static std::uint64_t key_hash(const std::string& key);
+  static std::uint64_t key_hash(std::string_view entity, Signal s);
+  Lookup& slot(std::uint32_t i) const { return *slots_[i]; }
+  /// The slot holding (entity, s), or nullopt.
+  std::optional<std::uint32_t> locate(std::string_view entity, Signal s, std::uint64_t hash);
   std::uint32_t run_index(const std::string& run_id);
   std::string_view run_id(std::uint32_t index) const;
 
-  std::unordered_map<std::string, Lookup> lookups_;
+  // One allocation per lookup, freed when it settles: with a store the memory goes back at once
+  // (slots allocated in blocks stayed at the run's peak of lookups in flight for good).
+  std::vector<std::unique_ptr<Lookup>> slots_;  // null: free
+  std::vector<std::uint32_t> free_;             // slots to use again
+  FlatHashMap64<std::uint32_t> index_;     // key_hash -> slot
+  // A key whose 64-bit hash another live lookup already holds (all but never): kept by its
+  // full key, so a collision costs speed, never a wrong answer.
+  std::unordered_map<std::string, std::uint32_t> collided_;
   FlatHashMap64<Settled> settled_;
   // The pipe0 run ids settled lookups came from (a million-lead file makes some 80,000 runs),
   // end to end in one string: id i (from 1) ends at run_id_ends_[i - 1]. A string and a map

@@ -12,9 +12,24 @@ std::string entity_id(SignalLevel level, std::string_view key) {
   return fmt::format("{}:{}", level == SignalLevel::kCompany ? "company" : "person", key);
 }
 
+namespace {
+
+bool blank(const std::optional<std::string>& s) { return !s || s->find_first_not_of(" \t\r\n") == std::string::npos; }
+
+}  // namespace
+
+bool has_input(const RawLead& lead, const LeadPlan& plan, std::string_view input_key) {
+  if (input_key == "company_website_url" || input_key == "company_domain") return plan.company_key.has_value();
+  if (input_key == "company_name") return !blank(lead.organization);
+  if (input_key == "profile_url") return plan.person_key.has_value();
+  if (input_key == "name") return !blank(lead.name);
+  if (input_key == "email") return !blank(lead.email);
+  return false;
+}
+
 std::optional<std::string> lead_input(const RawLead& lead, const LeadPlan& plan, std::string_view input_key) {
   auto non_empty = [](const std::optional<std::string>& s) -> std::optional<std::string> {
-    if (!s || s->find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;
+    if (blank(s)) return std::nullopt;
     return s;
   };
   if (input_key == "company_website_url") {
@@ -42,6 +57,8 @@ LeadPlan plan_lead(const RawLead& lead, const std::vector<Signal>& enabled, cons
       person_reason = person.status().message();
     }
   }
+  // Each level's entity id, built once for all its signals.
+  std::string company_entity, person_entity;
   for (Signal s : kAllSignals) {
     auto i = static_cast<std::size_t>(s);
     const SignalSpec& spec = find_spec(specs, s);
@@ -53,7 +70,7 @@ LeadPlan plan_lead(const RawLead& lead, const std::vector<Signal>& enabled, cons
     }
     std::vector<std::string> missing;
     for (const std::string& input : spec.required_inputs) {
-      if (!lead_input(lead, plan, input)) missing.push_back(input);
+      if (!has_input(lead, plan, input)) missing.push_back(input);
     }
     const std::optional<std::string>& key = spec.level == SignalLevel::kCompany ? plan.company_key : plan.person_key;
     if (!missing.empty() || !key) {
@@ -69,7 +86,9 @@ LeadPlan plan_lead(const RawLead& lead, const std::vector<Signal>& enabled, cons
       local.reason = Reason{"missing_input", why};
       continue;
     }
-    plan.entity[i] = entity_id(spec.level, *key);
+    std::string& entity = spec.level == SignalLevel::kCompany ? company_entity : person_entity;
+    if (entity.empty()) entity = entity_id(spec.level, *key);
+    plan.entity[i] = entity;
   }
   return plan;
 }
@@ -85,7 +104,7 @@ Json::Object entity_inputs(const RawLead& lead, const LeadPlan& plan, const std:
     inputs.emplace_back(key, v ? Json(*v) : Json());
   };
   for (const std::string& key : input_keys) add(key);
-  if (level == SignalLevel::kCompany && lead_input(lead, plan, "company_name")) add("company_name");
+  if (level == SignalLevel::kCompany && has_input(lead, plan, "company_name")) add("company_name");
   return inputs;
 }
 

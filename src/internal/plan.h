@@ -33,6 +33,8 @@ LeadPlan plan_lead(const RawLead& lead, const std::vector<Signal>& enabled, cons
 /// The value a lead gives for a pipe0 input key (company_website_url, company_domain,
 /// company_name, profile_url, name, email), or nullopt.
 std::optional<std::string> lead_input(const RawLead& lead, const LeadPlan& plan, std::string_view input_key);
+/// lead_input(...).has_value(), without building the value (planning asks it per signal and input).
+bool has_input(const RawLead& lead, const LeadPlan& plan, std::string_view input_key);
 
 /// The pipe0 input object for an entity, with every key in `input_keys` present (null where
 /// the lead has none) plus company_name for company entities when known.

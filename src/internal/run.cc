@@ -27,7 +27,8 @@ class Run {
  public:
   Run(const RunContext& ctx, LeadSource& source, const LeadSink& sink, const BadRowSink& on_bad_row)
       : ctx_(ctx), opts_(*ctx.options), source_(source), sink_(sink), on_bad_row_(on_bad_row),
-        mailbox_(std::make_shared<Mailbox>()), delivery_(*ctx.config, *ctx.clock), batcher_(opts_),
+        mailbox_(std::make_shared<Mailbox>()),
+        delivery_(*ctx.config, *ctx.clock), batcher_(opts_),
         capacity_(opts_.max_records_in_flight), tracker_(opts_),
         lookups_(ctx, delivery_, batcher_, summary_, progress_, mailbox_),
         signals_(opts_.signals.empty() ? ctx.config->enabled_signals : opts_.signals) {}
@@ -87,14 +88,11 @@ class Run {
 
   void admit(RawLead raw) {
     LeadPlan plan = plan_lead(raw, signals_, ctx_.config->signal_specs);
-    EnrichedLead e;
-    e.company_key = plan.company_key;
-    e.person_key = plan.person_key;
-    e.sandbox = opts_.sandbox;
     if (plan.company_key) companies_.insert(std::hash<std::string>{}(*plan.company_key));
     if (plan.person_key) people_.insert(std::hash<std::string>{}(*plan.person_key));
     if (!plan.company_key && !plan.person_key) ++summary_.leads_without_identity;
-    PendingLead& lead = delivery_.add(std::move(e));
+    PendingLead& lead = delivery_.add();
+    lead.lead.sandbox = opts_.sandbox;
     for (Signal s : kAllSignals) {
       const std::string& entity = plan.entity[idx(s)];
       if (entity.empty()) {
@@ -104,6 +102,8 @@ class Run {
       lookups_.need(lead, s, entity, raw, plan);
     }
     lead.lead.lead = std::move(raw);
+    lead.lead.company_key = std::move(plan.company_key);  // the lookups above read the plan's keys
+    lead.lead.person_key = std::move(plan.person_key);
     lookups_.enqueue_fresh();
   }
 
@@ -177,6 +177,7 @@ class Run {
       landings.swap(mailbox_->landings);
     }
     for (Landing& l : landings) lookups_.on_landing(l);
+    lookups_.hold_answers();  // the answers that have come are stored together (a few transactions at most)
     for (BatchEvent& ev : events) {
       --outstanding_;
       if (tracker_.find(ev.batch) == nullptr) continue;  // abandoned (cancelled)
@@ -188,6 +189,10 @@ class Run {
         on_failure(ev.batch, ev.response.status());
       }
     }
+    lookups_.release_answers();
+    // Only now are those answers stored: the journal may forget their pipe0 runs.
+    for (const std::string& run_id : stored_runs_) ctx_.cache.settled(run_id);
+    stored_runs_.clear();
     progress_.records_in_flight = tracker_.records_in_flight();
   }
 
@@ -226,7 +231,7 @@ class Run {
   void complete(std::size_t id, const BatchResponse& resp) {
     Batch b = release(id);
     lookups_.conclude_answer(b, resp);
-    if (b.journaled && ctx_.cache.settled) ctx_.cache.settled(b.run_id);  // its results are merged (and cached)
+    if (b.journaled && ctx_.cache.settled) stored_runs_.push_back(b.run_id);  // forgotten once its results are stored
   }
 
   void on_failure(std::size_t id, const Status& st) {
@@ -327,6 +332,7 @@ class Run {
   FlatHashSet64 companies_;  // distinct keys, by a 64-bit hash
   FlatHashSet64 people_;
 
+  std::vector<std::string> stored_runs_;  // journaled pipe0 runs whose answers wait to be stored
   std::size_t outstanding_ = 0;  // requests whose callback has not come
   bool answered_ = false;        // any pipe0 answer yet
   bool probing_ = false;         // the first run is out to learn the capacity

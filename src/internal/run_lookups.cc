@@ -23,10 +23,9 @@ RunLookups::RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batch
 
 void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw,
                       const LeadPlan& plan) {
-  std::string key = lookup_key(entity, s);
-  Lookup* lk = table_.find(key);
+  Lookup* lk = table_.find(entity, s);
   if (lk == nullptr) {
-    if (std::optional<Lookup> back = table_.restore(s, entity, key, ctx_.cache.get)) {
+    if (std::optional<Lookup> back = table_.restore(s, entity, ctx_.cache.get)) {
       delivery_.apply_once(lead, std::move(*back));
       return;
     }
@@ -35,11 +34,11 @@ void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, co
     fresh.entity = entity;
     SignalLevel level = spec(s).level;
     Json::Object inputs = entity_inputs(raw, plan, level == SignalLevel::kCompany ? company_inputs_ : person_inputs_, level);
-    lk = &table_.insert(key, start(std::move(fresh), key, std::move(inputs)));
+    lk = &table_.insert(start(std::move(fresh), std::move(inputs)));
   }
   if (lk->done) {
     delivery_.apply(lead, *lk);
-    table_.settle(key, static_cast<bool>(ctx_.cache.get));
+    table_.settle(*lk, static_cast<bool>(ctx_.cache.get));
   } else {
     lk->waiters.push_back(lead.seq);
     ++lead.pending;
@@ -47,7 +46,7 @@ void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, co
 }
 
 // A lookup nobody in this run has: from the store, from another run, refused, or owned.
-Lookup RunLookups::start(Lookup lk, const std::string& key, Json::Object inputs) {
+Lookup RunLookups::start(Lookup lk, Json::Object inputs) {
   auto done = [&](LookupOutcome o, bool from_cache) {
     lk.done = true;
     lk.outcome = std::move(o);
@@ -63,6 +62,7 @@ Lookup RunLookups::start(Lookup lk, const std::string& key, Json::Object inputs)
   }
   if (!fatal_.ok()) return done(failed_outcome(lk.signal, fatal_), false);
   if (ctx_.flights != nullptr) {
+    std::string key = lookup_key(lk.entity, lk.signal);
     std::shared_ptr<Mailbox> mailbox = mailbox_;
     if (!ctx_.flights->claim(key, [mailbox](Landing l) { mailbox->post(std::move(l)); })) {
       lk.standby_inputs = std::move(inputs);  // another run flies it; kept should it give up
@@ -79,7 +79,8 @@ Lookup RunLookups::start(Lookup lk, const std::string& key, Json::Object inputs)
   }
   double price = spec(lk.signal).credits_per_lookup;
   if (opts_.budget_credits && spent_ + reserved_ + price > *opts_.budget_credits + 1e-9) {
-    if (ctx_.flights != nullptr) ctx_.flights->land(key, std::nullopt, "");  // another run may afford it
+    // Another run may afford it.
+    if (ctx_.flights != nullptr) ctx_.flights->land(lookup_key(lk.entity, lk.signal), std::nullopt, "");
     LookupOutcome o;
     o.result.status = SignalStatus::kBudgetExhausted;
     o.result.source = spec(lk.signal).pipe_id;
@@ -148,14 +149,25 @@ void RunLookups::conclude_answer(const Batch& b, const BatchResponse& resp) {
   for (const BatchRecordResult& r : resp.records) by_id[r.id] = &r;
   Timestamp t = ctx_.clock->now();
   Status missing(StatusCode::kDataLoss, "pipe0 returned no record for this lookup");
-  storing_together_ = static_cast<bool>(ctx_.cache.put_many);
+  bool outer = !holding_;
+  if (outer) hold_answers();
   for (std::size_t k = 0; k < b.entities.size(); ++k) {
     auto rit = by_id.find(std::to_string(k + 1));
     conclude(b.entities[k], b.mask, resp.run_id, true, [&](Signal s) {
       return rit == by_id.end() ? failed_outcome(s, missing) : merge_signal(spec(s), rit->second->fields, t);
     });
   }
-  storing_together_ = false;
+  if (outer) {
+    release_answers();
+  } else if (unsaved_.size() >= kMaxHeldLookups) {
+    store_unsaved();  // a whole answer at a time, and memory stays flat however many came in
+  }
+}
+
+void RunLookups::hold_answers() { holding_ = true; }
+
+void RunLookups::release_answers() {
+  holding_ = false;
   store_unsaved();
 }
 
@@ -163,19 +175,14 @@ void RunLookups::conclude_answer(const Batch& b, const BatchResponse& resp) {
 // (which would otherwise read the store, miss and pay again) and handed to their leads.
 void RunLookups::store_unsaved() {
   if (unsaved_.empty()) return;
-  std::vector<Lookup*> lks;
+  // The lookups are still there, at their addresses: a lookup not in the store never settles.
   std::vector<CachePut> puts;
-  lks.reserve(unsaved_.size());
   puts.reserve(unsaved_.size());
-  for (const std::string& key : unsaved_) {
-    Lookup* lk = table_.find(key);  // still there: a lookup not in the store is never settled
-    lks.push_back(lk);
-    puts.push_back(CachePut{lk->signal, &lk->entity, &lk->outcome});
-  }
+  for (const Lookup* lk : unsaved_) puts.push_back(CachePut{lk->signal, &lk->entity, &lk->outcome});
   std::vector<bool> stored = ctx_.cache.put_many(puts);
   for (std::size_t i = 0; i < unsaved_.size(); ++i) {
-    lks[i]->in_store = i < stored.size() && stored[i];
-    land(unsaved_[i], *lks[i]);
+    unsaved_[i]->in_store = i < stored.size() && stored[i];
+    land(*unsaved_[i]);
   }
   unsaved_.clear();
 }
@@ -203,8 +210,7 @@ void RunLookups::conclude_all(const std::vector<std::string>& entities, Mask mas
 }
 
 void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outcome, const std::string& run_id) {
-  std::string key = lookup_key(entity, s);
-  Lookup* lk = table_.find(key);
+  Lookup* lk = table_.find(entity, s);
   if (lk == nullptr || lk->done) return;
   if (lk->standby_inputs) {
     lk->standby_inputs.reset();
@@ -227,34 +233,36 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
   if (lk->owned && eit != entities_.end() && --eit->second.open <= 0 && eit->second.active == 0) entities_.erase(eit);
   SignalStatus st = lk->outcome.result.status;
   bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
-  if (lk->owned && answer && storing_together_) {
-    unsaved_.push_back(key);  // stored, shared and handed out with the rest of its answer
+  if (lk->owned && answer && holding_ && ctx_.cache.put_many) {
+    unsaved_.push_back(lk);  // stored, shared and handed out with the rest of its answer
     return;
   }
   if (lk->owned && answer && ctx_.cache.put) lk->in_store = ctx_.cache.put(s, entity, lk->outcome);
-  land(key, *lk);
+  land(*lk);
 }
 
-void RunLookups::land(const std::string& key, Lookup& lk) {
+void RunLookups::land(Lookup& lk) {
   if (lk.owned && ctx_.flights != nullptr) {
     // A cancelled lookup is no answer: the runs waiting for it claim it again.
     SignalStatus st = lk.outcome.result.status;
     bool gave_up = st == SignalStatus::kFailed && lk.outcome.result.reason &&
                    lk.outcome.result.reason->code == to_string(StatusCode::kCancelled);
-    ctx_.flights->land(key, gave_up ? std::nullopt : std::optional<LookupOutcome>(lk.outcome), lk.run_id);
+    ctx_.flights->land(lookup_key(lk.entity, lk.signal),
+                       gave_up ? std::nullopt : std::optional<LookupOutcome>(lk.outcome), lk.run_id);
   }
-  fan_out(key, lk);
+  fan_out(lk);
 }
 
-void RunLookups::fan_out(const std::string& key, Lookup& lk) {
+void RunLookups::fan_out(Lookup& lk) {
   for (std::size_t seq : lk.waiters) delivery_.answer(seq, lk);
   lk.waiters.clear();
   lk.waiters.shrink_to_fit();
-  table_.settle(key, static_cast<bool>(ctx_.cache.get));
+  table_.settle(lk, static_cast<bool>(ctx_.cache.get));
 }
 
 void RunLookups::on_landing(Landing& l) {
-  Lookup* lk = table_.find(l.key);
+  std::optional<std::pair<std::string_view, Signal>> named = split_lookup_key(l.key);
+  Lookup* lk = named ? table_.find(named->first, named->second) : nullptr;
   if (lk == nullptr || lk->done || !lk->standby_inputs) return;
   if (l.outcome) {
     // Another call looked it up (and paid, and stored it): to this run's leads it is an answer
@@ -272,9 +280,9 @@ void RunLookups::on_landing(Landing& l) {
   fresh.signal = lk->signal;
   fresh.entity = lk->entity;
   fresh.waiters = std::move(lk->waiters);
-  Lookup& again = table_.insert(l.key, start(std::move(fresh), l.key, std::move(inputs)));
+  Lookup& again = table_.insert(start(std::move(fresh), std::move(inputs)));
   enqueue_fresh();
-  if (again.done) fan_out(l.key, again);
+  if (again.done) fan_out(again);
 }
 
 void RunLookups::fail_open(const Status& st) {

@@ -113,7 +113,7 @@ class PreparedStatements {
 
   // The statement for `sql`, prepared once; null with `rc` set when it cannot be prepared.
   sqlite3_stmt* get(const char* sql, int& rc) {
-    auto it = stmts_.find(sql);
+    auto it = stmts_.find(std::string_view(sql));  // no string built per call
     if (it != stmts_.end()) {
       rc = SQLITE_OK;
       return it->second;
@@ -130,7 +130,11 @@ class PreparedStatements {
 
  private:
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> stmts_;
 };
 
 // One use of a prepared statement: reset and unbound again when it goes out of scope.

@@ -70,27 +70,26 @@ TEST_CASE("a billed lookup is carried by the first lead that receives it, never 
 
 TEST_CASE("a settled lookup keeps a few bytes and is read back from the store; a lost one is looked up again") {
   LookupTable t;
-  std::string key = lookup_key("acme.com", Signal::kNews);
   Lookup lk = found_lookup(Signal::kNews, true);
   lk.in_store = true;
-  t.insert(key, lk);
-  t.settle(key, /*have_store=*/false);
-  CHECK(t.find(key) != nullptr);  // without a store it stays
-  t.settle(key, /*have_store=*/true);
-  CHECK(t.find(key) == nullptr);
+  t.settle(t.insert(lk), /*have_store=*/false);
+  REQUIRE(t.find("acme.com", Signal::kNews) != nullptr);  // without a store it stays
+  t.settle(*t.find("acme.com", Signal::kNews), /*have_store=*/true);
+  CHECK(t.find("acme.com", Signal::kNews) == nullptr);
   int reads = 0;
   CacheGet store = [&](Signal, const std::string&) -> std::optional<LookupOutcome> {
     ++reads;
     return lk.outcome;
   };
-  std::optional<Lookup> back = t.restore(Signal::kNews, "acme.com", key, store);
+  CHECK_FALSE(t.restore(Signal::kFunding, "acme.com", store));  // another signal of the entity: never settled
+  std::optional<Lookup> back = t.restore(Signal::kNews, "acme.com", store);
   REQUIRE(back);
   CHECK(back->done);
   CHECK(back->attributed);  // paid for by the lead that had it first
   CHECK(back->run_id == "run_1");
   CacheGet lost = [](Signal, const std::string&) -> std::optional<LookupOutcome> { return std::nullopt; };
-  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", key, lost));
-  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", key, store));  // forgotten: looked up again
+  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", lost));
+  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", store));  // forgotten: looked up again
   CHECK(reads == 1);
 }
 
@@ -99,9 +98,70 @@ TEST_CASE("open lists the lookups not yet done") {
   Lookup waiting;
   waiting.signal = Signal::kNews;
   waiting.entity = "globex.io";
-  t.insert(lookup_key("globex.io", Signal::kNews), waiting);
-  t.insert(lookup_key("acme.com", Signal::kNews), found_lookup(Signal::kNews, false));
+  t.insert(waiting);
+  t.insert(found_lookup(Signal::kNews, false));
   auto open = t.open();
   REQUIRE(open.size() == 1);
   CHECK(open[0].first == "globex.io");
+}
+
+TEST_CASE("lookups are told apart by entity and signal, keep their address while others come and go, and "
+          "insert replaces") {
+  LookupTable t;
+  std::vector<Lookup*> held;
+  for (int i = 0; i < 300; ++i) {
+    for (Signal s : {Signal::kNews, Signal::kFunding}) {
+      Lookup lk;
+      lk.signal = s;
+      lk.entity = "company:c" + std::to_string(i) + ".com";
+      lk.run_id = std::to_string(i);
+      held.push_back(&t.insert(std::move(lk)));
+    }
+  }
+  // Half of them settle (done, stored, nobody waiting): their slots are used again.
+  for (int i = 0; i < 300; i += 2) {
+    for (Signal s : {Signal::kNews, Signal::kFunding}) {
+      Lookup* lk = t.find("company:c" + std::to_string(i) + ".com", s);
+      REQUIRE(lk != nullptr);
+      lk->done = lk->in_store = true;
+      t.settle(*lk, /*have_store=*/true);
+    }
+  }
+  for (int i = 300; i < 450; ++i) {
+    Lookup lk;
+    lk.signal = Signal::kNews;
+    lk.entity = "company:c" + std::to_string(i) + ".com";
+    lk.run_id = std::to_string(i);
+    t.insert(std::move(lk));
+  }
+  for (int i = 1; i < 300; i += 2) {
+    Lookup* news = t.find("company:c" + std::to_string(i) + ".com", Signal::kNews);
+    Lookup* funding = t.find("company:c" + std::to_string(i) + ".com", Signal::kFunding);
+    REQUIRE(news != nullptr);
+    REQUIRE(funding != nullptr);
+    CHECK(news == held[static_cast<std::size_t>(2 * i)]);  // never moved
+    CHECK(news->run_id == std::to_string(i));
+    CHECK(funding->signal == Signal::kFunding);
+  }
+  CHECK(t.find("company:c1.com", Signal::kTechStack) == nullptr);
+  CHECK(t.find("company:c1.co", Signal::kNews) == nullptr);
+  CHECK(t.find("company:c400.com", Signal::kNews)->run_id == "400");
+  Lookup again;
+  again.signal = Signal::kNews;
+  again.entity = "company:c1.com";
+  again.run_id = "again";
+  Lookup& replaced = t.insert(std::move(again));
+  CHECK(&replaced == held[2]);
+  CHECK(t.find("company:c1.com", Signal::kNews)->run_id == "again");
+  CHECK(t.open().size() == 150 + 150 + 150);  // 150 companies x 2 signals kept, 150 new
+}
+
+TEST_CASE("a lookup key names its entity and signal") {
+  std::string key = lookup_key("person:https://www.linkedin.com/in/x", Signal::kLinkedInPosts);
+  auto named = split_lookup_key(key);  // views into `key`
+  REQUIRE(named);
+  CHECK(named->first == "person:https://www.linkedin.com/in/x");
+  CHECK(named->second == Signal::kLinkedInPosts);
+  CHECK_FALSE(split_lookup_key("no separator"));
+  CHECK_FALSE(split_lookup_key("acme.com\x1f" "not_a_signal"));
 }

@@ -720,7 +720,7 @@ class CountingStore : public testing::ForwardingStore {
   explicit CountingStore(bool batched)
       : ForwardingStore(open_sqlite_store({":memory:"}).value()), batched_(batched) {}
   int gets = 0, puts = 0, put_manys = 0;
-  std::size_t largest_put_many = 0;
+  std::size_t largest_put_many = 0, put_many_entries = 0;
 
   Result<std::optional<CacheEntry>> get(const CacheKey& k, Timestamp now, Freshness f) override {
     ++gets;
@@ -730,9 +730,12 @@ class CountingStore : public testing::ForwardingStore {
     ++puts;
     return inner_->put(k, e);
   }
+  std::function<void()> on_put_many;
   Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) override {
     ++put_manys;
     largest_put_many = std::max(largest_put_many, entries.size());
+    put_many_entries += entries.size();
+    if (on_put_many) on_put_many();
     return batched_ ? inner_->put_many(entries) : Store::put_many(entries);
   }
 
@@ -785,6 +788,63 @@ TEST_CASE("with a store, each pipe0 answer is stored in one call and later leads
   CHECK(store->gets == 16);  // each company signal missed once; the 36 later leads read nothing
   CHECK(store->cache_stats().value().size() == 4);
   check_same_company_answers(out);
+}
+
+TEST_CASE("answers that come in together are stored in one transaction, and their journaled runs forgotten only after") {
+  for (bool goes_on : {false, true}) {
+    CAPTURE(goes_on);
+    Harness h;
+    auto store = std::make_shared<CountingStore>(true);
+    h.port.sync_goes_on = goes_on;  // each run is journaled, then finished by one check
+    h.port.polls_until_done = 1;
+    h.options.mode = RunMode::kSync;
+    h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+    std::vector<std::string> events;
+    store->on_put_many = [&] { events.push_back("stored"); };
+    h.cache.submitted = [](const std::string&, const std::vector<std::string>&, const std::vector<Signal>&) {};
+    h.cache.settled = [&](const std::string& run_id) { events.push_back("forgot " + run_id); };
+    std::vector<RawLead> leads;
+    for (int i = 0; i < 15; ++i) leads.push_back(lead("l" + std::to_string(i), "p@c" + std::to_string(i) + ".com"));
+    std::vector<EnrichedLead> out;
+    Result<RunSummary> s = h.run(leads, out);
+    REQUIRE(s.ok());
+    REQUIRE(out.size() == 15);
+    // The fake answers at once: the first window's runs come in together, then the rest's once
+    // the capacity is known.
+    std::size_t answers = h.port.requests().size();
+    CHECK(answers >= 2);  // 15 records, at most 9 a run
+    CHECK(static_cast<std::size_t>(store->put_manys) < answers);
+    CHECK(store->put_many_entries == 60);
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.front() == "stored");
+    CHECK(events.size() == static_cast<std::size_t>(store->put_manys) + (goes_on ? answers : 0));
+    for (const EnrichedLead& e : out) CHECK(e.result(Signal::kNews).status == SignalStatus::kFound);
+  }
+}
+
+TEST_CASE("many answers that come in together are stored a bounded number of lookups at a time, whole answers each") {
+  Harness h;
+  auto store = std::make_shared<CountingStore>(true);
+  h.options.mode = RunMode::kSync;
+  h.cache = make_cache_hooks(store, h.config, h.options, std::shared_ptr<Clock>(&h.clock, [](Clock*) {}));
+  std::vector<std::size_t> sizes;
+  std::size_t before = 0;
+  store->on_put_many = [&] {
+    sizes.push_back(store->put_many_entries - before);
+    before = store->put_many_entries;
+  };
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 200; ++i) leads.push_back(lead("l" + std::to_string(i), "p@c" + std::to_string(i) + ".com"));
+  std::vector<EnrichedLead> out;
+  REQUIRE(h.run(leads, out).ok());
+  REQUIRE(out.size() == 200);
+  CHECK(store->put_many_entries == 800);
+  CHECK(sizes.size() >= 3);                         // 800 lookups, at most 64 held (then their answer ends)
+  CHECK(sizes.size() < h.port.requests().size());  // still far fewer transactions than answers
+  for (std::size_t n : sizes) {
+    CHECK(n % 4 == 0);          // whole records: an answer is never split
+    CHECK(n < 64 + 9 * 4);     // past the bound by at most one answer
+  }
 }
 
 TEST_CASE("a store that keeps Store's default put_many gets one put per lookup, with the same leads out") {

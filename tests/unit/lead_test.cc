@@ -175,3 +175,34 @@ TEST_CASE("one signal's value round-trips on its own, for caching") {
   Status bad = set_signal_value_from_json(copy, Signal::kTechStack, Json::parse(R"({"technologies": 3})").value());
   CHECK(bad.message() == "$.tech_stack.technologies: expected an array, got number");
 }
+
+TEST_CASE("parse_raw_lead reads a row exactly as raw_lead_from_json reads its parsed tree, errors included") {
+  const char* rows[] = {
+      R"({"lead_id": "l1", "name": "Jane", "email": "jane@acme.com", "custom": {"a": [1, 2]}, "score": 7})",
+      R"({"lead_id": 42, "phone": 5550100, "website": null, "type": true, "extra_b": "x", "extra_a": null})",
+      R"({"name": "no id"})",
+      R"({"lead_id": "  "})",
+      R"({"lead_id": "l2", "email": ["not", "text"]})",
+      R"({"lead_id": "l3", "name": {"first": "Jane"}})",
+      R"({"lead_id": "l4", "name": "first", "name": "second", "x": 1, "x": 2})",
+      R"(["an", "array"])",
+      R"("a string")",
+      R"(12)",
+      R"({"lead_id": "l5", "name": "cut sh)",
+      R"({"lead_id": "l6",,})",
+      R"(   )",
+  };
+  for (const char* row : rows) {
+    CAPTURE(row);
+    Result<RawLead> direct = parse_raw_lead(row);
+    Result<Json> tree = Json::parse(row);
+    Result<RawLead> via_tree = tree.ok() ? raw_lead_from_json(*tree) : Result<RawLead>(tree.status());
+    REQUIRE(direct.ok() == via_tree.ok());
+    if (direct.ok()) {
+      CHECK(*direct == *via_tree);
+    } else {
+      CHECK(direct.status().code() == via_tree.status().code());
+      CHECK(direct.status().message() == via_tree.status().message());
+    }
+  }
+}

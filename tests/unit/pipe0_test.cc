@@ -300,3 +300,62 @@ TEST_CASE("a missing key is refused before anything is sent, and errors never co
   Status st = h.pipe0->check("r").status();
   CHECK(st.message().find(kKey) == std::string::npos);
 }
+
+TEST_CASE("run objects read where a key comes twice as the first one says, and odd shapes as a tree would") {
+  Result<Pipe0Run> run = parse_pipe0_run(R"({"id": "r9", "id": "other", "status": "Completed", "status": "failed",
+    "order": ["b", 3, null, ""], "order": ["x"],
+    "errors": [{"code": "E1", "message": "m1", "path": "p"}, "plain", 7], "errors": ["ignored"],
+    "records": {
+      "a": "not an object",
+      "b": {"id": "b", "id": "B2", "fields": {
+        "f1": {"value": 1, "value": 2, "status": "completed", "status": "failed", "type": 3, "format": true,
+               "reason": "not an object", "reason": {"code": "C"}, "resolved_by": {"ref": "input", "ref": "x"}},
+        "f2": {"status": 500, "reason": {"code": 12, "summary": "s", "summary": "t", "message": null}},
+        "f3": null, "f4": [1, 2], "f5": "text"}, "fields": {"late": {"value": 1}}},
+      "c": {"fields": "not an object", "fields": {"late": {"value": 1}}, "id": null}
+    },
+    "records": {"z": {}}})");
+  REQUIRE(run.ok());
+  CHECK(run->id == "r9");
+  CHECK(run->status == "completed");
+  CHECK(run->order == std::vector<std::string>{"b", "3"});
+  REQUIRE(run->errors.size() == 2);
+  CHECK(run->errors[0].code == "E1");
+  CHECK(run->errors[0].path == "p");
+  CHECK(run->errors[1].message == "plain");
+  REQUIRE(run->records.size() == 3);
+  CHECK(run->records[0].id == "b");  // in `order` first
+  CHECK(run->records[1].id == "a");  // not an object: its key, no fields
+  CHECK(run->records[1].fields.empty());
+  CHECK(run->records[2].id == "c");  // a null id: its key; its first `fields` is no object
+  CHECK(run->records[2].fields.empty());
+  const Pipe0Record& b = run->records[0];
+  REQUIRE(b.fields.size() == 5);
+  const Pipe0Field* f1 = b.field("f1");
+  CHECK(f1->value == Json(1));
+  CHECK(f1->status == "completed");
+  CHECK(f1->type == "3");
+  CHECK(f1->format == "true");
+  CHECK_FALSE(f1->reason.has_value());  // the first `reason` is no object
+  CHECK(f1->resolved_by == "input");
+  CHECK(f1->is_input());
+  const Pipe0Field* f2 = b.field("f2");
+  CHECK(f2->status == "500");
+  CHECK(f2->value.is_null());
+  REQUIRE(f2->reason.has_value());
+  CHECK(f2->reason->code == "12");
+  CHECK(f2->reason->summary == "s");
+  CHECK(f2->reason->message.empty());
+  CHECK(b.field("f3")->status == "no_result");
+  CHECK(b.field("f4")->status == "completed");
+  CHECK(b.field("f4")->value == Json(Json::Array{Json(1), Json(2)}));
+  CHECK(b.field("f5")->value == Json("text"));
+
+  Result<Pipe0Run> array = parse_pipe0_run(R"([{"id": "r1"}])");
+  CHECK(array.status().code() == StatusCode::kInvalidArgument);
+  CHECK(array.status().message() == "pipe0 sent array where a run object belongs");
+  Result<Pipe0Run> empty = parse_pipe0_run("  ");
+  CHECK(empty.status().code() == StatusCode::kDataLoss);
+  CHECK(empty.status().message() == "pipe0 sent an unreadable run object: invalid JSON: the input is empty");
+  CHECK(parse_pipe0_run(R"({"id": "", "status": "completed"})").status().code() == StatusCode::kInvalidArgument);
+}

@@ -82,6 +82,26 @@ TEST_CASE("entity inputs carry every requested key, null where the lead has none
   CHECK(Json(in).dump() == R"({"company_website_url":"https://acme.com","profile_url":null,"company_name":"Acme"})");
 }
 
+TEST_CASE("has_input answers as lead_input does, for every input key over blank, missing and present fields") {
+  std::vector<std::optional<std::string>> values = {std::nullopt, "", " \t\r\n", "x", " Acme "};
+  for (const auto& name : values) {
+    for (const auto& email : {std::optional<std::string>(), std::optional<std::string>("jane@acme.com"),
+                              std::optional<std::string>("  ")}) {
+      for (const auto& website : {std::optional<std::string>(), std::optional<std::string>("acme.com")}) {
+        RawLead l = lead("1", email, website, name ? std::optional<std::string>("linkedin.com/in/jane") : std::nullopt);
+        l.name = name;
+        l.organization = name;
+        LeadPlan p = plan_lead(l, kAll, specs());
+        for (std::string_view key :
+             {"company_website_url", "company_domain", "company_name", "profile_url", "name", "email", "other"}) {
+          CAPTURE(key);
+          CHECK(has_input(l, p, key) == lead_input(l, p, key).has_value());
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("merge: completed fields become a typed value, found and billed") {
   std::vector<ProviderField> fields = {
       {"company_website_url", Json("https://acme.com"), "completed", "", ""},
