@@ -25,6 +25,7 @@
 #include "internal/mcp_http.h"
 #include "internal/openapi.h"
 #include "internal/server_jobs.h"
+#include "internal/stored_result.h"
 #include "internal/server_metrics.h"
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
@@ -193,18 +194,6 @@ struct RequestContext {
 };
 thread_local RequestContext t_request;
 
-/// Ids as the APIs hand them out: letters, digits and _ . : @ -, at most 128 characters. They are
-/// opaque tokens that end up in upstream URLs, so "." and ".." (path steps there) are not ids.
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id == "." || id == "..") return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == ':' || c == '@' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 void send_json(Response& res, int status, const Json& body) {
   res.status = status;
   // With a charset, cpp-httplib does not compress: the API's answers are small.
@@ -271,26 +260,6 @@ void send_upstream_error(Response& res, std::string_view api, const Status& st) 
       send_error(res, 502, "upstream_error", fmt::format("{} failed: {}", api, st.to_string()));
       return;
   }
-}
-
-/// Summary of a stored result for the leads table.
-Json enrichment_summary(const std::string& stored) {
-  Result<Json> parsed = Json::parse(stored);
-  if (!parsed.ok()) return nullptr;
-  Json::Object out;
-  for (const char* key : {"quality_score", "signals_found", "signals_missed", "enriched_at"}) {
-    const Json* v = parsed->find(key);
-    out.emplace_back(key, v ? *v : Json());
-  }
-  Json::Object statuses;
-  if (const Json* signals = parsed->find("signals"); signals && signals->is_object()) {
-    for (const auto& [name, entry] : signals->as_object()) {
-      const Json* status = entry.find("status");
-      statuses.emplace_back(name, status ? *status : Json());
-    }
-  }
-  out.emplace_back("statuses", Json(std::move(statuses)));
-  return Json(std::move(out));
 }
 
 /// The failures of a lead that came from pipe0 being unreachable or refusing us, if no signal got
@@ -479,7 +448,7 @@ struct Server::State {
     }
     // Ids are checked as received, before the router sees the decoded path: an encoded slash
     // would otherwise make "a%2Fb" two segments and no route at all.
-    if (std::optional<PathId> id = id_in_path(raw_path(req.target)); id && (!id->id || !valid_id(*id->id))) {
+    if (std::optional<PathId> id = id_in_path(raw_path(req.target)); id && (!id->id || !internal::valid_api_id(*id->id))) {
       send_error(res, 400, "invalid_argument", fmt::format("invalid {} id", id->what));
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -542,7 +511,7 @@ struct Server::State {
 
   void campaign_leads(const Request& req, Response& res) {
     std::string campaign_id = req.matches[1];
-    if (!valid_id(campaign_id)) {
+    if (!internal::valid_api_id(campaign_id)) {
       send_error(res, 400, "invalid_argument", "invalid campaign id");
       return;
     }
@@ -568,7 +537,7 @@ struct Server::State {
       }
       Json enrichment;
       Result<std::optional<std::string>> stored = backend.store->lead_result(lead->lead_id);
-      if (stored.ok() && stored->has_value()) enrichment = enrichment_summary(**stored);
+      if (stored.ok() && stored->has_value()) enrichment = internal::stored_result_summary(**stored);
       leads.emplace_back(Json::Object{{"lead", to_json(*lead)}, {"enrichment", std::move(enrichment)}});
     }
     send_json(res, 200,
@@ -630,7 +599,7 @@ struct Server::State {
 
   void enrich_lead(const Request& req, Response& res) {
     std::string lead_id = req.matches[1];
-    if (!valid_id(lead_id)) {
+    if (!internal::valid_api_id(lead_id)) {
       send_error(res, 400, "invalid_argument", "invalid lead id");
       return;
     }
@@ -669,7 +638,7 @@ struct Server::State {
 
   void enrichment(const Request& req, Response& res) {
     std::string lead_id = req.matches[1];
-    if (!valid_id(lead_id)) {
+    if (!internal::valid_api_id(lead_id)) {
       send_error(res, 400, "invalid_argument", "invalid lead id");
       return;
     }
@@ -713,7 +682,7 @@ struct Server::State {
         send_error(res, 400, "invalid_argument", fmt::format("request body: leads[{}]: {}", i, lead.status().message()));
         return;
       }
-      if (!valid_id(lead->lead_id)) {
+      if (!internal::valid_api_id(lead->lead_id)) {
         send_error(res, 400, "invalid_argument", fmt::format("request body: leads[{}]: invalid lead_id", i));
         return;
       }

@@ -8,6 +8,7 @@
 
 #include "internal/csv_write.h"
 #include "internal/http_front.h"
+#include "internal/stored_result.h"
 #include "leadenrich/output.h"
 
 namespace leadenrich::internal {
@@ -43,17 +44,6 @@ bool valid_job_id(std::string_view id) {
   return true;
 }
 
-/// Lead and campaign ids, as the rest of the API takes them.
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id == "." || id == "..") return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == ':' || c == '@' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 /// The job of a request's path, or nullopt after answering 400/404.
 std::optional<std::string> job_id_of(const Request& req, Response& res) {
   std::string id = req.matches[1];
@@ -77,7 +67,7 @@ Result<JobSpec> parse_spec(const std::string& body, const ServerJobOptions& opti
   for (const auto& [key, value] : parsed->as_object()) {
     if (!seen.insert(key).second) return invalid_argument(fmt::format("request body: {} is given twice", key));
     if (key == "campaign_id") {
-      if (!value.is_string() || !valid_id(value.as_string())) {
+      if (!value.is_string() || !valid_api_id(value.as_string())) {
         return invalid_argument("campaign_id: expected a campaign id (letters, digits, _ . : @ -; up to 128)");
       }
       spec.campaign_id = value.as_string();
@@ -90,7 +80,7 @@ Result<JobSpec> parse_spec(const std::string& body, const ServerJobOptions& opti
       for (std::size_t i = 0; i < value.as_array().size(); ++i) {
         Result<RawLead> lead = raw_lead_from_json(value.as_array()[i]);
         if (!lead.ok()) return invalid_argument(fmt::format("leads[{}]: {}", i, lead.status().message()));
-        if (!valid_id(lead->lead_id)) return invalid_argument(fmt::format("leads[{}]: invalid lead_id", i));
+        if (!valid_api_id(lead->lead_id)) return invalid_argument(fmt::format("leads[{}]: invalid lead_id", i));
         spec.leads.push_back(std::move(lead).value());
       }
     } else if (key == "signals") {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/stored_result.h"
 #include "leadenrich/aturiya.h"
 #include "leadenrich/engine.h"
 #include "leadenrich/store.h"
@@ -153,7 +154,7 @@ class Tools {
     tools.push_back(Tool{
         "list_leads", "List a campaign's leads",
         "One page of a campaign's leads from Aturiya, each with a summary of its last stored enrichment (quality score, "
-        "statuses) or null. Free: spends no credits.",
+        "signals found and missed, statuses, when) or null. Free: spends no credits.",
         schema(R"({"type": "object", "required": ["campaign_id"], "additionalProperties": false, "properties": {
           "campaign_id": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.:@-]+$"},
           "page": {"type": "integer", "minimum": 1, "maximum": 100000, "description": "1-based; default 1"},
@@ -339,22 +340,7 @@ class Tools {
     if (!b_.store) return Json();
     Result<std::optional<std::string>> stored = b_.store->lead_result(lead_id);
     if (!stored.ok() || !stored->has_value()) return Json();
-    Result<Json> parsed = Json::parse(**stored);
-    if (!parsed.ok()) return Json();
-    Json::Object out;
-    for (const char* key : {"quality_score", "enriched_at"}) {
-      const Json* v = parsed->find(key);
-      out.emplace_back(key, v ? *v : Json());
-    }
-    Json::Object statuses;
-    if (const Json* signals = parsed->find("signals"); signals && signals->is_object()) {
-      for (const auto& [name, entry] : signals->as_object()) {
-        const Json* status = entry.find("status");
-        statuses.emplace_back(name, status ? *status : Json());
-      }
-    }
-    out.emplace_back("statuses", Json(std::move(statuses)));
-    return Json(std::move(out));
+    return stored_result_summary(**stored);
   }
 
   static std::string lead_text(const EnrichedLead& lead) {
