@@ -188,6 +188,11 @@ int main(int argc, char** argv) {
   std::size_t written = 0;
   auto wall0 = Steady::now();
   cpu0 = cpu_seconds();
+  opts.progress = [&](const Progress&) {  // as the CLI does: JSON lines leave after each engine step
+    double w0 = thread_cpu_seconds();
+    ignore_error(writer->flush(), "a failed stream shows in finish() below");
+    write_seconds += thread_cpu_seconds() - w0;
+  };
   Result<RunSummary> summary = enricher.enrich(*source, [&](EnrichedLead&& lead) {
     double w0 = thread_cpu_seconds();
     if (writer->write(lead).ok()) ++written;

@@ -109,10 +109,10 @@ class JsonLinesWriter : public LeadWriter {
     internal::append_lead_json(line_, lead);
     line_.push_back('\n');
     out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
-    out_.flush();  // a consumer of the stream sees each lead as it is done
     return out_ ? Status() : unavailable("writing JSON lines failed");
   }
-  Status finish() override {
+  Status finish() override { return flush(); }
+  Status flush() override {
     out_.flush();
     return out_ ? Status() : unavailable("writing JSON lines failed");
   }
@@ -243,7 +243,11 @@ class OriginalWriter : public LeadWriter {
     }
     started_ = true;
     out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    if (format_ == OutputFormat::kJsonl) out_.flush();
+    return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
+  }
+  Status flush() override {
+    if (format_ != OutputFormat::kJsonl) return Status();  // a JSON array or CSV is read when whole
+    out_.flush();
     return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
   }
   Status finish() override {

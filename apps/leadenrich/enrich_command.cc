@@ -195,6 +195,14 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   std::vector<Output> outputs = std::move(opened).value();
 
   Status write_error;  // the first one only: one line, with the system's reason
+  // True when `st` is fine; otherwise keeps the first error (with the system's reason) and stops the run.
+  auto write_ok = [&](Output& out, const Status& st) {
+    if (st.ok()) return true;
+    Status why = out.file->write_status();
+    write_error = why.ok() ? Status(st.code(), fmt::format("{}: {}", out.file->path(), st.message())) : why;
+    cancel->cancel();  // nowhere to put the results: stop spending
+    return false;
+  };
   std::size_t delivered = 0, failed_leads = 0, unfinished = 0;
   auto write = [&](EnrichedLead&& lead) {
     if (unfinished_by_cancel(lead)) {  // (the journaled run never passes these on)
@@ -210,20 +218,24 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
     }
     if (!write_error.ok()) return;
     for (Output& out : outputs) {
-      Status st = out.writer->write(lead);
-      if (!st.ok()) {
-        Status why = out.file->write_status();
-        write_error = why.ok() ? Status(st.code(), fmt::format("{}: {}", out.file->path(), st.message())) : why;
-        cancel->cancel();  // nowhere to put the results: stop spending
-        return;
-      }
+      if (!write_ok(out, out.writer->write(lead))) return;
+    }
+  };
+  // JSON lines leave after each engine step, so `-o -` and a file being tailed show each lead as
+  // soon as its burst is done, without a write(2) per lead.
+  auto flush_outputs = [&] {
+    for (Output& out : outputs) {
+      if (!write_error.ok() || !write_ok(out, out.writer->flush())) return;
     }
   };
   auto on_bad_row = [&](const std::string& location, const Status& st) {
     reporter.end_progress();
     reporter.warn(fmt::format("{}: {} (skipped)", location, st.message()));
   };
-  eopts.progress = [&](const Progress& p) { reporter.progress(p); };
+  eopts.progress = [&](const Progress& p) {
+    flush_outputs();
+    reporter.progress(p);
+  };
 
   signals.enriching(cancel);
   reporter.info(fmt::format("enriching {} with {}{}", limited.describe(),

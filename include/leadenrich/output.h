@@ -29,6 +29,11 @@ class LeadWriter {
   virtual Status write(const EnrichedLead& lead) = 0;
   /// Ends the document (closes the JSON array) and flushes.
   virtual Status finish() = 0;
+  /// Passes what was written so far on to the stream's destination. JSON lines are written to the
+  /// stream without a flush per lead; a program that streams them calls this after each burst of
+  /// leads (the CLI does after every engine step, from EngineOptions::progress), so a reader sees
+  /// each lead as soon as its burst is done without paying a write(2) per lead.
+  virtual Status flush() { return Status(); }
 };
 
 /// What each lead becomes: leadenrich's own object (docs/output.md), or the `EnrichedLead` of the
@@ -37,7 +42,8 @@ enum class OutputShape { kLeadenrich, kOriginal };
 /// "leadenrich", "original".
 std::string_view to_string(OutputShape s);
 
-/// A writer for `format` over `out`, which must outlive it. JSON lines are flushed per lead.
+/// A writer for `format` over `out`, which must outlive it. JSON lines are flushed by flush() and
+/// finish().
 std::unique_ptr<LeadWriter> make_writer(OutputFormat format, std::ostream& out,
                                         OutputShape shape = OutputShape::kLeadenrich);
 

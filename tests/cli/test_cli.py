@@ -223,3 +223,27 @@ def test_campaigns_leads_and_doctor_on_the_sandbox(tmp_path):
     assert d.returncode == 0, d.stdout + d.stderr
     assert "PIPE0_API_KEY=***" in d.stdout
     assert "sandbox-key" not in d.stdout
+
+
+def test_json_lines_to_stdout_leave_as_each_lead_is_done_not_at_the_end(tmp_path):
+    # A consumer of `-o -` (a pipe to the agent) sees each lead while the run goes on: lines are
+    # flushed after the engine step that finished them, not only when the run ends.
+    slow = ExternalSandbox("--latency-ms", "300")
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text("".join(json.dumps({"lead_id": f"l{i}", "email": f"x@globex{i}.io"}) + "\n" for i in range(6)))
+    proc = subprocess.Popen([CLI, "enrich", "-i", str(leads), "-o", "-", "--signals", "news", "--concurrency", "1",
+                             "--no-cache"], cwd=tmp_path, env=slow.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert first["lead"]["lead_id"] == "l0"
+        # One lookup at a time: when the first line arrived, pipe0 had not yet been asked for all six.
+        assert sum(slow.counters()["lookups"].values()) < 6
+        rest = [json.loads(line)["lead"]["lead_id"] for line in proc.stdout]
+        assert rest == [f"l{i}" for i in range(1, 6)]
+        assert proc.wait(timeout=30) in (0, 1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        slow.close()
