@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/url.h"
 #include "leadenrich/version.h"
 
 namespace leadenrich::internal {
@@ -19,9 +20,10 @@ namespace {
 
 std::once_flag g_curl_init;
 
-// "host:port/path" for messages: never the query string, never a header.
+// "host:port/path" for messages: never the query string, never a header, never user:password.
 std::string where(const HttpRequest& r) {
-  std::string_view url = r.url;
+  std::string full = url_without_userinfo(r.url);
+  std::string_view url = full;
   std::size_t scheme = url.find("://");
   if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
   url = url.substr(0, url.find_first_of("?#"));

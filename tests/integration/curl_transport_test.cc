@@ -89,6 +89,12 @@ TEST_CASE("a refused connection was not sent; a slow answer is a timeout") {
   HttpOutcome o = t->send(refused);
   CHECK(o.failure == TransportFailure::kNotSent);
   CHECK(o.response.status().code() == StatusCode::kUnavailable);
+  // A base URL's user:password (a proxy's credentials) never shows in the error.
+  HttpRequest with_password;
+  with_password.url = "http://user:S3CRET@127.0.0.1:9/nothing";
+  Status refused_with_password = t->send(with_password).response.status();
+  CHECK(refused_with_password.message().find("S3CRET") == std::string::npos);
+  CHECK(refused_with_password.message().find("127.0.0.1:9/nothing") != std::string::npos);
   Server s;
   HttpRequest slow;
   slow.url = s.url("/slow");

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "internal/url.h"
+
 using namespace leadenrich;
 
 namespace {
@@ -105,6 +107,31 @@ TEST_CASE("to_string shows every setting but no secret") {
   CHECK(s.find("PIPE0_API_KEY=***") != std::string::npos);
   CHECK(s.find("LEADENRICH_PIPE_LINKEDIN_POSTS=people:posts:crustdata@1") != std::string::npos);
   CHECK(Config().to_string().find("PIPE0_API_KEY=(unset)") != std::string::npos);
+}
+
+TEST_CASE("user:password in a base URL never shows: not in to_string, not in an error") {
+  Config c;
+  c.pipe0_base_url = "https://proxyuser:PROXYPASS@proxy.example:8443/pipe0";
+  c.aturiya_base_url = "http://a:ATURIYAPASS@127.0.0.1:9000";
+  std::string s = c.to_string();
+  CHECK(s.find("PROXYPASS") == std::string::npos);
+  CHECK(s.find("ATURIYAPASS") == std::string::npos);
+  CHECK(s.find("PIPE0_BASE_URL=https://proxy.example:8443/pipe0\n") != std::string::npos);
+  Config bad;
+  Status st = apply_env(bad, env_of({{"PIPE0_BASE_URL", "htp://u:PROXYPASS@proxy.example"}}));
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK(st.message().find("PROXYPASS") == std::string::npos);
+  CHECK(st.message().find("proxy.example") != std::string::npos);
+}
+
+TEST_CASE("url_without_userinfo drops only the authority's user information") {
+  using internal::url_without_userinfo;
+  CHECK(url_without_userinfo("https://u:p@host:1/a?b=c@d") == "https://host:1/a?b=c@d");
+  CHECK(url_without_userinfo("https://host/path@x") == "https://host/path@x");  // an @ in the path stays
+  CHECK(url_without_userinfo("http://u@host") == "http://host");
+  CHECK(url_without_userinfo("u:p@host/x") == "host/x");
+  CHECK(url_without_userinfo("https://a@b@host") == "https://host");
+  CHECK(url_without_userinfo("") == "");
 }
 
 TEST_CASE(".env parsing handles comments, quotes and export") {
