@@ -80,8 +80,8 @@ std::string Config::to_string() const {
   std::string out = fmt::format(
       "ATURIYA_BASE_URL={}\nATURIYA_BEARER_TOKEN={}\nATURIYA_USER_ID={}\nATURIYA_AGENT_ID={}\n"
       "PIPE0_BASE_URL={}\nPIPE0_API_KEY={}\nPIPE0_ENVIRONMENT={}\nLEADENRICH_SIGNALS={}\n",
-      internal::url_without_userinfo(aturiya_base_url), aturiya_bearer_token.redacted(), aturiya_user_id,
-      aturiya_agent_id, internal::url_without_userinfo(pipe0_base_url),
+      internal::url_with_userinfo_masked(aturiya_base_url), aturiya_bearer_token.redacted(), aturiya_user_id,
+      aturiya_agent_id, internal::url_with_userinfo_masked(pipe0_base_url),
       pipe0_api_key.redacted(), leadenrich::to_string(pipe0_environment), signals);
   for (const SignalSpec& spec : signal_specs) {
     out += fmt::format("{}={}\n", pipe_variable(spec.signal), spec.pipe_id);
@@ -165,7 +165,7 @@ Status apply_env(Config& config, const EnvLookup& env) {
     if (auto v = get(name)) {
       if (!valid_base_url(*v)) {
         return invalid_argument(
-            fmt::format("{} must be an http:// or https:// URL, got '{}'", name, internal::url_without_userinfo(*v)));
+            fmt::format("{} must be an http:// or https:// URL, got '{}'", name, internal::url_with_userinfo_masked(*v)));
       }
       while (v->size() > 8 && v->back() == '/') v->pop_back();
       field = *v;

@@ -22,7 +22,7 @@ std::once_flag g_curl_init;
 
 // "host:port/path" for messages: never the query string, never a header, never user:password.
 std::string where(const HttpRequest& r) {
-  std::string full = url_without_userinfo(r.url);
+  std::string full = url_with_userinfo_masked(r.url);
   std::string_view url = full;
   std::size_t scheme = url.find("://");
   if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);

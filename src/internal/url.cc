@@ -19,14 +19,14 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-std::string url_without_userinfo(std::string_view url) {
+std::string url_with_userinfo_masked(std::string_view url) {
   std::size_t scheme = url.find("://");
   std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
   std::size_t end = url.find_first_of("/?#", start);
   if (end == std::string_view::npos) end = url.size();
   std::size_t at = url.substr(start, end - start).rfind('@');
   if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, start)).append(url.substr(start + at + 1));
+  return std::string(url.substr(0, start)).append("***").append(url.substr(start + at));
 }
 
 }  // namespace leadenrich::internal

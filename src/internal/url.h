@@ -11,10 +11,10 @@ namespace leadenrich::internal {
 /// query value.
 std::string percent_encode(std::string_view s);
 
-/// `url` without the user information of its authority ("https://user:secret@host/p" becomes
-/// "https://host/p"), for every message, log line and setting shown to a person: a base URL may
-/// carry a proxy's credentials, and they must never be printed.
-std::string url_without_userinfo(std::string_view url);
+/// `url` with the user information of its authority masked ("https://user:secret@host/p" becomes
+/// "https://***@host/p"), for every message, log line and setting shown to a person: a base URL
+/// may carry a proxy's credentials, and they must never be printed.
+std::string url_with_userinfo_masked(std::string_view url);
 
 }  // namespace leadenrich::internal
 

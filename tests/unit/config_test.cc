@@ -116,7 +116,7 @@ TEST_CASE("user:password in a base URL never shows: not in to_string, not in an 
   std::string s = c.to_string();
   CHECK(s.find("PROXYPASS") == std::string::npos);
   CHECK(s.find("ATURIYAPASS") == std::string::npos);
-  CHECK(s.find("PIPE0_BASE_URL=https://proxy.example:8443/pipe0\n") != std::string::npos);
+  CHECK(s.find("PIPE0_BASE_URL=https://***@proxy.example:8443/pipe0\n") != std::string::npos);
   Config bad;
   Status st = apply_env(bad, env_of({{"PIPE0_BASE_URL", "htp://u:PROXYPASS@proxy.example"}}));
   CHECK(st.code() == StatusCode::kInvalidArgument);
@@ -124,14 +124,14 @@ TEST_CASE("user:password in a base URL never shows: not in to_string, not in an 
   CHECK(st.message().find("proxy.example") != std::string::npos);
 }
 
-TEST_CASE("url_without_userinfo drops only the authority's user information") {
-  using internal::url_without_userinfo;
-  CHECK(url_without_userinfo("https://u:p@host:1/a?b=c@d") == "https://host:1/a?b=c@d");
-  CHECK(url_without_userinfo("https://host/path@x") == "https://host/path@x");  // an @ in the path stays
-  CHECK(url_without_userinfo("http://u@host") == "http://host");
-  CHECK(url_without_userinfo("u:p@host/x") == "host/x");
-  CHECK(url_without_userinfo("https://a@b@host") == "https://host");
-  CHECK(url_without_userinfo("") == "");
+TEST_CASE("url_with_userinfo_masked masks only the authority's user information") {
+  using internal::url_with_userinfo_masked;
+  CHECK(url_with_userinfo_masked("https://u:p@host:1/a?b=c@d") == "https://***@host:1/a?b=c@d");
+  CHECK(url_with_userinfo_masked("https://host/path@x") == "https://host/path@x");  // an @ in the path stays
+  CHECK(url_with_userinfo_masked("http://u@host") == "http://***@host");
+  CHECK(url_with_userinfo_masked("u:p@host/x") == "***@host/x");
+  CHECK(url_with_userinfo_masked("https://a@b@host") == "https://***@host");
+  CHECK(url_with_userinfo_masked("") == "");
 }
 
 TEST_CASE(".env parsing handles comments, quotes and export") {
