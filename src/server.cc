@@ -471,15 +471,22 @@ struct Server::State {
     return false;
   }
 
-  void campaigns(const Request&, Response& res) {
-    if (!need_aturiya(res)) return;
+  /// Aturiya's campaigns as JSON, or nullopt after answering the error (either API's shape).
+  std::optional<Json> fetch_campaigns(Response& res) {
+    if (!need_aturiya(res)) return std::nullopt;
     Result<std::vector<Campaign>> list = backend.aturiya->campaigns();
     if (!list.ok()) {
       metrics.upstream_error("aturiya", std::string(to_string(list.status().code())));
       send_upstream_error(res, "Aturiya", list.status());
-      return;
+      return std::nullopt;
     }
-    send_json(res, 200, Json(Json::Object{{"campaigns", campaigns_json(*list)}}));
+    return campaigns_json(*list);
+  }
+
+  void campaigns(const Request&, Response& res) {
+    if (std::optional<Json> list = fetch_campaigns(res)) {
+      send_json(res, 200, Json(Json::Object{{"campaigns", std::move(*list)}}));
+    }
   }
 
   /// Campaigns as Aturiya sent them: id, name, then its other keys.
@@ -711,14 +718,7 @@ struct Server::State {
 
   /// A plain list of the campaigns, as Aturiya's `data` holds them.
   void original_campaigns(const Request&, Response& res) {
-    if (!need_aturiya(res)) return;
-    Result<std::vector<Campaign>> list = backend.aturiya->campaigns();
-    if (!list.ok()) {
-      metrics.upstream_error("aturiya", std::string(to_string(list.status().code())));
-      send_upstream_error(res, "Aturiya", list.status());
-      return;
-    }
-    send_json(res, 200, campaigns_json(*list));
+    if (std::optional<Json> list = fetch_campaigns(res)) send_json(res, 200, *list);
   }
 
   /// Every lead of the campaign in one plain list: all Aturiya pages, 50 a page as the original

@@ -292,6 +292,15 @@ void Pipe0Emulator::handle_run(const httplib::Request& req, httplib::Response& r
   shared_.maybe_truncate(res);
 }
 
+Pipe0Emulator::StoredRun* Pipe0Emulator::find_run(const std::string& id, Steady::time_point now,
+                                                  httplib::Response& res) {
+  settle(now);
+  auto it = runs_.find(id);
+  if (it != runs_.end()) return &it->second;
+  send_json(res, 404, problem(404, "run-not-found", "Not Found", fmt::format("no run {}", id)));
+  return nullptr;
+}
+
 void Pipe0Emulator::handle_check(const httplib::Request& req, httplib::Response& res) {
   if (!pipe0_guard(req, res, "check", true)) return;
   std::string id = req.matches[1];
@@ -299,13 +308,9 @@ void Pipe0Emulator::handle_check(const httplib::Request& req, httplib::Response&
   {
     std::lock_guard lock(shared_.mu);
     Steady::time_point now = Steady::now();
-    settle(now);
-    auto it = runs_.find(id);
-    if (it == runs_.end()) {
-      send_json(res, 404, problem(404, "run-not-found", "Not Found", fmt::format("no run {}", id)));
-      return;
-    }
-    StoredRun& run = it->second;
+    StoredRun* found = find_run(id, now, res);
+    if (found == nullptr) return;
+    StoredRun& run = *found;
     if (run.canceled) {
       body = run_object(id, "canceled", run, false);
     } else if (run.settled) {
@@ -328,13 +333,9 @@ void Pipe0Emulator::handle_cancel(const httplib::Request& req, httplib::Response
   std::string id = req.matches[1];
   std::lock_guard lock(shared_.mu);
   Steady::time_point now = Steady::now();
-  settle(now);
-  auto it = runs_.find(id);
-  if (it == runs_.end()) {
-    send_json(res, 404, problem(404, "run-not-found", "Not Found", fmt::format("no run {}", id)));
-    return;
-  }
-  StoredRun& run = it->second;
+  StoredRun* found = find_run(id, now, res);
+  if (found == nullptr) return;
+  StoredRun& run = *found;
   bool pending = !run.settled && !run.canceled && now - run.created < (run.completes - run.created) / 2;
   if (!pending) {
     send_json(res, 409, problem(409, "run-not-cancelable", "Conflict",

@@ -53,6 +53,8 @@ class Pipe0Emulator {
   milliseconds service_time(std::size_t records);  // shared.mu held
   void settle(Steady::time_point now);  // shared.mu held
   void bill(const StoredRun& run);  // shared.mu held
+  /// The run `id` after settling what is due, or null after answering 404. shared.mu held.
+  StoredRun* find_run(const std::string& id, Steady::time_point now, httplib::Response& res);
   void admit(std::size_t records);  // shared.mu held
   void capacity_headers(httplib::Response& res);  // shared.mu held
   /// The run object, with every record's inputs echoed and each pipe's fields.
