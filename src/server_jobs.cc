@@ -116,8 +116,11 @@ Result<JobSpec> parse_spec(const std::string& body, const ServerJobOptions& opti
     }
   }
   spec.lead_count = spec.leads.size();
-  if (spec.campaign_id.has_value() == !spec.leads.empty()) {
+  if (spec.campaign_id.has_value() && !spec.leads.empty()) {
     return invalid_argument("request body: give either campaign_id or leads, not both");
+  }
+  if (!spec.campaign_id.has_value() && spec.leads.empty()) {
+    return invalid_argument("request body: give campaign_id or leads (the leads to enrich)");
   }
   if (spec.progress_every && spec.webhook_url.empty()) {
     return invalid_argument("progress_every: needs a webhook_url to send progress to");

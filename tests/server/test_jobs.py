@@ -433,7 +433,7 @@ def test_a_queued_job_can_be_cancelled_and_the_queue_is_bounded(tmp_path):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({}, "campaign_id or leads"),
+    ({}, "give campaign_id or leads (the leads to enrich)"),
     ({"campaign_id": "cmp_0001", "leads": [{"lead_id": "a"}]}, "not both"),
     ({"campaign_id": "bad id"}, "campaign_id"),
     ({"campaign_id": 7}, "campaign_id"),
