@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Installs what leadenrich needs to build (Debian 12 packages, and the web UI's npm packages);
-# with --tests, also what the tests need (Chromium for the browser test). Idempotent: installs
-# only what is missing, and runs `apt-get update` only when something must be installed.
+# with --tests, also what the tests need (Chromium for the browser test, a PostgreSQL server for
+# the store and scale-out tests). Idempotent: installs only what is missing, and runs
+# `apt-get update` only when something must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   g++ cmake make pkg-config git
   libcurl4-openssl-dev libsimdjson-dev libfmt-dev doctest-dev
-  libsqlite3-dev libcpp-httplib-dev libcli11-dev
+  libsqlite3-dev libpq-dev libcpp-httplib-dev libcli11-dev
   pybind11-dev python3-dev python3-pytest
 )
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(chromium)
+  packages+=(chromium postgresql)
 fi
 # The web UI is built with Node.js 20+ and npm; Debian's own are used only when none is installed.
 if ! command -v npm >/dev/null; then

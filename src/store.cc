@@ -1,4 +1,5 @@
 #include "leadenrich/store.h"
+#include "leadenrich/work_queue.h"
 
 #include <fmt/format.h>
 
@@ -17,6 +18,10 @@ Status Store::put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entri
   }
   return first;
 }
+
+Result<bool> Store::acquire_lease(const CacheKey&) { return true; }
+Status Store::release_lease(const CacheKey&) { return Status(); }
+Result<bool> Store::leased_elsewhere(const CacheKey&) { return false; }
 
 std::string config_hash(const SignalSpec& spec) {
   // FNV-1a over the pipe id and the output names: stable across builds and platforms.
@@ -41,6 +46,15 @@ std::string_view to_string(RunState s) {
     case RunState::kCancelled: return "cancelled";
   }
   return "running";
+}
+
+std::string_view to_string(ChunkState s) {
+  switch (s) {
+    case ChunkState::kQueued: return "queued";
+    case ChunkState::kWorking: return "working";
+    case ChunkState::kDone: return "done";
+  }
+  return "queued";
 }
 
 }  // namespace leadenrich

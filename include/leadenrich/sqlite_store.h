@@ -27,7 +27,7 @@ struct SqliteStoreOptions {
 Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options = {});
 
 /// The schema version this build writes.
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 
 }  // namespace leadenrich
 

@@ -1,6 +1,7 @@
 // The store: a cache of signal values per entity with a freshness window per signal, and a
 // journal of runs so a killed run resumes paying only for what it had not finished. SQLite is the
-// embedded default; nothing here is SQLite-specific, so a PostgreSQL store can follow.
+// embedded default (one machine); PostgreSQL is the shared one (a fleet of workers and server
+// replicas), which also hands out lookup leases and a work queue for distributed runs.
 #ifndef LEADENRICH_STORE_H_
 #define LEADENRICH_STORE_H_
 
@@ -59,6 +60,8 @@ struct RunRecord {
 };
 
 /// A pipe0 async run accepted during a run and not yet known to be finished.
+class WorkQueue;  // work_queue.h
+
 struct PendingSubmission {
   std::string pipe0_run_id;
   std::vector<std::string> entities;  ///< record i+1 of the run is entities[i]
@@ -119,6 +122,28 @@ class Store {
   virtual Status save_lead_result(const EnrichedLead& lead, Timestamp now) = 0;
   /// The saved result as to_json(EnrichedLead) text (parse_enriched_lead reads it), or nullopt.
   virtual Result<std::optional<std::string>> lead_result(const std::string& lead_id) = 0;
+
+  // ---- single flight across processes (a store several processes share) ----
+  // Of the processes that need a lookup missing from the cache, the one holding its lease pays
+  // for it; the others wait for the answer to appear in the cache. A lease belongs to this store
+  // object (its owner) until release_lease(), until put()/put_many() stores an answer under the
+  // key (which ends the lease), or until the owner stops renewing it: the store renews the leases
+  // it holds in the background, so a killed process's leases expire after the store's lease time.
+  // A store that one process uses alone has nobody to share with: these defaults take every lease.
+
+  /// Whether leases mean anything here (another process may hold one).
+  virtual bool shares_leases() const { return false; }
+  /// True: this owner holds the lease on `key` now (taken, or already its own). False: another
+  /// owner holds an unexpired lease on it.
+  virtual Result<bool> acquire_lease(const CacheKey& key);
+  /// Lets go of this owner's lease on `key` (nothing when it holds none).
+  virtual Status release_lease(const CacheKey& key);
+  /// Whether another owner holds an unexpired lease on `key` right now.
+  virtual Result<bool> leased_elsewhere(const CacheKey& key);
+
+  // ---- distributed runs ----
+  /// The work queue through which processes share a run's leads; null when this store has none.
+  virtual WorkQueue* work_queue() { return nullptr; }
 };
 
 /// Status::provider() of every error a store returns, so callers can tell a damaged, locked or

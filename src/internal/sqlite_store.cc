@@ -45,6 +45,17 @@ constexpr const char* kMigrations[] = {
     "  entities TEXT NOT NULL, signals TEXT NOT NULL, PRIMARY KEY (run_id, pipe0_run_id));",
     // 3: the last result per lead, for the runtime API.
     "CREATE TABLE lead_results (lead_id TEXT PRIMARY KEY, lead TEXT NOT NULL, saved_at INTEGER NOT NULL);",
+    // 4: single flight across processes (lookup leases) and distributed runs (a work queue).
+    "CREATE TABLE lookup_leases ("
+    "  signal TEXT NOT NULL, entity TEXT NOT NULL, pipe_id TEXT NOT NULL, config_hash TEXT NOT NULL,"
+    "  owner TEXT NOT NULL, expires_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (signal, entity, pipe_id, config_hash));"
+    "CREATE TABLE distributed_runs (run_id TEXT PRIMARY KEY, spec TEXT NOT NULL, sealed INTEGER NOT NULL);"
+    "CREATE TABLE run_chunks ("
+    "  run_id TEXT NOT NULL, chunk INTEGER NOT NULL, first_idx INTEGER NOT NULL, leads INTEGER NOT NULL,"
+    "  input TEXT NOT NULL, state TEXT NOT NULL, worker TEXT NOT NULL, lease_until INTEGER NOT NULL,"
+    "  claims INTEGER NOT NULL, PRIMARY KEY (run_id, chunk));"
+    "CREATE INDEX run_chunks_by_state ON run_chunks (state, run_id, chunk);",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 
