@@ -20,6 +20,16 @@ Status Store::put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entri
 }
 
 Result<bool> Store::acquire_lease(const CacheKey&) { return true; }
+Result<std::vector<bool>> Store::acquire_leases(const std::vector<CacheKey>& keys) {
+  std::vector<bool> held;
+  held.reserve(keys.size());
+  for (const CacheKey& key : keys) {
+    Result<bool> one = acquire_lease(key);
+    if (!one.ok()) return one.status();
+    held.push_back(*one);
+  }
+  return held;
+}
 Status Store::release_lease(const CacheKey&) { return Status(); }
 Result<bool> Store::leased_elsewhere(const CacheKey&) { return false; }
 

@@ -17,6 +17,9 @@ struct SqliteStoreOptions {
   /// Check every page of the file at open (PRAGMA quick_check): a damaged file is refused before
   /// a run can pay for lookups it cannot cache. Costs a read of the whole file (docs/store.md).
   bool check_on_open = true;
+  /// How long a lookup lease (store.h) outlives its owner: the store renews its leases in the
+  /// background, so a killed process's leases are taken over after this long.
+  std::chrono::milliseconds lease_time{30000};
 };
 
 /// Opens (creating or migrating) a SQLite store. Errors name the path and what to do, and carry

@@ -136,6 +136,10 @@ class Store {
   /// True: this owner holds the lease on `key` now (taken, or already its own). False: another
   /// owner holds an unexpired lease on it.
   virtual Result<bool> acquire_lease(const CacheKey& key);
+  /// acquire_lease for each key, in one round trip where the store can (a run takes the leases
+  /// of a whole pipe0 request at once): element i answers keys[i]. This default calls
+  /// acquire_lease for each.
+  virtual Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>& keys);
   /// Lets go of this owner's lease on `key` (nothing when it holds none).
   virtual Status release_lease(const CacheKey& key);
   /// Whether another owner holds an unexpired lease on `key` right now.
