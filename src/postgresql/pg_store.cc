@@ -1,0 +1,488 @@
+// The PostgreSQL store: the SQLite store's semantics over a connection pool, with every batch
+// (put_many, record_leads, acquire_leases) one statement over unnest()ed array parameters, run
+// claims as session advisory locks on a connection of their own (the server drops them when the
+// process dies), and lookup leases renewed in the background against the server's clock.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "leadenrich/postgresql_store.h"
+#include "leadenrich/store.h"
+#include "leadenrich/work_queue.h"
+#include "postgresql/pg_connection.h"
+#include "postgresql/pg_schema.h"
+#include "postgresql/pg_work_queue.h"
+
+namespace leadenrich {
+namespace {
+
+using pg::Params;
+using pg::Rows;
+
+std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+
+std::string compact(Timestamp t) {
+  std::string iso = format_timestamp(std::chrono::floor<std::chrono::seconds>(t));  // 2026-11-25T02:00:00Z
+  std::string out;
+  for (char c : iso) {
+    if (c != '-' && c != ':') out.push_back(c);
+  }
+  return out;
+}
+
+std::string random_hex(int digits) {
+  std::random_device rd;
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) out += fmt::format("{:08x}", rd());
+  return out.substr(0, static_cast<std::size_t>(digits));
+}
+
+// A run claim's advisory lock key: 64 bits of the run id's md5, namespaced.
+constexpr const char* kRunLockKey = "('x' || substr(md5('leadenrich.run:' || $1), 1, 16))::bit(64)::bigint";
+
+// The key columns of `keys` as four text[] parameters ($1..$4), each key once.
+Params key_arrays(const std::vector<const CacheKey*>& keys) {
+  std::vector<std::string> signals, entities, pipes, hashes;
+  for (const CacheKey* k : keys) {
+    signals.emplace_back(to_string(k->signal));
+    entities.push_back(k->entity);
+    pipes.push_back(k->pipe_id);
+    hashes.push_back(k->config_hash);
+  }
+  Params p;
+  p.add_array(signals).add_array(entities).add_array(pipes).add_array(hashes);
+  return p;
+}
+
+std::string key_text(std::string_view signal, std::string_view entity, std::string_view pipe, std::string_view hash) {
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}", signal, entity, pipe, hash);
+}
+
+class PgStore : public Store {
+ public:
+  PgStore(std::shared_ptr<pg::Pool> pool, std::chrono::milliseconds lease_time)
+      : pool_(std::move(pool)), owner_(random_hex(16)), lease_time_(lease_time), queue_(pg::make_work_queue(pool_)) {
+    renewer_ = std::thread([this] { renew_loop(); });
+  }
+
+  // Claims end with their connection. Leases are left to expire, as a killed process's would:
+  // another process may be waiting on them, and expiry is what it waits for.
+  ~PgStore() override {
+    {
+      std::lock_guard lock(renew_mu_);
+      stop_ = true;
+    }
+    renew_cv_.notify_all();
+    renewer_.join();
+  }
+
+  Result<Rows> q(std::string_view what, const char* name, const std::string& sql, const Params& p = {}) {
+    return pg::run_query(*pool_, what, name, sql, p);
+  }
+  const std::string& display() const { return pool_->display(); }
+
+  static Status cacheable(const CacheEntry& entry) {
+    if (entry.status != SignalStatus::kFound && entry.status != SignalStatus::kNoResult) {
+      return invalid_argument(fmt::format("only found and no_result answers are cached, not {}", to_string(entry.status)));
+    }
+    return {};
+  }
+
+  Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) override {
+    Params p;
+    p.add(std::string(to_string(key.signal))).add(key.entity).add(key.pipe_id).add(key.config_hash);
+    Result<Rows> r = q("read the cache", "get",
+                       "SELECT status, value, source, fetched_at FROM leadenrich.cache "
+                       "WHERE signal = $1 AND entity = $2 AND pipe_id = $3 AND config_hash = $4",
+                       p);
+    if (!r.ok()) return r.status();
+    if (r->empty()) return std::optional<CacheEntry>();
+    CacheEntry e;
+    Result<SignalStatus> status = parse_signal_status(r->text(0, 0));
+    if (!status.ok()) return std::optional<CacheEntry>();  // a status this build does not know is a miss
+    e.status = *status;
+    Result<Json> value = Json::parse(r->text(0, 1));
+    if (!value.ok()) {
+      return pg::store_status(StatusCode::kDataLoss, display(), "read the cache",
+                              fmt::format("a cached {} value is unreadable", to_string(key.signal)));
+    }
+    e.value = std::move(value).value();
+    e.source = r->text(0, 2);
+    e.fetched_at = from_millis(r->integer(0, 3));
+    std::chrono::seconds window = e.status == SignalStatus::kFound ? freshness.found : freshness.no_result;
+    if (now - e.fetched_at >= window) return std::optional<CacheEntry>();
+    return std::optional<CacheEntry>(std::move(e));
+  }
+
+  Status put(const CacheKey& key, const CacheEntry& entry) override { return put_many({{key, entry}}); }
+
+  // One statement: the entries (the last of a repeated key wins, as written in order would) and
+  // the end of the leases on their keys, atomically.
+  Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) override {
+    if (entries.empty()) return {};
+    std::vector<const CacheKey*> keys;
+    std::vector<std::string> statuses, values, sources;
+    std::vector<std::int64_t> fetched;
+    for (const auto& [key, entry] : entries) {
+      LEADENRICH_RETURN_IF_ERROR(cacheable(entry));
+      keys.push_back(&key);
+      statuses.emplace_back(to_string(entry.status));
+      values.push_back(entry.value.dump());
+      sources.push_back(entry.source);
+      fetched.push_back(millis(entry.fetched_at));
+    }
+    Params p = key_arrays(keys);
+    p.add_array(statuses).add_array(values).add_array(sources).add_array(fetched);
+    return q("write the cache", "put_many",
+             "WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+             "  $7::text[], $8::bigint[]) WITH ORDINALITY"
+             "  AS k(signal, entity, pipe_id, config_hash, status, value, source, fetched_at, ord)),"
+             " last AS (SELECT DISTINCT ON (signal, entity, pipe_id, config_hash) * FROM k"
+             "  ORDER BY signal, entity, pipe_id, config_hash, ord DESC),"
+             " written AS (INSERT INTO leadenrich.cache (signal, entity, pipe_id, config_hash, status, value, source,"
+             "  fetched_at) SELECT signal, entity, pipe_id, config_hash, status, value, source, fetched_at FROM last"
+             "  ON CONFLICT (signal, entity, pipe_id, config_hash) DO UPDATE SET status = EXCLUDED.status,"
+             "  value = EXCLUDED.value, source = EXCLUDED.source, fetched_at = EXCLUDED.fetched_at RETURNING 1)"
+             " DELETE FROM leadenrich.lookup_leases l USING last WHERE l.signal = last.signal"
+             "  AND l.entity = last.entity AND l.pipe_id = last.pipe_id AND l.config_hash = last.config_hash",
+             p)
+        .status();
+  }
+
+  Result<std::vector<std::pair<std::string, std::size_t>>> cache_stats() override {
+    Result<Rows> r = q("read the cache", "cache_stats",
+                       "SELECT signal, count(*) FROM leadenrich.cache GROUP BY signal ORDER BY signal");
+    if (!r.ok()) return r.status();
+    std::vector<std::pair<std::string, std::size_t>> out;
+    for (int i = 0; i < r->size(); ++i) out.emplace_back(r->text(i, 0), static_cast<std::size_t>(r->integer(i, 1)));
+    return out;
+  }
+
+  Result<std::string> begin_run(const std::string& input, Timestamp now) override {
+    std::string id = fmt::format("run_{}_{}", compact(now), random_hex(6));
+    Params p;
+    p.add(id).add(input).add(millis(now));
+    Result<Rows> r = q("begin a run", "begin_run",
+                       "INSERT INTO leadenrich.runs VALUES ($1, $2, 'running', $3::bigint, $3::bigint)", p);
+    if (!r.ok()) return r.status();
+    return id;
+  }
+
+  Result<RunRecord> run(const std::string& run_id) override {
+    Result<std::vector<RunRecord>> runs = query_runs("run", "WHERE r.id = $1", run_id);
+    if (!runs.ok()) return runs.status();
+    if (runs->empty()) return not_found(fmt::format("no run {} in store {}", run_id, display()));
+    return runs->front();
+  }
+
+  Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
+    Result<std::vector<RunRecord>> runs = query_runs("unfinished_runs", "WHERE r.input = $1 AND r.state <> 'finished'", input);
+    if (!runs.ok()) return runs.status();
+    for (RunRecord& r : *runs) {
+      // A run another process is still going through is not "unfinished": it is busy.
+      Result<bool> claimed = run_claimed(r.id);
+      if (!claimed.ok()) return claimed.status();
+      if (!*claimed) return std::optional<RunRecord>(std::move(r));
+    }
+    return std::optional<RunRecord>();
+  }
+
+  Result<std::vector<RunRecord>> list_runs() override { return query_runs("list_runs", "", ""); }
+
+  Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) override {
+    return record_leads(run_id, {{index, lead}}, now);
+  }
+
+  Status record_leads(const std::string& run_id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
+                      Timestamp now) override {
+    if (leads.empty()) return {};
+    std::vector<std::int64_t> indexes;
+    std::vector<std::string> texts;
+    for (const auto& [index, lead] : leads) {
+      indexes.push_back(static_cast<std::int64_t>(index));
+      texts.push_back(to_json(lead).dump());
+    }
+    Params p;
+    p.add(run_id).add_array(indexes).add_array(texts).add(millis(now));
+    return q("record leads in the journal", "record_leads",
+             "WITH t AS (SELECT DISTINCT ON (idx) idx, lead FROM unnest($2::bigint[], $3::text[]) WITH ORDINALITY"
+             "  AS t(idx, lead, ord) ORDER BY idx, ord DESC),"
+             " l AS (INSERT INTO leadenrich.run_leads (run_id, idx, lead) SELECT $1, idx, lead FROM t"
+             "  ON CONFLICT (run_id, idx) DO UPDATE SET lead = EXCLUDED.lead RETURNING 1)"
+             " UPDATE leadenrich.runs SET updated_at = $4::bigint WHERE id = $1",
+             p)
+        .status();
+  }
+
+  Result<std::vector<std::pair<std::size_t, EnrichedLead>>> run_leads(const std::string& run_id) override {
+    Result<Rows> r = q("read a run", "run_leads", "SELECT idx, lead FROM leadenrich.run_leads WHERE run_id = $1 ORDER BY idx",
+                       Params().add(run_id));
+    if (!r.ok()) return r.status();
+    std::vector<std::pair<std::size_t, EnrichedLead>> out;
+    for (int i = 0; i < r->size(); ++i) {
+      Result<EnrichedLead> lead = parse_enriched_lead(r->text(i, 1));
+      if (!lead.ok()) {
+        return pg::store_status(StatusCode::kDataLoss, display(), "read a run",
+                                fmt::format("run {} lead {} is unreadable: {}", run_id, r->integer(i, 0),
+                                            lead.status().message()));
+      }
+      out.emplace_back(static_cast<std::size_t>(r->integer(i, 0)), std::move(lead).value());
+    }
+    return out;
+  }
+
+  Status finish_run(const std::string& run_id, RunState state, Timestamp now) override {
+    Params p;
+    p.add(run_id).add(std::string(to_string(state))).add(millis(now));
+    return q("finish a run", "finish_run", "UPDATE leadenrich.runs SET state = $2, updated_at = $3::bigint WHERE id = $1", p)
+        .status();
+  }
+
+  // ---- run claims: a session advisory lock per run, on a connection kept for the claims ----
+
+  Status claim_run(const std::string& run_id) override {
+    std::lock_guard lock(claims_mu_);
+    if (claims_.count(run_id) != 0) {
+      return failed_precondition(fmt::format("run {} is already being worked on in this process", run_id));
+    }
+    if (claim_conn_ == nullptr || claim_conn_->broken()) {
+      claims_.clear();  // the server dropped them with the old connection
+      Result<std::unique_ptr<pg::Connection>> c = pool_->dedicated();
+      if (!c.ok()) return c.status();
+      claim_conn_ = std::move(c).value();
+    }
+    Result<Rows> r = claim_conn_->query(fmt::format("claim run {}", run_id),
+                                        fmt::format("SELECT pg_try_advisory_lock({})", kRunLockKey), Params().add(run_id),
+                                        "claim_run");
+    if (!r.ok()) return r.status();
+    if (!r->boolean(0, 0)) return failed_precondition(fmt::format("run {} is still going in another process", run_id));
+    claims_.insert(run_id);
+    return {};
+  }
+
+  void release_run(const std::string& run_id) override {
+    std::lock_guard lock(claims_mu_);
+    if (claims_.erase(run_id) == 0 || claim_conn_ == nullptr) return;
+    ignore_error(claim_conn_->query("release a run", fmt::format("SELECT pg_advisory_unlock({})", kRunLockKey),
+                                    Params().add(run_id), "release_run")
+                     .status(),
+                 "a lock that cannot be released goes with the connection");
+  }
+
+  Result<bool> run_claimed(const std::string& run_id) override {
+    {
+      std::lock_guard lock(claims_mu_);
+      if (claims_.count(run_id) != 0) return true;
+    }
+    // Held when we cannot take it; when we can, let go at once in the same statement.
+    Result<Rows> r = q(fmt::format("check run {}", run_id), "run_claimed",
+                       fmt::format("SELECT CASE WHEN pg_try_advisory_lock({0}) THEN NOT pg_advisory_unlock({0}) "
+                                   "ELSE true END",
+                                   kRunLockKey),
+                       Params().add(run_id));
+    if (!r.ok()) return r.status();
+    return r->boolean(0, 0);
+  }
+
+  // ---- submissions and lead results ----
+
+  Status record_submission(const std::string& run_id, const PendingSubmission& sub) override {
+    Json::Array entities, signals;
+    for (const std::string& e : sub.entities) entities.emplace_back(e);
+    for (Signal s : sub.signals) signals.emplace_back(to_string(s));
+    Params p;
+    p.add(run_id).add(sub.pipe0_run_id).add(Json(std::move(entities)).dump()).add(Json(std::move(signals)).dump());
+    return q("record a submission", "record_submission",
+             "INSERT INTO leadenrich.run_submissions VALUES ($1, $2, $3, $4) ON CONFLICT (run_id, pipe0_run_id) "
+             "DO UPDATE SET entities = EXCLUDED.entities, signals = EXCLUDED.signals",
+             p)
+        .status();
+  }
+
+  Status forget_submission(const std::string& run_id, const std::string& pipe0_run_id) override {
+    return q("forget a submission", "forget_submission",
+             "DELETE FROM leadenrich.run_submissions WHERE run_id = $1 AND pipe0_run_id = $2",
+             Params().add(run_id).add(pipe0_run_id))
+        .status();
+  }
+
+  Result<std::vector<PendingSubmission>> pending_submissions(const std::string& run_id) override {
+    Result<Rows> r = q("read submissions", "pending_submissions",
+                       "SELECT pipe0_run_id, entities, signals FROM leadenrich.run_submissions WHERE run_id = $1 "
+                       "ORDER BY pipe0_run_id",
+                       Params().add(run_id));
+    if (!r.ok()) return r.status();
+    std::vector<PendingSubmission> out;
+    for (int i = 0; i < r->size(); ++i) {
+      PendingSubmission p;
+      p.pipe0_run_id = r->text(i, 0);
+      Result<Json> entities = Json::parse(r->text(i, 1));
+      Result<Json> signals = Json::parse(r->text(i, 2));
+      if (!entities.ok() || !signals.ok() || !entities->is_array() || !signals->is_array()) continue;
+      for (const Json& e : entities->as_array()) p.entities.push_back(e.is_string() ? e.as_string() : "");
+      for (const Json& sig : signals->as_array()) {
+        if (sig.is_string()) {
+          if (Result<Signal> parsed = parse_signal(sig.as_string()); parsed.ok()) p.signals.push_back(*parsed);
+        }
+      }
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Status save_lead_result(const EnrichedLead& lead, Timestamp now) override {
+    if (lead.lead.lead_id.empty()) return invalid_argument("save_lead_result: the lead has no lead_id");
+    Params p;
+    p.add(lead.lead.lead_id).add(to_json(lead).dump()).add(millis(now));
+    return q("save a lead result", "save_lead_result",
+             "INSERT INTO leadenrich.lead_results VALUES ($1, $2, $3::bigint) ON CONFLICT (lead_id) "
+             "DO UPDATE SET lead = EXCLUDED.lead, saved_at = EXCLUDED.saved_at",
+             p)
+        .status();
+  }
+
+  Result<std::optional<std::string>> lead_result(const std::string& lead_id) override {
+    Result<Rows> r = q("read a lead result", "lead_result", "SELECT lead FROM leadenrich.lead_results WHERE lead_id = $1",
+                       Params().add(lead_id));
+    if (!r.ok()) return r.status();
+    if (r->empty()) return std::optional<std::string>();
+    return std::optional<std::string>(r->text(0, 0));
+  }
+
+  // ---- lookup leases ----
+
+  bool shares_leases() const override { return true; }
+
+  Result<bool> acquire_lease(const CacheKey& key) override {
+    Result<std::vector<bool>> held = acquire_leases({key});
+    if (!held.ok()) return held.status();
+    return static_cast<bool>(held->front());
+  }
+
+  // One statement for the whole request: take what is free or expired, renew what is ours.
+  Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>& keys) override {
+    if (keys.empty()) return std::vector<bool>();
+    std::vector<const CacheKey*> unique;
+    std::set<std::string> seen;
+    for (const CacheKey& k : keys) {
+      if (seen.insert(key_text(to_string(k.signal), k.entity, k.pipe_id, k.config_hash)).second) unique.push_back(&k);
+    }
+    Params p = key_arrays(unique);
+    p.add(owner_).add(static_cast<std::int64_t>(lease_time_.count()));
+    Result<Rows> r = q("take lookup leases", "acquire_leases",
+                       "INSERT INTO leadenrich.lookup_leases AS l (signal, entity, pipe_id, config_hash, owner, expires_at)"
+                       " SELECT s, e, p, c, $5, now() + $6::bigint * interval '1 millisecond'"
+                       " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(s, e, p, c)"
+                       " ON CONFLICT (signal, entity, pipe_id, config_hash) DO UPDATE"
+                       " SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at"
+                       " WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner"
+                       " RETURNING l.signal, l.entity, l.pipe_id, l.config_hash",
+                       p);
+    if (!r.ok()) return r.status();
+    std::set<std::string> held;
+    for (int i = 0; i < r->size(); ++i) held.insert(key_text(r->text(i, 0), r->text(i, 1), r->text(i, 2), r->text(i, 3)));
+    std::vector<bool> out;
+    out.reserve(keys.size());
+    for (const CacheKey& k : keys) out.push_back(held.count(key_text(to_string(k.signal), k.entity, k.pipe_id, k.config_hash)) != 0);
+    return out;
+  }
+
+  Status release_lease(const CacheKey& key) override {
+    Params p = key_arrays({&key});
+    p.add(owner_);
+    return q("release a lookup lease", "release_lease",
+             "DELETE FROM leadenrich.lookup_leases WHERE signal = ($1::text[])[1] AND entity = ($2::text[])[1]"
+             " AND pipe_id = ($3::text[])[1] AND config_hash = ($4::text[])[1] AND owner = $5",
+             p)
+        .status();
+  }
+
+  Result<bool> leased_elsewhere(const CacheKey& key) override {
+    Params p = key_arrays({&key});
+    p.add(owner_);
+    Result<Rows> r = q("check a lookup lease", "leased_elsewhere",
+                       "SELECT EXISTS (SELECT 1 FROM leadenrich.lookup_leases WHERE signal = ($1::text[])[1]"
+                       " AND entity = ($2::text[])[1] AND pipe_id = ($3::text[])[1] AND config_hash = ($4::text[])[1]"
+                       " AND owner <> $5 AND expires_at >= now())",
+                       p);
+    if (!r.ok()) return r.status();
+    return r->boolean(0, 0);
+  }
+
+  WorkQueue* work_queue() override { return queue_.get(); }
+
+ private:
+  Result<std::vector<RunRecord>> query_runs(const char* name, std::string_view where, const std::string& arg) {
+    std::string sql = fmt::format(
+        "SELECT r.id, r.state, r.input, r.created_at, r.updated_at, "
+        "(SELECT count(*) FROM leadenrich.run_leads l WHERE l.run_id = r.id) FROM leadenrich.runs r {} "
+        "ORDER BY r.created_at DESC, r.id DESC",
+        where);
+    Params p;
+    if (!where.empty()) p.add(arg);
+    Result<Rows> r = q("read runs", name, sql, p);
+    if (!r.ok()) return r.status();
+    std::vector<RunRecord> out;
+    for (int i = 0; i < r->size(); ++i) {
+      RunRecord rec;
+      rec.id = r->text(i, 0);
+      std::string state = r->text(i, 1);
+      rec.state = state == "finished" ? RunState::kFinished : state == "failed" ? RunState::kFailed
+                  : state == "cancelled" ? RunState::kCancelled : RunState::kRunning;
+      rec.input = r->text(i, 2);
+      rec.created_at = from_millis(r->integer(i, 3));
+      rec.updated_at = from_millis(r->integer(i, 4));
+      rec.leads_done = static_cast<std::size_t>(r->integer(i, 5));
+      out.push_back(std::move(rec));
+    }
+    return out;
+  }
+
+  // Every third of the lease time, so a lease outlives two missed renewals.
+  void renew_loop() {
+    std::unique_lock lock(renew_mu_);
+    while (!renew_cv_.wait_for(lock, std::max(lease_time_ / 3, std::chrono::milliseconds(1)), [&] { return stop_; })) {
+      lock.unlock();
+      ignore_error(q("renew lookup leases", "renew_leases",
+                     "UPDATE leadenrich.lookup_leases SET expires_at = now() + $2::bigint * interval '1 millisecond'"
+                     " WHERE owner = $1",
+                     Params().add(owner_).add(static_cast<std::int64_t>(lease_time_.count())))
+                       .status(),
+                   "a failed renewal is tried again next tick; the lease outlives two misses");
+      lock.lock();
+    }
+  }
+
+  std::shared_ptr<pg::Pool> pool_;
+  std::string owner_;
+  std::chrono::milliseconds lease_time_;
+  std::unique_ptr<WorkQueue> queue_;
+
+  std::mutex claims_mu_;
+  std::unique_ptr<pg::Connection> claim_conn_;
+  std::set<std::string> claims_;
+
+  std::mutex renew_mu_;
+  std::condition_variable renew_cv_;
+  bool stop_ = false;
+  std::thread renewer_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Store>> open_postgresql_store(const PostgresqlStoreOptions& options) {
+  auto pool = std::make_shared<pg::Pool>(options.conninfo, options.pool_size);
+  LEADENRICH_RETURN_IF_ERROR(pool->run([](pg::Connection& c) { return pg::migrate(c); }));
+  return std::shared_ptr<Store>(std::make_shared<PgStore>(std::move(pool), options.lease_time));
+}
+
+}  // namespace leadenrich
