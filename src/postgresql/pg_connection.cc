@@ -71,6 +71,26 @@ std::string array_literal(const std::vector<std::string>& items) {
   return out;
 }
 
+// The password in a URI's user info or a password= setting, or "".
+std::string password_of(const std::string& conninfo) {
+  std::string masked = display_conninfo(conninfo);
+  // Where the masked text says ***, the original holds the password: the text up to the next
+  // character both share after it.
+  std::size_t star = masked.find("***");
+  if (star == std::string::npos) return "";
+  std::string after = masked.substr(star + 3);
+  std::size_t end = after.empty() ? conninfo.size() : conninfo.find(after, star);
+  return end == std::string::npos || end < star ? "" : conninfo.substr(star, end - star);
+}
+
+// libpq may quote the conninfo it could not parse: never let the password through.
+std::string scrub(std::string detail, const std::string& conninfo) {
+  std::string password = password_of(conninfo);
+  if (password.empty()) return detail;
+  for (std::size_t at = 0; (at = detail.find(password, at)) != std::string::npos; at += 3) detail.replace(at, password.size(), "***");
+  return detail;
+}
+
 }  // namespace
 
 std::int64_t Rows::integer(int row, int col) const {
@@ -118,7 +138,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
   if (options == nullptr) {
-    std::string why = parse_error != nullptr ? one_line(parse_error) : "out of memory";
+    std::string why = parse_error != nullptr ? scrub(one_line(parse_error), conninfo) : "out of memory";
     PQfreemem(parse_error);
     return store_status(StatusCode::kInvalidArgument, display, "not a PostgreSQL URI",
                         why + " (expected postgresql://user@host:port/database)");
@@ -126,7 +146,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   PQconninfoFree(options);
   ConnPtr conn(PQconnectdb(conninfo.c_str()));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string why = conn != nullptr ? one_line(PQerrorMessage(conn.get())) : "out of memory";
+    std::string why = conn != nullptr ? scrub(one_line(PQerrorMessage(conn.get())), conninfo) : "out of memory";
     return store_status(StatusCode::kUnavailable, display, "cannot connect",
                         why + ": check that the server is running and the URI's host, port, database and user");
   }

@@ -1,5 +1,5 @@
-// The SQLite store with real files: cache expiry per signal, negative caching, keys, migration,
-// damaged files, the run journal, and two processes at once.
+// The SQLite store with real files: keys, reopening, migration, damaged files, locks and two
+// processes at once. What every store does is in store_conformance.h (store_conformance_test.cc).
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,63 +38,6 @@ const SignalSpec& spec(Signal s) { return find_spec(default_signal_specs(), s); 
 CacheKey key(Signal s, std::string entity) { return CacheKey{s, std::move(entity), spec(s).pipe_id, config_hash(spec(s))}; }
 
 }  // namespace
-
-TEST_CASE("a cached value comes back while fresh and not after its signal's window") {
-  TempDir dir;
-  auto store = open(dir.file("store.db"));
-  Json value = Json::parse(R"({"summary":"## News"})").value();
-  REQUIRE(store->put(key(Signal::kNews, "company:acme.com"), {SignalStatus::kFound, value, "company:newssummary:website@1", t0()}).ok());
-  Freshness news = freshness_for(spec(Signal::kNews));  // 1 day
-  auto fresh = store->get(key(Signal::kNews, "company:acme.com"), t0() + 24h - 1s, news);
-  REQUIRE(fresh.ok());
-  REQUIRE(fresh->has_value());
-  CHECK((*fresh)->value == value);
-  CHECK((*fresh)->fetched_at == t0());
-  CHECK_FALSE(store->get(key(Signal::kNews, "company:acme.com"), t0() + 24h + 1s, news)->has_value());
-  // Overview keeps 30 days.
-  REQUIRE(store->put(key(Signal::kCompanyOverview, "company:acme.com"), {SignalStatus::kFound, Json::parse("{}").value(), "x", t0()}).ok());
-  CHECK(store->get(key(Signal::kCompanyOverview, "company:acme.com"), t0() + 29 * 24h, freshness_for(spec(Signal::kCompanyOverview)))->has_value());
-  CHECK_FALSE(store->get(key(Signal::kCompanyOverview, "company:acme.com"), t0() + 31 * 24h, freshness_for(spec(Signal::kCompanyOverview)))->has_value());
-  // --max-age overrides.
-  CHECK_FALSE(store->get(key(Signal::kCompanyOverview, "company:acme.com"), t0() + 2h, freshness_for(spec(Signal::kCompanyOverview), 1h))->has_value());
-}
-
-TEST_CASE("put_many stores every entry in one transaction, or none when one cannot be cached") {
-  TempDir dir;
-  auto store = open(dir.file("store.db"));
-  Json value = Json::parse(R"({"summary":"## News"})").value();
-  std::vector<std::pair<CacheKey, CacheEntry>> entries;
-  for (int i = 0; i < 50; ++i) {
-    entries.push_back({key(Signal::kNews, "company:c" + std::to_string(i) + ".com"),
-                       {SignalStatus::kFound, value, "company:newssummary:website@1", t0()}});
-  }
-  REQUIRE(store->put_many(entries).ok());
-  CHECK(store->cache_stats().value() == std::vector<std::pair<std::string, std::size_t>>{{"news", 50}});
-  auto back = store->get(key(Signal::kNews, "company:c49.com"), t0(), freshness_for(spec(Signal::kNews)));
-  REQUIRE(back.ok());
-  REQUIRE(back->has_value());
-  CHECK((*back)->value == value);
-
-  std::vector<std::pair<CacheKey, CacheEntry>> mixed = {
-      {key(Signal::kTechStack, "company:acme.com"), {SignalStatus::kFound, Json(Json::Array{}), "x", t0()}},
-      {key(Signal::kFunding, "company:acme.com"), {SignalStatus::kFailed, Json(), "x", t0()}}};
-  Status refused = store->put_many(mixed);
-  CHECK(refused.code() == StatusCode::kInvalidArgument);
-  CHECK(store->cache_stats().value().size() == 1);  // the tech stack entry was not written either
-  CHECK(store->put_many({}).ok());
-}
-
-TEST_CASE("no_result is cached for its shorter window; failures are never cached") {
-  TempDir dir;
-  auto store = open(dir.file("store.db"));
-  REQUIRE(store->put(key(Signal::kFunding, "company:x.io"), {SignalStatus::kNoResult, Json(), "p", t0()}).ok());
-  Freshness f = freshness_for(spec(Signal::kFunding));  // found 14 d, no_result 3 d
-  CHECK(store->get(key(Signal::kFunding, "company:x.io"), t0() + 2 * 24h, f)->has_value());
-  CHECK_FALSE(store->get(key(Signal::kFunding, "company:x.io"), t0() + 4 * 24h, f)->has_value());
-  Status failed = store->put(key(Signal::kFunding, "company:y.io"), {SignalStatus::kFailed, Json(), "p", t0()});
-  CHECK(failed.code() == StatusCode::kInvalidArgument);
-  CHECK_FALSE(store->get(key(Signal::kFunding, "company:y.io"), t0(), f)->has_value());
-}
 
 TEST_CASE("a new pipe version or output configuration is a new key") {
   TempDir dir;
@@ -143,29 +86,6 @@ TEST_CASE("a version-1 store is migrated on open and keeps its cache") {
   CHECK(store->get(key(Signal::kNews, "company:old.com"), t0(), freshness_for(spec(Signal::kNews)))->has_value());
   CHECK(store->begin_run("input", t0()).ok());  // the v2 tables exist now
   CHECK(store->lead_result("lead_1").ok());       // and the v3 one
-}
-
-TEST_CASE("the last result per lead is saved, replaced and read back as the output JSON") {
-  TempDir dir;
-  auto store = open(dir.file("s.db"));
-  CHECK(store->lead_result("lead_1").value() == std::nullopt);
-
-  EnrichedLead first;
-  first.lead.lead_id = "lead_1";
-  first.quality_score = 40;
-  REQUIRE(store->save_lead_result(first, t0()).ok());
-  EnrichedLead second = first;
-  second.quality_score = 75;
-  REQUIRE(store->save_lead_result(second, t0()).ok());
-
-  std::optional<std::string> text = store->lead_result("lead_1").value();
-  REQUIRE(text.has_value());
-  CHECK(*text == to_json(second).dump());
-  CHECK(parse_enriched_lead(*text).value() == second);
-  CHECK(store->lead_result("lead_2").value() == std::nullopt);
-
-  EnrichedLead no_id;
-  CHECK(store->save_lead_result(no_id, t0()).code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("damaged, foreign and newer files give one clear error, never a crash") {
@@ -223,41 +143,6 @@ TEST_CASE("damaged, foreign and newer files give one clear error, never a crash"
     }
   }
   CHECK(reported);
-}
-
-TEST_CASE("the journal records runs, their leads and their pending pipe0 runs") {
-  TempDir dir;
-  auto store = open(dir.file("store.db"));
-  std::string id = store->begin_run("file leads.csv; signals news", t0()).value();
-  CHECK(id.rfind("run_20261125T000000Z_", 0) == 0);
-  EnrichedLead lead;
-  lead.lead.lead_id = "l-7";
-  lead.result(Signal::kNews).status = SignalStatus::kFound;
-  lead.news = News{"## x"};
-  REQUIRE(store->record_lead(id, 7, lead, t0() + 1s).ok());
-  REQUIRE(store->record_lead(id, 2, lead, t0() + 2s).ok());
-  auto leads = store->run_leads(id).value();
-  REQUIRE(leads.size() == 2);
-  CHECK(leads[0].first == 2);
-  CHECK(leads[1].second == lead);
-  auto unfinished = store->find_unfinished_run("file leads.csv; signals news").value();
-  REQUIRE(unfinished.has_value());
-  CHECK(unfinished->id == id);
-  CHECK(unfinished->leads_done == 2);
-
-  REQUIRE(store->record_submission(id, {"p0run_1", {"company:a.com", "company:b.com"}, {Signal::kNews}}).ok());
-  auto pending = store->pending_submissions(id).value();
-  REQUIRE(pending.size() == 1);
-  CHECK(pending[0].entities[1] == "company:b.com");
-  CHECK(pending[0].signals == std::vector<Signal>{Signal::kNews});
-  REQUIRE(store->forget_submission(id, "p0run_1").ok());
-  CHECK(store->pending_submissions(id)->empty());
-
-  REQUIRE(store->finish_run(id, RunState::kFinished, t0() + 3s).ok());
-  CHECK_FALSE(store->find_unfinished_run("file leads.csv; signals news")->has_value());
-  CHECK(store->run(id)->state == RunState::kFinished);
-  CHECK(store->run("run_nope").status().code() == StatusCode::kNotFound);
-  CHECK(store->list_runs()->size() == 1);
 }
 
 TEST_CASE("two processes write and read one store at once without corrupting it") {
