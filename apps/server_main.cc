@@ -19,7 +19,7 @@
 #include "leadenrich/engine.h"
 #include "leadenrich/pipe0.h"
 #include "leadenrich/server.h"
-#include "leadenrich/sqlite_store.h"
+#include "leadenrich/open_store.h"
 #include "leadenrich/store.h"
 #include "leadenrich/testing/sandbox.h"
 #include "leadenrich/transport.h"
@@ -209,17 +209,17 @@ int run(const Flags& flags) {
     log_line("leadenrich-server: " + p.status().message());
     return kExitUsage;
   }
-  SqliteStoreOptions store_options;
-  store_options.path = flags.store_path.value_or(flags.sandbox || config.pipe0_environment == Pipe0Environment::kSandbox
-                                                     ? ".leadenrich/sandbox.db"
-                                                     : ".leadenrich/store.db");
-  Result<std::shared_ptr<Store>> store = open_sqlite_store(store_options);
+  std::string store_name = flags.store_path.value_or(flags.sandbox || config.pipe0_environment == Pipe0Environment::kSandbox
+                                                       ? ".leadenrich/sandbox.db"
+                                                       : ".leadenrich/store.db");
+  Result<std::shared_ptr<Store>> store = open_store(store_name);
   if (!store.ok()) {
     log_line("leadenrich-server: " + store.status().message());
     return kExitUsage;
   }
   backend.store = *store;
-  options.jobs.dir = flags.jobs_dir.value_or(store_options.path + ".jobs");
+  // Jobs are files: beside a SQLite store, or in the working directory for a server's store.
+  options.jobs.dir = flags.jobs_dir.value_or(is_postgresql_uri(store_name) ? ".leadenrich/server.jobs" : store_name + ".jobs");
   options.jobs.max_running = flags.max_jobs;
   options.jobs.max_queued = flags.max_queued_jobs;
   options.jobs.webhook_attempts = flags.webhook_attempts;
@@ -240,7 +240,7 @@ int run(const Flags& flags) {
     return server.status().code() == StatusCode::kUnavailable ? kExitUnavailable : kExitUsage;
   }
   log_line(fmt::format("leadenrich-server {} listening on {} (store {}, jobs {}, UI {})", kVersion,
-                       (*server)->base_url(), store_options.path, options.jobs.dir, options.web_root));
+                       (*server)->base_url(), store_display_name(store_name), options.jobs.dir, options.web_root));
 
   // Wait for SIGTERM or SIGINT on this thread; every other thread has them blocked.
   sigset_t signals;
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
   app.add_option("--port", f.port, "Port (0 picks a free one)")->capture_default_str();
   app.add_flag("--sandbox", f.sandbox, "Serve synthetic Aturiya and pipe0 data from an in-process sandbox (no credentials)");
   app.add_option("--env-file", f.env_file, ".env file to read (the environment wins)")->capture_default_str();
-  app.add_option("--store", f.store_path, "SQLite store (default .leadenrich/store.db, or sandbox.db with --sandbox)");
+  app.add_option("--store", f.store_path, "Store: a SQLite file path or a postgresql:// URI (default .leadenrich/store.db, or sandbox.db with --sandbox)");
   app.add_option("--web-root", f.web_root, "Directory of the built web UI (default: web/dist of this build)");
   app.add_option("--threads", f.threads, "Requests served at once")->capture_default_str()->check(CLI::Range(2, 1024));
   app.add_flag("--insecure-no-auth", f.insecure_no_auth, "Serve the API without API keys (logged as a warning)");
@@ -306,7 +306,7 @@ int main(int argc, char** argv) {
   app.add_option("--sandbox-latency-ms", f.sandbox_latency_ms, "With --sandbox: service time of each pipe0 run")
       ->capture_default_str()
       ->check(CLI::Range(0LL, 600'000LL));
-  app.add_option("--jobs-dir", f.jobs_dir, "Where background jobs are kept (default: the store's path + .jobs)");
+  app.add_option("--jobs-dir", f.jobs_dir, "Where background jobs are kept (default: the store's path + .jobs; .leadenrich/server.jobs for PostgreSQL)");
   app.add_option("--max-jobs", f.max_jobs, "Background jobs running at once")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));

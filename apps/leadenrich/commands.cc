@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "internal/csv_write.h"
 #include "leadenrich/output.h"
-#include "leadenrich/sqlite_store.h"
+#include "leadenrich/open_store.h"
 #include "sandbox_runner.h"
 #include "wiring.h"
 
@@ -144,9 +144,7 @@ int run_doctor(const GlobalOptions& global, bool sandbox) {
 
 int run_runs(const GlobalOptions& global, const std::optional<std::string>& store_path, bool sandbox) {
   Reporter reporter(global);
-  SqliteStoreOptions so;
-  so.path = store_path.value_or(default_store_path(sandbox));
-  Result<std::shared_ptr<Store>> store = open_sqlite_store(so);
+  Result<std::shared_ptr<Store>> store = open_store(store_path.value_or(default_store_path(sandbox)));
   if (!store.ok()) {
     reporter.error(store.status().message());
     return exit_code_for(store.status());

@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   enrich->add_flag("--sandbox", eo.sandbox, "Run against the built-in sandbox (no credentials, no network)");
   enrich->add_option("--pipe0-environment", eo.pipe0_environment, "pipe0 environment")
       ->check(CLI::IsMember({"production", "sandbox"}));
-  enrich->add_option("--store", eo.store_path, "Cache and journal file (default .leadenrich/store.db)");
+  enrich->add_option("--store", eo.store_path, "Cache and journal: a SQLite file path or a postgresql:// URI (default .leadenrich/store.db)");
   enrich->add_flag("--no-cache", eo.no_cache, "Neither read nor write the cache");
   enrich->add_option("--max-age", max_age, "Use cached values younger than this (30d, 12h, 90m, 45s)");
   enrich->add_option("--resume", eo.resume, "Continue an interrupted run (see `leadenrich runs`)");
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> runs_store;
   bool runs_sandbox = false;
   CLI::App* runs = app.add_subcommand("runs", "List enrichment runs and their state");
-  runs->add_option("--store", runs_store, "Store file (default .leadenrich/store.db)");
+  runs->add_option("--store", runs_store, "Store: a SQLite file path or a postgresql:// URI (default .leadenrich/store.db)");
   runs->add_flag("--sandbox", runs_sandbox, "The sandbox's store (.leadenrich/sandbox.db)");
 
   int port = 0;
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> mcp_latency, mcp_max_leads;
   CLI::App* mcp = app.add_subcommand("mcp", "Serve leadenrich's tools to an AI agent over MCP (stdio)");
   mcp->add_flag("--sandbox", mo.sandbox, "Use the built-in sandbox (no credentials, no network)");
-  mcp->add_option("--store", mo.store_path, "Cache and results file (default .leadenrich/store.db)");
+  mcp->add_option("--store", mo.store_path, "Cache and results: a SQLite file path or a postgresql:// URI (default .leadenrich/store.db)");
   mcp->add_flag("--no-cache", mo.no_cache, "Neither read nor write the cache");
   mcp->add_option("--signals", mo.signals, "Default signals: comma list of company_overview,tech_stack,funding,news,linkedin_posts");
   mcp->add_option("--max-leads", mcp_max_leads, "Leads per enrich_leads call, at most (default 1000)");

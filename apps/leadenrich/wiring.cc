@@ -1,4 +1,4 @@
-#include "leadenrich/sqlite_store.h"
+#include "leadenrich/open_store.h"
 #include "wiring.h"
 
 #include <fmt/format.h>
@@ -53,9 +53,7 @@ Result<Connections> connect(const GlobalOptions& global, const ConnectOptions& o
   }
   if (options.need_store && !options.no_cache) {
     bool sandbox_data = options.sandbox || c.config.pipe0_environment == Pipe0Environment::kSandbox;
-    SqliteStoreOptions so;
-    so.path = options.store_path.value_or(default_store_path(sandbox_data));
-    Result<std::shared_ptr<Store>> store = open_sqlite_store(so);
+    Result<std::shared_ptr<Store>> store = open_store(options.store_path.value_or(default_store_path(sandbox_data)));
     if (!store.ok()) return store.status();
     c.store = std::move(store).value();
   }
