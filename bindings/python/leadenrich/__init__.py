@@ -11,11 +11,11 @@ from typing import Any, Dict, Iterable, Optional
 
 from ._errors import (AuthenticationError, CancelledError, ConfigurationError, Error, InvalidInputError,
                       NotFoundError, RateLimitError, StoreError, UnavailableError)
-from ._leadenrich import AturiyaClient, Config, EnrichedLead, Enricher, RawLead, __version__
+from ._leadenrich import AturiyaClient, Config, EnrichedLead, Enricher, RawLead, Store, __version__, open_store
 from ._leadenrich import _Sandbox
 
 __all__ = [
-    "AturiyaClient", "Config", "EnrichedLead", "Enricher", "RawLead", "Sandbox", "__version__",
+    "AturiyaClient", "Config", "EnrichedLead", "Enricher", "RawLead", "Sandbox", "Store", "__version__", "open_store",
     "Error", "AuthenticationError", "CancelledError", "ConfigurationError", "InvalidInputError",
     "NotFoundError", "RateLimitError", "StoreError", "UnavailableError",
 ]

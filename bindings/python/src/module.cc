@@ -19,6 +19,7 @@
 #include "leadenrich/engine.h"
 #include "leadenrich/journal.h"
 #include "leadenrich/pipe0.h"
+#include "leadenrich/open_store.h"
 #include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 #include "leadenrich/testing/sandbox.h"
@@ -191,11 +192,7 @@ class PyEnricher {
  public:
   PyEnricher(Config config, std::optional<std::string> store_path) : config_(std::move(config)) {
     transport_ = make_curl_transport();
-    if (store_path) {
-      SqliteStoreOptions so;
-      so.path = *store_path;
-      store_ = unwrap(open_sqlite_store(so));
-    }
+    if (store_path) store_ = unwrap(open_store(*store_path));  // a SQLite path or a postgresql:// URI
     Result<std::shared_ptr<Pipe0Connection>> p = make_pipe0_connection(pipe0_options(config_), transport_);
     pipe0_ = unwrap(std::move(p));
     enricher_ = std::make_unique<Enricher>(config_, pipe0_, store_);
@@ -325,6 +322,36 @@ class PyEnricher {
   std::unique_ptr<Enricher> enricher_;
   std::mutex run_id_mu_;
   std::string last_run_id_;  ///< of the latest journaled enrich()
+};
+
+// A store opened by name (leadenrich.open_store): what a program checks or lists before a run.
+class PyStore {
+ public:
+  explicit PyStore(const std::string& uri_or_path)
+      : name_(store_display_name(uri_or_path)), store_(unwrap(open_store(uri_or_path))) {}
+  const std::string& name() const { return name_; }
+  py::dict cache_stats() {
+    py::dict d;
+    for (const auto& [signal, n] : unwrap(store_->cache_stats())) d[py::str(signal)] = n;
+    return d;
+  }
+  py::list runs() {
+    py::list out;
+    for (const RunRecord& r : unwrap(store_->list_runs())) {
+      py::dict d;
+      d["id"] = r.id;
+      d["state"] = std::string(to_string(r.state));
+      d["leads_done"] = r.leads_done;
+      d["input"] = r.input;
+      d["updated_at"] = format_timestamp(r.updated_at);
+      out.append(d);
+    }
+    return out;
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Store> store_;
 };
 
 class PyAturiya {
@@ -518,6 +545,14 @@ PYBIND11_MODULE(_leadenrich, m) {
            py::arg("journal") = false, py::arg("resume") = py::none())
       .def_property_readonly("last_run_id", &PyEnricher::last_run_id)
       .def("plan", &PyEnricher::plan, py::arg("leads"));
+
+  py::class_<PyStore>(m, "Store")
+      .def_property_readonly("name", &PyStore::name)
+      .def("cache_stats", &PyStore::cache_stats)
+      .def("runs", &PyStore::runs)
+      .def("__repr__", [](const PyStore& s) { return "Store('" + s.name() + "')"; });
+  m.def("open_store", [](const std::string& uri_or_path) { return PyStore(uri_or_path); }, py::arg("uri_or_path"),
+        "Opens a store: a SQLite file path or a postgresql:// URI.");
 
   py::class_<PyAturiya>(m, "AturiyaClient")
       .def(py::init<const Config&>(), py::arg("config"))
