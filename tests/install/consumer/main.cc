@@ -10,6 +10,10 @@
 #if CONSUMER_HAS_SQLITE
 #include <leadenrich/sqlite_store.h>
 #endif
+#if CONSUMER_HAS_POSTGRESQL
+#include <leadenrich/open_store.h>
+#include <leadenrich/postgresql_store.h>
+#endif
 #if CONSUMER_HAS_SERVER
 #include <leadenrich/server.h>
 #endif
@@ -37,6 +41,12 @@ int main() {
   leadenrich::Result<std::string> run = (*store)->begin_run(domain, leadenrich::Timestamp{});
   if (!run.ok()) return 1;
   std::cout << ", sqlite " << *run;
+#endif
+#if CONSUMER_HAS_POSTGRESQL
+  // libpq linked and working: a server that is not there is a store error, not a crash.
+  leadenrich::Result<std::shared_ptr<leadenrich::Store>> pg = leadenrich::open_store("postgresql://u@127.0.0.1:1/x");
+  if (pg.ok()) return 1;
+  std::cout << ", postgresql " << leadenrich::to_string(pg.status().code());
 #endif
 #if CONSUMER_HAS_SERVER
   leadenrich::ServerOptions server_options;  // refused without keys: nothing is started
