@@ -157,6 +157,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
 
 Status Connection::error(std::string_view what, const PGresult* r) const {
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state != nullptr ? state : "";
   std::string detail = one_line(r != nullptr && *PQresultErrorMessage(r) != '\0' ? PQresultErrorMessage(r)
                                                                                  : PQerrorMessage(conn_.get()));
   StatusCode code = broken() || state == nullptr ? StatusCode::kUnavailable : code_for(state);
@@ -165,6 +166,7 @@ Status Connection::error(std::string_view what, const PGresult* r) const {
 }
 
 Result<Rows> Connection::query(std::string_view what, const std::string& sql, const Params& params, const char* name) {
+  last_sqlstate_.clear();
   std::vector<const char*> values = params.pointers();
   int n = static_cast<int>(values.size());
   PGresult* r = nullptr;
@@ -185,6 +187,7 @@ Result<Rows> Connection::query(std::string_view what, const std::string& sql, co
 }
 
 Status Connection::exec(std::string_view what, const std::string& sql) {
+  last_sqlstate_.clear();
   Rows rows(PQexec(conn_.get(), sql.c_str()));
   ExecStatusType st = PQresultStatus(rows.raw());
   if (rows.raw() == nullptr || (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)) return error(what, rows.raw());
@@ -234,6 +237,7 @@ Status Pool::run(const std::function<Status(Connection&)>& fn) {
   if (!c.ok()) return c.status();
   std::unique_ptr<Connection> conn = std::move(c).value();
   Status st = fn(*conn);
+  for (int again = 0; again < 3 && !st.ok() && !conn->broken() && conn->conflicted(); ++again) st = fn(*conn);
   if (!st.ok() && conn->broken()) {
     // The server restarted or dropped us: one new connection, one more try.
     give_back(nullptr);
@@ -244,6 +248,18 @@ Status Pool::run(const std::function<Status(Connection&)>& fn) {
   }
   give_back(std::move(conn));
   return st;
+}
+
+Result<Rows> run_query(Pool& pool, std::string_view what, const char* name, const std::string& sql, const Params& params) {
+  std::optional<Rows> out;
+  Status st = pool.run([&](Connection& c) -> Status {
+    Result<Rows> r = c.query(what, sql, params, name);
+    if (!r.ok()) return r.status();
+    out.emplace(std::move(r).value());
+    return {};
+  });
+  if (!st.ok()) return st;
+  return std::move(*out);
 }
 
 }  // namespace leadenrich::pg

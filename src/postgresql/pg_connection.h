@@ -86,6 +86,9 @@ class Connection {
   void rollback();
   /// Whether the server connection is gone (a restart, a dropped socket).
   bool broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
+  /// Whether the last statement failed on a deadlock or a serialization conflict with another
+  /// session: rolled back whole, and worth running again.
+  bool conflicted() const { return last_sqlstate_ == "40P01" || last_sqlstate_ == "40001"; }
   const std::string& display() const { return display_; }
 
  private:
@@ -94,6 +97,7 @@ class Connection {
   ConnPtr conn_;
   std::string display_;
   std::unordered_set<std::string> prepared_;
+  mutable std::string last_sqlstate_;  ///< of the last failed statement; empty after a success
 };
 
 /// A fixed number of connections shared by the store's threads; a thread waits for a free one.
@@ -105,8 +109,9 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   /// Runs `fn` on a connection. When the connection turns out broken (the call failed with the
-  /// server gone), reconnects and runs `fn` once more: a restarted server costs no error. `fn`
-  /// must be safe to run twice (a transaction it began was rolled back with the connection).
+  /// server gone), reconnects and runs `fn` once more: a restarted server costs no error. A
+  /// deadlock with another session (two batches locking shared rows in different orders) is run
+  /// again up to 3 times. `fn` must be safe to run again: what it began was rolled back.
   Status run(const std::function<Status(Connection&)>& fn);
   /// A connection of its own, outside the pool (for session advisory locks).
   Result<std::unique_ptr<Connection>> dedicated() const { return Connection::open(conninfo_, display_); }
@@ -124,6 +129,10 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t open_ = 0;  ///< connections made and not closed, idle or in use
 };
+
+/// Runs one statement on a pool connection (Pool::run: reconnecting, retrying a deadlock).
+Result<Rows> run_query(Pool& pool, std::string_view what, const char* name, const std::string& sql,
+                       const Params& params = {});
 
 /// An error of the store named by `display`: provider kStoreProvider.
 Status store_status(StatusCode code, const std::string& display, std::string_view what, std::string_view detail);

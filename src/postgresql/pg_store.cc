@@ -1,16 +1,10 @@
 // The PostgreSQL store: the SQLite store's semantics over a connection pool, with every batch
-// (put_many, record_leads, acquire_leases) one statement over unnest()ed array parameters, run
-// claims as session advisory locks on a connection of their own (the server drops them when the
-// process dies), and lookup leases renewed in the background against the server's clock.
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <map>
+// (put_many, record_leads) one statement over unnest()ed array parameters, run claims as session
+// advisory locks on a connection of their own (the server drops them when the process dies), and
+// lookup leases (pg_leases.cc) renewed in the background against the server's clock.
 #include <mutex>
 #include <random>
 #include <set>
-#include <thread>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -18,12 +12,14 @@
 #include "leadenrich/store.h"
 #include "leadenrich/work_queue.h"
 #include "postgresql/pg_connection.h"
+#include "postgresql/pg_leases.h"
 #include "postgresql/pg_schema.h"
 #include "postgresql/pg_work_queue.h"
 
 namespace leadenrich {
 namespace {
 
+using pg::key_arrays;
 using pg::Params;
 using pg::Rows;
 
@@ -49,41 +45,11 @@ std::string random_hex(int digits) {
 // A run claim's advisory lock key: 64 bits of the run id's md5, namespaced.
 constexpr const char* kRunLockKey = "('x' || substr(md5('leadenrich.run:' || $1), 1, 16))::bit(64)::bigint";
 
-// The key columns of `keys` as four text[] parameters ($1..$4), each key once.
-Params key_arrays(const std::vector<const CacheKey*>& keys) {
-  std::vector<std::string> signals, entities, pipes, hashes;
-  for (const CacheKey* k : keys) {
-    signals.emplace_back(to_string(k->signal));
-    entities.push_back(k->entity);
-    pipes.push_back(k->pipe_id);
-    hashes.push_back(k->config_hash);
-  }
-  Params p;
-  p.add_array(signals).add_array(entities).add_array(pipes).add_array(hashes);
-  return p;
-}
-
-std::string key_text(std::string_view signal, std::string_view entity, std::string_view pipe, std::string_view hash) {
-  return fmt::format("{}\x1f{}\x1f{}\x1f{}", signal, entity, pipe, hash);
-}
-
 class PgStore : public Store {
  public:
   PgStore(std::shared_ptr<pg::Pool> pool, std::chrono::milliseconds lease_time)
-      : pool_(std::move(pool)), owner_(random_hex(16)), lease_time_(lease_time), queue_(pg::make_work_queue(pool_)) {
-    renewer_ = std::thread([this] { renew_loop(); });
-  }
-
-  // Claims end with their connection. Leases are left to expire, as a killed process's would:
-  // another process may be waiting on them, and expiry is what it waits for.
-  ~PgStore() override {
-    {
-      std::lock_guard lock(renew_mu_);
-      stop_ = true;
-    }
-    renew_cv_.notify_all();
-    renewer_.join();
-  }
+      : pool_(std::move(pool)), leases_(pool_, lease_time), queue_(pg::make_work_queue(pool_)) {}
+  // Claims end with their connection; leases are left to expire (pg_leases.h).
 
   Result<Rows> q(std::string_view what, const char* name, const std::string& sql, const Params& p = {}) {
     return pg::run_query(*pool_, what, name, sql, p);
@@ -362,61 +328,15 @@ class PgStore : public Store {
 
   bool shares_leases() const override { return true; }
 
-  Result<bool> acquire_lease(const CacheKey& key) override {
+  Result<bool> acquire_lease(const CacheKey& key) override {  // see acquire_leases
     Result<std::vector<bool>> held = acquire_leases({key});
     if (!held.ok()) return held.status();
     return static_cast<bool>(held->front());
   }
 
-  // One statement for the whole request: take what is free or expired, renew what is ours.
-  Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>& keys) override {
-    if (keys.empty()) return std::vector<bool>();
-    std::vector<const CacheKey*> unique;
-    std::set<std::string> seen;
-    for (const CacheKey& k : keys) {
-      if (seen.insert(key_text(to_string(k.signal), k.entity, k.pipe_id, k.config_hash)).second) unique.push_back(&k);
-    }
-    Params p = key_arrays(unique);
-    p.add(owner_).add(static_cast<std::int64_t>(lease_time_.count()));
-    Result<Rows> r = q("take lookup leases", "acquire_leases",
-                       "INSERT INTO leadenrich.lookup_leases AS l (signal, entity, pipe_id, config_hash, owner, expires_at)"
-                       " SELECT s, e, p, c, $5, now() + $6::bigint * interval '1 millisecond'"
-                       " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(s, e, p, c)"
-                       " ON CONFLICT (signal, entity, pipe_id, config_hash) DO UPDATE"
-                       " SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at"
-                       " WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner"
-                       " RETURNING l.signal, l.entity, l.pipe_id, l.config_hash",
-                       p);
-    if (!r.ok()) return r.status();
-    std::set<std::string> held;
-    for (int i = 0; i < r->size(); ++i) held.insert(key_text(r->text(i, 0), r->text(i, 1), r->text(i, 2), r->text(i, 3)));
-    std::vector<bool> out;
-    out.reserve(keys.size());
-    for (const CacheKey& k : keys) out.push_back(held.count(key_text(to_string(k.signal), k.entity, k.pipe_id, k.config_hash)) != 0);
-    return out;
-  }
-
-  Status release_lease(const CacheKey& key) override {
-    Params p = key_arrays({&key});
-    p.add(owner_);
-    return q("release a lookup lease", "release_lease",
-             "DELETE FROM leadenrich.lookup_leases WHERE signal = ($1::text[])[1] AND entity = ($2::text[])[1]"
-             " AND pipe_id = ($3::text[])[1] AND config_hash = ($4::text[])[1] AND owner = $5",
-             p)
-        .status();
-  }
-
-  Result<bool> leased_elsewhere(const CacheKey& key) override {
-    Params p = key_arrays({&key});
-    p.add(owner_);
-    Result<Rows> r = q("check a lookup lease", "leased_elsewhere",
-                       "SELECT EXISTS (SELECT 1 FROM leadenrich.lookup_leases WHERE signal = ($1::text[])[1]"
-                       " AND entity = ($2::text[])[1] AND pipe_id = ($3::text[])[1] AND config_hash = ($4::text[])[1]"
-                       " AND owner <> $5 AND expires_at >= now())",
-                       p);
-    if (!r.ok()) return r.status();
-    return r->boolean(0, 0);
-  }
+  Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>& keys) override { return leases_.acquire(keys); }
+  Status release_lease(const CacheKey& key) override { return leases_.release(key); }
+  Result<bool> leased_elsewhere(const CacheKey& key) override { return leases_.held_elsewhere(key); }
 
   WorkQueue* work_queue() override { return queue_.get(); }
 
@@ -447,34 +367,13 @@ class PgStore : public Store {
     return out;
   }
 
-  // Every third of the lease time, so a lease outlives two missed renewals.
-  void renew_loop() {
-    std::unique_lock lock(renew_mu_);
-    while (!renew_cv_.wait_for(lock, std::max(lease_time_ / 3, std::chrono::milliseconds(1)), [&] { return stop_; })) {
-      lock.unlock();
-      ignore_error(q("renew lookup leases", "renew_leases",
-                     "UPDATE leadenrich.lookup_leases SET expires_at = now() + $2::bigint * interval '1 millisecond'"
-                     " WHERE owner = $1",
-                     Params().add(owner_).add(static_cast<std::int64_t>(lease_time_.count())))
-                       .status(),
-                   "a failed renewal is tried again next tick; the lease outlives two misses");
-      lock.lock();
-    }
-  }
-
   std::shared_ptr<pg::Pool> pool_;
-  std::string owner_;
-  std::chrono::milliseconds lease_time_;
+  pg::Leases leases_;
   std::unique_ptr<WorkQueue> queue_;
 
   std::mutex claims_mu_;
   std::unique_ptr<pg::Connection> claim_conn_;
   std::set<std::string> claims_;
-
-  std::mutex renew_mu_;
-  std::condition_variable renew_cv_;
-  bool stop_ = false;
-  std::thread renewer_;
 };
 
 }  // namespace

@@ -247,18 +247,6 @@ class PgWorkQueue : public WorkQueue {
 
 }  // namespace
 
-Result<Rows> run_query(Pool& pool, std::string_view what, const char* name, const std::string& sql, const Params& params) {
-  std::optional<Rows> out;
-  Status st = pool.run([&](Connection& c) -> Status {
-    Result<Rows> r = c.query(what, sql, params, name);
-    if (!r.ok()) return r.status();
-    out.emplace(std::move(r).value());
-    return {};
-  });
-  if (!st.ok()) return st;
-  return std::move(*out);
-}
-
 std::unique_ptr<WorkQueue> make_work_queue(std::shared_ptr<Pool> pool) {
   return std::make_unique<PgWorkQueue>(std::move(pool));
 }

@@ -12,10 +12,6 @@
 
 namespace leadenrich::pg {
 
-/// Runs one statement on a pool connection (reconnecting once when the server dropped it).
-Result<Rows> run_query(Pool& pool, std::string_view what, const char* name, const std::string& sql,
-                       const Params& params = {});
-
 std::unique_ptr<WorkQueue> make_work_queue(std::shared_ptr<Pool> pool);
 
 }  // namespace leadenrich::pg
