@@ -4,6 +4,7 @@
 // database from several threads, and errors that never show the password.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -75,6 +76,7 @@ class PostgresqlFixture : public testing::SharedStoreFixture {
   }
   std::string backend() const override { return "postgresql"; }
   std::string uri() const { return uri_for(db_); }
+  const std::string& name() const { return db_; }
 
  private:
   std::string db_;
@@ -129,6 +131,52 @@ TEST_CASE("postgresql: a lookup lease belongs to one store object until put, rel
   CHECK(a->leased_elsewhere(other).value());
   REQUIRE(b->release_lease(other).ok());
   CHECK(a->acquire_lease(other).value());
+}
+
+TEST_CASE("postgresql: owners racing for overlapping leases each get a key or not, never both") {
+  PostgresqlFixture db;
+  std::vector<std::shared_ptr<Store>> owners = {db.open(), db.open()};
+  std::vector<CacheKey> keys;
+  for (int i = 0; i < 60; ++i) keys.push_back(key(Signal::kNews, "company:race" + std::to_string(i) + ".com"));
+  constexpr int kThreadsPerOwner = 3;
+  // held[owner][thread][key]
+  std::vector<std::vector<std::vector<bool>>> held(2, std::vector<std::vector<bool>>(kThreadsPerOwner));
+  std::vector<std::string> errors;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (std::size_t o = 0; o < 2; ++o) {
+    for (int t = 0; t < kThreadsPerOwner; ++t) {
+      threads.emplace_back([&, o, t] {
+        // Each thread asks in its own order: rows are locked in key order whatever the request's.
+        std::vector<std::size_t> order(keys.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::shuffle(order.begin(), order.end(), std::mt19937(static_cast<unsigned>(o * 10 + static_cast<std::size_t>(t))));
+        std::vector<CacheKey> request;
+        for (std::size_t i : order) request.push_back(keys[i]);
+        Result<std::vector<bool>> got = owners[o]->acquire_leases(request);
+        std::lock_guard lock(mu);
+        if (!got.ok()) {
+          errors.push_back(got.status().to_string());
+          return;
+        }
+        std::vector<bool> by_key(keys.size());
+        for (std::size_t i = 0; i < order.size(); ++i) by_key[order[i]] = (*got)[i];
+        held[o][static_cast<std::size_t>(t)] = by_key;
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(errors.empty());
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    std::vector<bool> any(2, false);
+    for (std::size_t o = 0; o < 2; ++o) {
+      for (const auto& seen : held[o]) any[o] = any[o] || seen[k];
+    }
+    // Nobody released: once one owner held a key, the other could never take it.
+    CHECK(any[0] != any[1]);
+    CHECK(owners[0]->leased_elsewhere(keys[k]).value() == any[1]);
+    CHECK(owners[1]->leased_elsewhere(keys[k]).value() == any[0]);
+  }
 }
 
 TEST_CASE("postgresql: a live owner's leases are renewed; a dead owner's expire and are taken over") {
@@ -244,6 +292,19 @@ TEST_CASE("postgresql: a chunk whose worker stopped renewing is claimed again, a
   REQUIRE(third.has_value());
   REQUIRE(a->work_queue()->complete_chunk(run, 0, "w3").ok());
   CHECK_FALSE(b->work_queue()->claim_chunk("w4", 30s).value().has_value());
+}
+
+TEST_CASE("postgresql: connections the server dropped are replaced without an error") {
+  PostgresqlFixture db;
+  auto store = db.open();
+  CacheKey k = key(Signal::kNews, "company:acme.com");
+  REQUIRE(store->put(k, {SignalStatus::kFound, Json("v"), "p", t0()}).ok());
+  // A server restart or failover, as the store's sessions see it.
+  admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db.name() + "'");
+  Result<std::optional<CacheEntry>> got = store->get(k, t0(), freshness_for(testing::conformance::spec(Signal::kNews)));
+  REQUIRE_MESSAGE(got.ok(), got.status().to_string());
+  CHECK(got->has_value());
+  CHECK(store->put(key(Signal::kNews, "company:b.com"), {SignalStatus::kFound, Json("v"), "p", t0()}).ok());
 }
 
 TEST_CASE("postgresql: four threads opening a new database at once all succeed") {
