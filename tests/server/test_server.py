@@ -27,9 +27,10 @@ PERSON_PIPE = "people:posts:crustdata@1"
 class Server:
     """leadenrich-server in its own process; stderr is collected, the address read from it."""
 
-    def __init__(self, tmp_path, *flags, env=None, expect_start=True):
+    def __init__(self, tmp_path, *flags, env=None, expect_start=True, store=None):
         self.lines = []
-        self.proc = subprocess.Popen([SERVER, "--port", "0", "--store", str(tmp_path / "server.db"), *flags],
+        store = store or str(tmp_path / "server.db")
+        self.proc = subprocess.Popen([SERVER, "--port", "0", "--store", store, *flags],
                                      cwd=tmp_path, env=env or clean_env(), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         self.url = None
