@@ -144,7 +144,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
                         why + " (expected postgresql://user@host:port/database)");
   }
   PQconninfoFree(options);
-  ConnPtr conn(PQconnectdb(conninfo.c_str()));
+  // Defaults the URI may override (later settings win): a host that drops packets fails in 10 s
+  // rather than the system's TCP timeout, and sessions are named in pg_stat_activity.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {"10", "leadenrich", conninfo.c_str(), nullptr};
+  ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
     std::string why = conn != nullptr ? scrub(one_line(PQerrorMessage(conn.get())), conninfo) : "out of memory";
     return store_status(StatusCode::kUnavailable, display, "cannot connect",
@@ -152,6 +156,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   }
   // Notices ("relation already exists, skipping") are for people at a psql prompt, not a CLI's stderr.
   PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  // Text crosses as UTF-8 whatever the server's default client encoding.
+  if (PQsetClientEncoding(conn.get(), "UTF8") != 0) {
+    return store_status(StatusCode::kUnavailable, display, "cannot connect",
+                        "the server refused client_encoding UTF8: " + scrub(one_line(PQerrorMessage(conn.get())), conninfo));
+  }
   return std::make_unique<Connection>(std::move(conn), display);
 }
 
