@@ -17,7 +17,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
-      libcurl4-openssl-dev libsimdjson-dev libfmt-dev libsqlite3-dev libcpp-httplib-dev libcli11-dev \
+      libcurl4-openssl-dev libsimdjson-dev libfmt-dev libsqlite3-dev libpq-dev libcpp-httplib-dev libcli11-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -38,11 +38,11 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
 FROM debian:12-slim
 ARG DEBIAN_FRONTEND=noninteractive
 # The shared libraries the programs link (as `ldd leadenrich-server` lists them on Debian 12:
-# curl, SQLite, fmt, simdjson, Debian's cpp-httplib with its OpenSSL and brotli), CA
+# curl, SQLite, libpq, fmt, simdjson, Debian's cpp-httplib with its OpenSSL and brotli), CA
 # certificates for pipe0 and Aturiya, and curl for the health check.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates curl libcurl4 libsqlite3-0 libfmt9 libsimdjson14 libcpp-httplib0.11 libssl3 libbrotli1 \
+      ca-certificates curl libcurl4 libsqlite3-0 libpq5 libfmt9 libsimdjson14 libcpp-httplib0.11 libssl3 libbrotli1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 leadenrich \
  && useradd --system --uid 10001 --gid leadenrich --home-dir /var/lib/leadenrich --shell /usr/sbin/nologin leadenrich \
@@ -55,7 +55,9 @@ EXPOSE 8000
 # Configuration comes from the environment (docs/server.md): ATURIYA_*, PIPE0_*,
 # LEADENRICH_API_KEYS (required on this non-loopback address), LEADENRICH_ALLOWED_HOSTS, ...
 # The store is the server's default under the working directory, in the volume:
-# .leadenrich/store.db, or .leadenrich/sandbox.db with --sandbox (never mixed).
+# .leadenrich/store.db, or .leadenrich/sandbox.db with --sandbox (never mixed); or, with
+# LEADENRICH_STORE=postgresql://..., a PostgreSQL database shared by replicas and workers
+# (deploy/compose.postgresql.yaml, docs/scaling.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD curl -fsS --max-time 4 http://127.0.0.1:8000/api/health || exit 1
 STOPSIGNAL SIGTERM
