@@ -57,7 +57,7 @@ class WorkQueue {
 
   // ---- the submitter ----
   /// Makes the journal run `run_id` (Store::begin_run) a distributed one, with its spec.
-  /// kAlreadyExists when it already is.
+  /// kAborted when it already is; kNotFound when the journal has no such run.
   virtual Status create_distributed(const std::string& run_id, const std::string& spec) = 0;
   /// Appends chunks (numbered on from DistributedRun::chunks), all of them or, on error, none.
   /// kFailedPrecondition once sealed.
