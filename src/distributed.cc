@@ -36,19 +36,19 @@ WorkQueue* queue_of(Store& store, Status& error) {
   return q;
 }
 
-// Waits up to `d`, returning early (true) when `stop` is cancelled.
-bool sleep_unless_stopped(std::chrono::milliseconds d, const std::shared_ptr<CancellationToken>& stop) {
+// Waits up to `d`, or until the worker is told to stop.
+void sleep_unless_stopped(std::chrono::milliseconds d, const std::shared_ptr<CancellationToken>& stop,
+                          const std::shared_ptr<CancellationToken>& abandon) {
   auto until = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < until) {
-    if (stop && stop->cancelled()) return true;
+    if ((stop && stop->cancelled()) || (abandon && abandon->cancelled())) return;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(20),
                                                                               until - std::chrono::steady_clock::now()));
   }
-  return stop && stop->cancelled();
 }
 
 // Renews a chunk's claim every lease / 3 while the chunk is enriched; cancels the chunk's run
-// when the claim is lost or the worker is told to stop.
+// when the claim is lost or the worker is told to abandon it.
 class Heartbeat {
  public:
   Heartbeat(WorkQueue& q, const WorkChunk& chunk, const WorkerOptions& options, std::string worker,
@@ -60,7 +60,7 @@ class Heartbeat {
           while (!done_) {
             cv_.wait_for(lock, std::chrono::milliseconds(20));
             if (done_) break;
-            if (options.stop && options.stop->cancelled()) chunk_cancel->cancel();
+            if (options.abandon && options.abandon->cancelled()) chunk_cancel->cancel();
             if (std::chrono::steady_clock::now() < next) continue;
             next = std::chrono::steady_clock::now() + every;
             lock.unlock();
@@ -344,7 +344,9 @@ Result<WorkerSummary> run_worker(Enricher& enricher, const WorkerOptions& option
   WorkQueue* q = queue_of(*enricher.store(), no_queue);
   if (q == nullptr) return no_queue;
   std::string worker = options.worker_id.empty() ? default_worker_id() : options.worker_id;
-  auto stopped = [&] { return options.stop && options.stop->cancelled(); };
+  auto stopped = [&] {
+    return (options.stop && options.stop->cancelled()) || (options.abandon && options.abandon->cancelled());
+  };
   std::map<std::string, DistributedSpec> specs;  // by run id
   WorkerSummary out;
   while (!stopped()) {
@@ -361,7 +363,7 @@ Result<WorkerSummary> run_worker(Enricher& enricher, const WorkerOptions& option
     if (!claimed.ok()) return claimed.status();
     if (!claimed->has_value()) {
       if (options.exit_when_idle) break;
-      sleep_unless_stopped(options.poll, options.stop);
+      sleep_unless_stopped(options.poll, options.stop, options.abandon);
       continue;
     }
     WorkChunk& chunk = **claimed;

@@ -86,9 +86,12 @@ struct WorkerOptions {
   /// running.
   bool until_run_done = false;
   std::chrono::milliseconds poll{250};  ///< waiting for a chunk
-  /// Stops the worker: the chunk at hand is cancelled, what it finished is journaled and the
-  /// chunk goes back to the queue (or is completed when nothing was left).
+  /// Stops the worker gently: the chunk at hand is finished (its lookups may be paid already:
+  /// cancelling them would pay for them again elsewhere), then run_worker returns.
   std::shared_ptr<CancellationToken> stop;
+  /// Stops the worker now: the chunk at hand is cancelled, what it finished is journaled and the
+  /// rest goes back to the queue for another worker; then run_worker returns.
+  std::shared_ptr<CancellationToken> abandon;
   /// Per-chunk engine options (progress, ...); signals, max_age, mode, sandbox come from the spec.
   EngineOptions engine;
   std::function<void(const ChunkReport&)> on_chunk;
