@@ -404,6 +404,7 @@ Result<CollectSummary> collect_distributed(Enricher& enricher, const std::string
   options.run_id = run_id;
   options.until_run_done = true;
   options.exit_when_idle = false;
+  auto started = std::chrono::steady_clock::now();
   CollectSummary out;
   Result<WorkerSummary> worked = run_worker(enricher, options);
   if (!worked.ok()) {
@@ -440,6 +441,8 @@ Result<CollectSummary> collect_distributed(Enricher& enricher, const std::string
   }
   out.totals.companies = companies.size();
   out.totals.people = people.size();
+  out.totals.wall_time =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   Status finished = store.finish_run(run_id, RunState::kFinished, now());
   store.release_run(run_id);
   LEADENRICH_RETURN_IF_ERROR(finished);
