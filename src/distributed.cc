@@ -118,11 +118,7 @@ Result<ChunkReport> work_chunk(Enricher& enricher, WorkQueue& q, WorkChunk& chun
 
   // A chunk claimed before may be partly journaled: those leads are not enriched (paid) again.
   std::set<std::size_t> journaled;
-  Result<std::vector<ChunkInfo>> infos = q.chunks(chunk.run_id);
-  if (!infos.ok()) return infos.status();
-  bool reclaimed = false;
-  for (const ChunkInfo& info : *infos) reclaimed = reclaimed || (info.chunk == chunk.chunk && info.claims > 1);
-  if (reclaimed) {
+  if (chunk.claims != 1) {
     Result<std::vector<std::pair<std::size_t, EnrichedLead>>> done = store.run_leads(chunk.run_id);
     if (!done.ok()) return done.status();
     for (const auto& entry : *done) journaled.insert(entry.first);

@@ -23,6 +23,9 @@ struct WorkChunk {
   std::string run_id;
   std::size_t chunk = 0;                              ///< 0, 1, 2, ... in input order
   std::vector<std::pair<std::size_t, RawLead>> leads;  ///< (index in the input, lead), ascending
+  /// From claim_chunk: its claims, this one included. 1: nobody had it before; anything else
+  /// (0 when the queue does not say): an earlier holder may have journaled some of its leads.
+  std::size_t claims = 0;
 };
 
 enum class ChunkState { kQueued, kWorking, kDone };

@@ -160,16 +160,26 @@ class SqliteWorkQueue : public WorkQueue {
 
   Result<std::optional<WorkChunk>> claim_chunk(const std::string& worker, std::chrono::milliseconds lease,
                                                const std::optional<std::string>& run_id) override {
+    std::string sql =
+        "SELECT c.run_id, c.chunk, c.input, c.claims FROM run_chunks c JOIN runs r ON r.id = c.run_id "
+        "WHERE r.state = 'running' AND (c.state = 'queued' OR (c.state = 'working' AND c.lease_until <= ?1))";
+    if (run_id) sql += " AND c.run_id = ?2";
+    sql += " ORDER BY r.created_at, r.id, c.chunk LIMIT 1";
     std::lock_guard lock(*c_.mu);
+    // An idle worker asks often: a plain read first, so that "nothing to claim" never takes the
+    // write lock the runs writing the cache and the journal need.
+    {
+      Stmt peek(c_.db, sql.c_str());
+      peek.bind(1, now_millis());
+      if (run_id) peek.bind(2, *run_id);
+      int rc = peek.step();
+      if (rc == SQLITE_DONE) return std::optional<WorkChunk>();
+      if (rc != SQLITE_ROW) return c_.error(rc, "claim a chunk");
+    }
     LEADENRICH_RETURN_IF_ERROR(begin("claim a chunk"));
     std::optional<WorkChunk> claimed;
     Status st = [&]() -> Status {
       std::int64_t now = now_millis();
-      std::string sql =
-          "SELECT c.run_id, c.chunk, c.input FROM run_chunks c JOIN runs r ON r.id = c.run_id "
-          "WHERE r.state = 'running' AND (c.state = 'queued' OR (c.state = 'working' AND c.lease_until <= ?1))";
-      if (run_id) sql += " AND c.run_id = ?2";
-      sql += " ORDER BY r.created_at, r.id, c.chunk LIMIT 1";
       Stmt pick(c_.db, sql.c_str());
       pick.bind(1, now);
       if (run_id) pick.bind(2, *run_id);
@@ -185,6 +195,7 @@ class SqliteWorkQueue : public WorkQueue {
                                                                leads.status().message()));
       }
       chunk.leads = std::move(leads).value();
+      chunk.claims = static_cast<std::size_t>(pick.integer(3)) + 1;
       Stmt take(c_.db, "UPDATE run_chunks SET state = 'working', worker = ?, lease_until = ?, claims = claims + 1 "
                        "WHERE run_id = ? AND chunk = ?");
       take.bind(1, worker).bind(2, now + lease.count()).bind(3, chunk.run_id).bind(4, static_cast<std::int64_t>(chunk.chunk));

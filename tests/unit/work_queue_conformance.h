@@ -111,6 +111,7 @@ inline void work_queue_conformance(const SharedStoreFactory& factory) {
     REQUIRE(c3.has_value());
     CHECK(c1->run_id == first);
     CHECK(c1->chunk == 0);
+    CHECK(c1->claims == 1);
     CHECK(c2->run_id == first);
     CHECK(c2->chunk == 1);
     CHECK(c3->run_id == second);
@@ -183,6 +184,7 @@ inline void work_queue_conformance(const SharedStoreFactory& factory) {
     auto taken = qb.claim_chunk("w2", 30s).value();
     REQUIRE(taken.has_value());
     CHECK(taken->chunk == 0);
+    CHECK(taken->claims == 2);
     CHECK(taken->leads == mine->leads);
     ChunkInfo info = qa.chunks(run_id).value().at(0);
     CHECK(info.claims == 2);
@@ -208,6 +210,7 @@ inline void work_queue_conformance(const SharedStoreFactory& factory) {
     CHECK(info.worker.empty());
     auto again = qb.claim_chunk("w2", 30s).value();
     REQUIRE(again.has_value());
+    CHECK(again->claims == 2);
     CHECK(qa.chunks(run_id).value().at(0).claims == 2);
   }
 
