@@ -266,3 +266,50 @@ TEST_CASE("a resumed submission adds only the chunks the killed submitter had no
   REQUIRE(collect_distributed(*second, run_id, [&](EnrichedLead&& l) { got.push_back(std::move(l)); }).ok());
   check_each_lead_once_in_order(got, input);
 }
+
+TEST_CASE("a worker whose chunk was taken over drops it: nothing journaled, the new holder's answers count") {
+  World world(100ms);
+  std::vector<RawLead> input = leads(6);
+  auto submitter = world.enricher();
+  std::unique_ptr<LeadSource> source = make_vector_source(input);
+  SubmitOptions so;
+  so.input = "6 test leads";
+  so.chunk_size = 6;
+  Submitted submitted = submit_distributed(*submitter->store(), *source, overview_spec(), so).value();
+  WorkQueue& other = *submitter->store()->work_queue();
+
+  auto slow = world.enricher();
+  WorkerOptions wo;
+  wo.worker_id = "slow";
+  wo.lease = 300ms;  // renewed every 100 ms
+  wo.exit_when_idle = true;
+  wo.engine.sync_batch_size = 1;
+  wo.engine.max_records_in_flight = 1;
+  bool taken = false;
+  wo.engine.progress = [&](const Progress& p) {
+    if (p.leads_done < 1 || taken) return;
+    // Its lease runs out (as if it had stopped renewing) and another worker claims the chunk. A
+    // renewal landing in between makes the claim find nothing: then again.
+    for (int attempt = 0; attempt < 100 && !taken; ++attempt) {
+      REQUIRE(other.renew_chunk(submitted.run_id, 0, "slow", 0ms).ok());
+      taken = other.claim_chunk("thief", 30s).value().has_value();
+    }
+  };
+  std::vector<ChunkReport> reports;
+  wo.on_chunk = [&](const ChunkReport& r) { reports.push_back(r); };
+  WorkerSummary s = run_worker(*slow, wo).value();
+  REQUIRE(taken);
+  CHECK(s.chunks_lost == 1);
+  CHECK(s.leads == 0);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].outcome == ChunkReport::kLost);
+  CHECK(submitter->store()->run_leads(submitted.run_id).value().empty());
+  ChunkInfo info = other.chunks(submitted.run_id).value().at(0);
+  CHECK(info.worker == "thief");
+  CHECK(info.state == ChunkState::kWorking);
+
+  REQUIRE(other.release_chunk(submitted.run_id, 0, "thief").ok());  // the thief hands it on
+  std::vector<EnrichedLead> got;
+  REQUIRE(collect_distributed(*submitter, submitted.run_id, [&](EnrichedLead&& l) { got.push_back(std::move(l)); }).ok());
+  check_each_lead_once_in_order(got, input);
+}
