@@ -98,6 +98,7 @@ Result<Submitted> submit_distributed(Store& store, LeadSource& source, const Dis
 
   Submitted out;
   std::size_t skip = 0;  // leads already in chunks (a resume)
+  std::set<std::size_t> journaled;
   bool sealed = false;
   if (options.resume) {
     Result<RunRecord> previous = store.run(*options.resume);
@@ -120,6 +121,15 @@ Result<Submitted> submit_distributed(Store& store, LeadSource& source, const Dis
       skip = (*run)->leads;
       sealed = (*run)->sealed;
       out.chunks = (*run)->chunks;
+    } else {
+      // Journaled before it was distributed (a plain run, or a submitter killed at its start):
+      // those leads are done and go in no chunk.
+      Result<std::vector<std::pair<std::size_t, EnrichedLead>>> done = store.run_leads(out.run_id);
+      if (!done.ok()) {
+        store.release_run(out.run_id);
+        return done.status();
+      }
+      for (const auto& entry : *done) journaled.insert(entry.first);
     }
   } else {
     Result<std::string> begun = store.begin_run(options.input, distributed_now());
@@ -162,7 +172,7 @@ Result<Submitted> submit_distributed(Store& store, LeadSource& source, const Dis
         continue;
       }
       std::size_t i = index++;
-      if (i < skip) continue;  // in a chunk already
+      if (i < skip || journaled.count(i) != 0) continue;  // in a chunk, or done, already
       chunk.leads.emplace_back(i, std::move(item->lead).value());
       if (chunk.leads.size() >= options.chunk_size) {
         if (Status st = add(); !st.ok()) return fail(st);
@@ -204,7 +214,7 @@ Result<CollectSummary> collect_distributed(Enricher& enricher, const std::string
   }
   Result<std::vector<std::pair<std::size_t, EnrichedLead>>> leads =
       st.ok() ? store.run_leads(run_id) : Result<std::vector<std::pair<std::size_t, EnrichedLead>>>(st);
-  if (leads.ok() && leads->size() != (*run)->leads) {
+  if (leads.ok() && leads->size() < (*run)->leads) {
     leads = Status(StatusCode::kDataLoss, fmt::format("run {}: the journal holds {} of the run's {} leads", run_id,
                                                       leads->size(), (*run)->leads))
                 .with_provider(std::string(kStoreProvider));

@@ -206,6 +206,14 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
     reporter.error("--resume needs the store and a file or campaign input (not --no-cache, not stdin)");
     return kExitUsage;
   }
+  if (opts.resume && !opts.distributed && store && store->work_queue() != nullptr) {
+    // Its chunks may be with workers right now: only a distributed resume waits for them.
+    Result<std::optional<DistributedRun>> d = store->work_queue()->distributed_run(*opts.resume);
+    if (d.ok() && d->has_value()) {
+      reporter.error(fmt::format("run {} is a distributed run: add --distributed to resume it", *opts.resume));
+      return kExitUsage;
+    }
+  }
   if (opts.distributed && !opts.dry_run && (input_id.empty() || store->work_queue() == nullptr)) {
     reporter.error("--distributed needs a store that processes share (a SQLite file or PostgreSQL, not --no-cache) "
                    "and a file or campaign input (not stdin)");

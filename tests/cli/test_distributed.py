@@ -165,6 +165,10 @@ def test_a_killed_submitter_is_resumed_and_completes(tmp_path, store, slow_sandb
         if submitter.poll() is None:
             submitter.kill()
     assert not (tmp_path / "output" / "enriched_leads.jsonl").exists()
+    plain = [a for a in args if a not in ("--distributed", "--chunk-size", "3", "--lease", "1s")]
+    refused = run([*plain, "--resume", run_id], tmp_path, env=slow_sandbox.env())
+    assert refused.returncode == 2
+    assert f"run {run_id} is a distributed run: add --distributed to resume it" in refused.stderr
     r = run([*args, "--resume", run_id], tmp_path, env=slow_sandbox.env())
     assert r.returncode == 0, r.stderr
     assert output_ids(tmp_path) == ids

@@ -313,3 +313,28 @@ TEST_CASE("a worker whose chunk was taken over drops it: nothing journaled, the 
   REQUIRE(collect_distributed(*submitter, submitted.run_id, [&](EnrichedLead&& l) { got.push_back(std::move(l)); }).ok());
   check_each_lead_once_in_order(got, input);
 }
+
+TEST_CASE("a run journaled before it was distributed: its journaled leads go in no chunk and are not paid again") {
+  World world;
+  std::vector<RawLead> input = leads(6);
+  auto first = world.enricher();
+  std::string run_id = first->store()->begin_run("6 test leads", system_clock()->now()).value();
+  EngineOptions e;
+  e.signals = {Signal::kCompanyOverview};
+  std::vector<EnrichedLead> early = first->enrich(std::vector<RawLead>(input.begin(), input.begin() + 2), e).value();
+  REQUIRE(first->store()->record_leads(run_id, {{0, early[0]}, {1, early[1]}}, system_clock()->now()).ok());
+  std::size_t billed_before = world.sandbox->counters().total_billed();
+
+  std::unique_ptr<LeadSource> source = make_vector_source(input);
+  SubmitOptions so;
+  so.input = "6 test leads";
+  so.resume = run_id;
+  so.chunk_size = 10;
+  Submitted resumed = submit_distributed(*first->store(), *source, overview_spec(), so).value();
+  CHECK(resumed.added == 4);
+  std::vector<EnrichedLead> got;
+  REQUIRE(collect_distributed(*first, run_id, [&](EnrichedLead&& l) { got.push_back(std::move(l)); }).ok());
+  check_each_lead_once_in_order(got, input);
+  CHECK(world.sandbox->counters().total_billed() - billed_before == found(got) - found(early));
+  CHECK(world.sandbox->counters().repeated_billing == 0);
+}
