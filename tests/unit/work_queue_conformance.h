@@ -268,7 +268,8 @@ inline void work_queue_conformance(const SharedStoreFactory& factory) {
     CHECK(qb.chunks(run_id).value().at(0).first_index == 7);
   }
 
-  SUBCASE("a store error names the run: seal and add_chunks of a run that is not distributed") {
+  SUBCASE("a run the journal or the queue does not know is kNotFound, naming it") {
+    CHECK(qa.create_distributed("run_not_there", "{}").code() == StatusCode::kNotFound);
     Status seal = qa.seal("run_not_there");
     CHECK(seal.code() == StatusCode::kNotFound);
     CHECK(seal.message().find("run_not_there") != std::string::npos);
