@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/sqlite_work_queue.h"
 #include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 
@@ -185,8 +186,11 @@ class Statement {
 
 class SqliteStore : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {}
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {
+    make_work_queue();
+  }
   ~SqliteStore() override {
+    work_queue_.reset();  // it borrows the connection
     while (!claims_.empty()) release_run(claims_.begin()->first);
     prepared_.clear();  // a connection with statements left open does not close
     sqlite3_close(db_);
@@ -559,7 +563,19 @@ class SqliteStore : public Store {
     return out;
   }
 
+  // ---- distributed runs: the work queue (internal/sqlite_work_queue.cc) shares the connection ----
+
+  WorkQueue* work_queue() override { return work_queue_.get(); }
+
  private:
+  void make_work_queue() {
+    internal::SqliteConnection connection;
+    connection.db = db_;
+    connection.mu = &mu_;
+    connection.error = [this](int rc, std::string_view what) { return error(rc, what); };
+    work_queue_ = internal::make_sqlite_work_queue(std::move(connection));
+  }
+
   // PRAGMA user_version, with the statement reset at once so no read transaction stays open.
   Result<int> read_version() {
     Statement version(prepared_, "PRAGMA user_version");
@@ -655,6 +671,7 @@ class SqliteStore : public Store {
   std::mutex claims_mu_;
   std::map<std::string, int> claims_;  ///< run id -> the locked file's descriptor (-1 in memory)
   mutable std::atomic<bool> busy_{false};  // set by error(), read by the opening thread
+  std::unique_ptr<WorkQueue> work_queue_;
 };
 
 }  // namespace
