@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -187,6 +188,7 @@ class SqliteStore : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {}
   ~SqliteStore() override {
+    stop_renewing();
     while (!claims_.empty()) release_run(claims_.begin()->first);
     prepared_.clear();  // a connection with statements left open does not close
     sqlite3_close(db_);
@@ -296,6 +298,7 @@ class SqliteStore : public Store {
 
   Status put(const CacheKey& key, const CacheEntry& entry) override {
     LEADENRICH_RETURN_IF_ERROR(cacheable(entry));
+    if (shares_leases()) return put_many({{key, entry}});  // the answer and the end of its lease at once
     std::lock_guard lock(mu_);
     return insert_cache(key, entry);
   }
@@ -308,7 +311,9 @@ class SqliteStore : public Store {
     std::lock_guard lock(mu_);
     LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "write the cache"));
     for (const auto& [key, entry] : entries) {
-      if (Status st = insert_cache(key, entry); !st.ok()) {
+      Status st = insert_cache(key, entry);
+      if (st.ok() && shares_leases()) st = end_lease_locked(key);
+      if (!st.ok()) {
         rollback();
         return st;
       }
@@ -559,7 +564,146 @@ class SqliteStore : public Store {
     return out;
   }
 
+  // ---- lookup leases (single flight across processes; store.h). A row per leased key: its
+  // owner (a random id per store object) and its expiry in wall-clock milliseconds, which the
+  // owner's renewal thread pushes forward every lease_time / 3 while the object lives. ----
+
+  bool shares_leases() const override { return !in_memory(); }
+
+  Result<bool> acquire_lease(const CacheKey& key) override {
+    if (!shares_leases()) return Store::acquire_lease(key);
+    Result<std::vector<bool>> one = acquire_leases({key});
+    if (!one.ok()) return one.status();
+    return static_cast<bool>(one->front());
+  }
+
+  // One write transaction for the whole request's keys: a key is taken when nobody holds it,
+  // when this owner already does, or when its holder let it expire.
+  Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>& keys) override {
+    if (!shares_leases()) return Store::acquire_leases(keys);
+    std::vector<bool> out(keys.size(), false);
+    if (keys.empty()) return out;
+    std::int64_t now = wall_millis();
+    {
+      std::lock_guard lock(mu_);
+      LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "take lookup leases"));
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        Statement s(prepared_,
+                    "INSERT INTO lookup_leases VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                    "ON CONFLICT (signal, entity, pipe_id, config_hash) DO UPDATE SET owner = excluded.owner, "
+                    "expires_at = excluded.expires_at WHERE lookup_leases.owner = excluded.owner OR "
+                    "lookup_leases.expires_at <= ?7");
+        int rc = s.ok() ? SQLITE_OK : s.rc();
+        if (rc == SQLITE_OK) {
+          bind_key(s, keys[i]);
+          s.bind(5, owner_).bind(6, now + lease_time_.count()).bind(7, now);
+          rc = s.step();
+        }
+        if (rc != SQLITE_DONE) {
+          rollback();
+          return error(rc, "take lookup leases");
+        }
+        out[i] = sqlite3_changes(db_) > 0;
+      }
+      Status committed = exec("COMMIT", "take lookup leases");
+      if (!committed.ok()) {
+        rollback();
+        return committed;
+      }
+    }
+    start_renewing();
+    return out;
+  }
+
+  Status release_lease(const CacheKey& key) override {
+    if (!shares_leases()) return {};
+    std::lock_guard lock(mu_);
+    Statement s(prepared_,
+                "DELETE FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ? "
+                "AND owner = ?");
+    if (!s.ok()) return error(s.rc(), "release a lookup lease");
+    bind_key(s, key);
+    s.bind(5, owner_);
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "release a lookup lease");
+  }
+
+  Result<bool> leased_elsewhere(const CacheKey& key) override {
+    if (!shares_leases()) return false;
+    std::lock_guard lock(mu_);
+    Statement s(prepared_,
+                "SELECT 1 FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ? "
+                "AND owner <> ? AND expires_at > ?");
+    if (!s.ok()) return error(s.rc(), "read lookup leases");
+    bind_key(s, key);
+    s.bind(5, owner_).bind(6, wall_millis());
+    int rc = s.step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return error(rc, "read lookup leases");
+  }
+
+  void set_lease_time(std::chrono::milliseconds t) { lease_time_ = std::max(t, std::chrono::milliseconds(1)); }
+
  private:
+  static std::int64_t wall_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  static void bind_key(Statement& s, const CacheKey& key) {
+    s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
+  }
+
+  // Under mu_, inside put_many's transaction: an answer stored ends the lease on its key,
+  // whoever held it (the waiters find the answer instead).
+  Status end_lease_locked(const CacheKey& key) {
+    Statement s(prepared_,
+                "DELETE FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ?");
+    if (!s.ok()) return error(s.rc(), "end a lookup lease");
+    bind_key(s, key);
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "end a lookup lease");
+  }
+
+  // The renewal thread starts with the first lease taken, so a store that never takes one (a
+  // dry run, a reader) has none.
+  void start_renewing() {
+    std::lock_guard lock(renew_mu_);
+    if (renewer_.joinable() || stop_renewal_) return;
+    renewer_ = std::thread([this] { renew_loop(); });
+  }
+
+  void stop_renewing() {
+    {
+      std::lock_guard lock(renew_mu_);
+      stop_renewal_ = true;
+    }
+    renew_cv_.notify_all();
+    if (renewer_.joinable()) renewer_.join();
+  }
+
+  // One statement renews every lease this owner holds. A failed renewal is retried at the next
+  // tick; should they all fail, the leases expire and another process takes them over, which
+  // costs a repeated lookup at worst, never a lost one.
+  void renew_loop() {
+    std::unique_lock lock(renew_mu_);
+    while (!renew_cv_.wait_for(lock, lease_time_ / 3, [this] { return stop_renewal_; })) {
+      lock.unlock();
+      {
+        std::lock_guard db_lock(mu_);
+        Statement s(prepared_, "UPDATE lookup_leases SET expires_at = ? WHERE owner = ?");
+        if (s.ok()) {
+          s.bind(1, wall_millis() + lease_time_.count()).bind(2, owner_);
+          int rc = s.step();
+          ignore_error(rc == SQLITE_DONE ? Status() : error(rc, "renew lookup leases"),
+                       "retried at the next tick; an expired lease costs a repeated lookup at worst");
+        }
+      }
+      lock.lock();
+    }
+  }
+
   // PRAGMA user_version, with the statement reset at once so no read transaction stays open.
   Result<int> read_version() {
     Statement version(prepared_, "PRAGMA user_version");
@@ -655,6 +799,19 @@ class SqliteStore : public Store {
   std::mutex claims_mu_;
   std::map<std::string, int> claims_;  ///< run id -> the locked file's descriptor (-1 in memory)
   mutable std::atomic<bool> busy_{false};  // set by error(), read by the opening thread
+
+  // Leases: this object's owner id, and the thread that renews its leases.
+  std::string owner_ = new_owner_id();
+  std::chrono::milliseconds lease_time_{30000};
+  std::mutex renew_mu_;
+  std::condition_variable renew_cv_;
+  bool stop_renewal_ = false;
+  std::thread renewer_;
+
+  static std::string new_owner_id() {
+    std::random_device rd;
+    return fmt::format("{}-{:08x}{:08x}", ::getpid(), rd(), rd());
+  }
 };
 
 }  // namespace
@@ -689,6 +846,7 @@ Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& optio
   }
   sqlite3_extended_result_codes(db, 1);
   auto store = std::make_shared<SqliteStore>(db, options.path);
+  store->set_lease_time(options.lease_time);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
   auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
   while (true) {
