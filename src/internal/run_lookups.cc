@@ -19,6 +19,7 @@ RunLookups::RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batch
       if (std::find(keys.begin(), keys.end(), in) == keys.end()) keys.push_back(in);
     }
   }
+  if (ctx_.cache.acquire_leases) watcher_ = std::make_unique<LeaseWatcher>(ctx_.cache);
 }
 
 void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw,
@@ -182,6 +183,8 @@ void RunLookups::store_unsaved() {
   std::vector<bool> stored = ctx_.cache.put_many(puts);
   for (std::size_t i = 0; i < unsaved_.size(); ++i) {
     unsaved_[i]->in_store = i < stored.size() && stored[i];
+    if (unsaved_[i]->in_store) unsaved_[i]->leased = false;  // storing it ended its lease
+    end_lease(*unsaved_[i]);
     land(*unsaved_[i]);
   }
   unsaved_.clear();
@@ -216,6 +219,10 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
     lk->standby_inputs.reset();
     --standby_;
   }
+  if (lk->watching) {
+    watcher_->forget(LeaseKey{s, entity});
+    lk->watching = false;
+  }
   if (lk->owned) {
     double price = spec(s).credits_per_lookup;
     reserved_ = std::max(0.0, reserved_ - price);
@@ -231,6 +238,11 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
   ++progress_.lookups_done;
   auto eit = entities_.find(entity);
   if (lk->owned && eit != entities_.end() && --eit->second.open <= 0 && eit->second.active == 0) entities_.erase(eit);
+  if (lk->answered_elsewhere) {
+    lk->in_store = true;  // the process that paid for it stored it
+    end_lease(*lk);       // taken at send time just as the answer came: nothing to send
+    return land(*lk);
+  }
   SignalStatus st = lk->outcome.result.status;
   bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
   if (lk->owned && answer && holding_ && ctx_.cache.put_many) {
@@ -238,6 +250,9 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
     return;
   }
   if (lk->owned && answer && ctx_.cache.put) lk->in_store = ctx_.cache.put(s, entity, lk->outcome);
+  // Storing an answer ended its lease; anything else lets go of it so a waiting process sends it.
+  if (lk->in_store) lk->leased = false;
+  end_lease(*lk);
   land(*lk);
 }
 
@@ -287,6 +302,112 @@ void RunLookups::on_landing(Landing& l) {
 
 void RunLookups::fail_open(const Status& st) {
   for (const auto& [entity, s] : table_.open()) finish(entity, s, failed_outcome(s, st), "");
+}
+
+// ---- single flight across processes ----
+
+Group RunLookups::lease(Group g) {
+  if (!watcher_ || g.entities.empty()) return g;
+  std::vector<Signal> signals;
+  for (Signal s : kAllSignals) {
+    if (g.mask & bit(s)) signals.push_back(s);
+  }
+  std::vector<LeaseKey> keys;
+  keys.reserve(g.entities.size() * signals.size());
+  for (const std::string& entity : g.entities) {
+    for (Signal s : signals) keys.push_back(LeaseKey{s, entity});
+  }
+  Result<std::vector<bool>> got = ctx_.cache.acquire_leases(keys);
+  if (!got.ok() || got->size() != keys.size()) {
+    Status st = got.ok() ? internal_error("the store answered the wrong number of lookup leases") : got.status();
+    fatal_ = st;
+    for (const std::string& entity : g.entities) release(entity, g.mask);
+    conclude_all(g.entities, g.mask, st, "", false);
+    return Group{g.mask, {}};
+  }
+  Clock::SteadyTime now = ctx_.clock->steady_now();
+  Group out{g.mask, {}};
+  std::vector<std::pair<LeaseKey, LookupOutcome>> answered;
+  std::size_t k = 0;
+  for (std::string& entity : g.entities) {
+    Mask send = 0, elsewhere = 0;
+    for (Signal s : signals) {
+      bool ours = (*got)[k++];
+      Lookup* lk = table_.find(entity, s);
+      if (lk == nullptr || lk->done) continue;
+      if (!ours) {
+        elsewhere |= bit(s);
+        lk->watching = true;
+        watcher_->watch(LeaseKey{s, entity}, now);
+        continue;
+      }
+      lk->leased = true;
+      // Another process may have stored the answer (ending its lease) since this run missed it.
+      if (std::optional<LookupOutcome> hit = ctx_.cache.get(s, entity)) {
+        answered.emplace_back(LeaseKey{s, entity}, std::move(*hit));
+      } else {
+        send |= bit(s);
+      }
+    }
+    Mask not_sent = static_cast<Mask>(g.mask & ~send);
+    if (not_sent != 0) release(entity, not_sent);
+    if (send == g.mask) {
+      out.entities.push_back(std::move(entity));
+    } else if (send != 0) {
+      batcher_.park(now, Group{send, {entity}});  // its other signals are answered or watched
+    }
+  }
+  for (auto& [key, outcome] : answered) answer_elsewhere(key.entity, key.signal, std::move(outcome));
+  return out;
+}
+
+void RunLookups::poll_leases() {
+  if (!watcher_) return;
+  LeaseWatcher::PollResult r = watcher_->poll(ctx_.clock->steady_now());
+  if (!r.error.ok()) {
+    fatal_ = r.error;
+    for (const LeaseKey& k : watcher_->watched()) finish(k.entity, k.signal, failed_outcome(k.signal, r.error), "");
+    return;
+  }
+  for (LeaseWatcher::Answered& a : r.answered) answer_elsewhere(a.key.entity, a.key.signal, std::move(a.outcome));
+  for (const LeaseKey& k : r.taken) {
+    Lookup* lk = table_.find(k.entity, k.signal);
+    if (lk == nullptr || lk->done) {
+      ctx_.cache.release_lease(k.signal, k.entity);
+      continue;
+    }
+    // Its owner let go without an answer (it failed, or died and the lease expired): this
+    // process holds the lease now and sends the lookup itself.
+    lk->watching = false;
+    lk->leased = true;
+    mark_active(k.entity, bit(k.signal));
+    batcher_.park(ctx_.clock->steady_now(), Group{bit(k.signal), {k.entity}});
+  }
+}
+
+std::optional<Clock::SteadyTime> RunLookups::next_lease_poll() const {
+  return watcher_ ? watcher_->next_poll() : std::nullopt;
+}
+
+void RunLookups::answer_elsewhere(const std::string& entity, Signal s, LookupOutcome o) {
+  Lookup* lk = table_.find(entity, s);
+  if (lk == nullptr || lk->done) return;
+  if (o.result.status == SignalStatus::kFound || o.result.status == SignalStatus::kNoResult) {
+    // Another process paid for it: to this run's leads it is a cache hit, billed to nobody here.
+    o.billed = false;
+    lk->from_cache = true;
+    lk->answered_elsewhere = true;
+    if (summary_.lookups > 0) --summary_.lookups;
+    ++summary_.cache_hits;
+    ++progress_.cache_hits;
+  }
+  finish(entity, s, std::move(o), "");
+}
+
+void RunLookups::end_lease(Lookup& lk) {
+  if (!lk.leased) return;
+  lk.leased = false;
+  ctx_.cache.release_lease(lk.signal, lk.entity);
 }
 
 LookupOutcome RunLookups::failed_outcome(Signal s, const Status& st) const {
