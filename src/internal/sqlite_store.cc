@@ -189,6 +189,7 @@ class SqliteStore : public Store {
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {}
   ~SqliteStore() override {
     stop_renewing();
+    unlock_owner_file();
     while (!claims_.empty()) release_run(claims_.begin()->first);
     prepared_.clear();  // a connection with statements left open does not close
     sqlite3_close(db_);
@@ -584,8 +585,10 @@ class SqliteStore : public Store {
     std::vector<bool> out(keys.size(), false);
     if (keys.empty()) return out;
     std::int64_t now = wall_millis();
+    std::map<std::string, bool> alive;  // owners looked at during this call
     {
       std::lock_guard lock(mu_);
+      lock_owner_file_locked();
       LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "take lookup leases"));
       for (std::size_t i = 0; i < keys.size(); ++i) {
         Statement s(prepared_,
@@ -604,6 +607,14 @@ class SqliteStore : public Store {
           return error(rc, "take lookup leases");
         }
         out[i] = sqlite3_changes(db_) > 0;
+        if (!out[i]) {
+          Result<bool> taken = take_from_dead_owner_locked(keys[i], now, alive);
+          if (!taken.ok()) {
+            rollback();
+            return taken.status();
+          }
+          out[i] = *taken;
+        }
       }
       Status committed = exec("COMMIT", "take lookup leases");
       if (!committed.ok()) {
@@ -664,6 +675,103 @@ class SqliteStore : public Store {
     bind_key(s, key);
     int rc = s.step();
     return rc == SQLITE_DONE ? Status() : error(rc, "end a lookup lease");
+  }
+
+  // ---- owners' liveness: every owner of a store file holds an flock on a file of its own
+  // beside the store (PATH-lease-OWNER.lock) from before its first lease. The kernel drops it
+  // when the process dies, so a killed process's leases are taken over at once instead of after
+  // the lease time; the expiry covers what a lock cannot see (a process that hangs, or an owner
+  // that could not create its file: its id starts with 't', for "time only"). ----
+
+  std::string owner_lock_path(const std::string& owner) const { return fmt::format("{}-lease-{}.lock", path_, owner); }
+
+  // Under mu_, before this owner's first lease row. Also removes the files of dead owners.
+  void lock_owner_file_locked() {
+    if (owner_locked_) return;
+    owner_locked_ = true;
+    sweep_dead_owner_files();
+    std::string id = owner_;
+    owner_ = "t" + id;
+    std::string path = owner_lock_path("f" + id);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return;
+      // A sweeper may unlink the file between our open and our lock: a lock on a file nobody
+      // can find says nothing, so lock the one that is there now.
+      struct stat held {}, there {};
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &there) == 0 &&
+          held.st_ino == there.st_ino && held.st_dev == there.st_dev) {
+        owner_fd_ = fd;
+        owner_ = "f" + id;
+        return;
+      }
+      ::close(fd);
+    }
+  }
+
+  void unlock_owner_file() {
+    if (owner_fd_ < 0) return;
+    ::unlink(owner_lock_path(owner_).c_str());  // while still locked, see lock_owner_file_locked
+    ::close(owner_fd_);
+    owner_fd_ = -1;
+  }
+
+  // Whether `owner` may still be alive: false only when its lock file is gone or unlocked.
+  bool owner_alive(const std::string& owner) const {
+    if (owner.empty() || owner[0] != 'f') return true;  // time only
+    std::string path = owner_lock_path(owner);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno != ENOENT;
+    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return held;
+  }
+
+  // Under mu_, inside acquire_leases' transaction: the lease on `key` is another owner's; take
+  // it when that owner is dead.
+  Result<bool> take_from_dead_owner_locked(const CacheKey& key, std::int64_t now, std::map<std::string, bool>& alive) {
+    std::string holder;
+    {
+      Statement s(prepared_,
+                  "SELECT owner FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ?");
+      if (!s.ok()) return error(s.rc(), "read lookup leases");
+      bind_key(s, key);
+      int rc = s.step();
+      if (rc == SQLITE_DONE) return false;
+      if (rc != SQLITE_ROW) return error(rc, "read lookup leases");
+      holder = s.text(0);
+    }
+    if (holder == owner_) return false;
+    auto [it, inserted] = alive.try_emplace(holder, true);
+    if (inserted) {
+      it->second = owner_alive(holder);
+      if (!it->second) ::unlink(owner_lock_path(holder).c_str());  // nobody else would remove it
+    }
+    if (it->second) return false;
+    Statement u(prepared_,
+                "UPDATE lookup_leases SET owner = ?, expires_at = ? WHERE signal = ? AND entity = ? AND pipe_id = ? "
+                "AND config_hash = ? AND owner = ?");
+    if (!u.ok()) return error(u.rc(), "take a lookup lease");
+    u.bind(1, owner_).bind(2, now + lease_time_.count());
+    u.bind(3, to_string(key.signal)).bind(4, key.entity).bind(5, key.pipe_id).bind(6, key.config_hash);
+    u.bind(7, holder);
+    int rc = u.step();
+    if (rc != SQLITE_DONE) return error(rc, "take a lookup lease");
+    return sqlite3_changes(db_) > 0;
+  }
+
+  // Lock files of owners that died (their processes were killed), which nobody else removes.
+  void sweep_dead_owner_files() const {
+    std::error_code ec;
+    std::filesystem::path store(path_);
+    std::filesystem::path dir = store.parent_path().empty() ? std::filesystem::path(".") : store.parent_path();
+    std::string prefix = store.filename().string() + "-lease-";
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0 || name.size() < 5 || name.compare(name.size() - 5, 5, ".lock") != 0) continue;
+      std::string owner = name.substr(prefix.size(), name.size() - prefix.size() - 5);
+      if (!owner_alive(owner)) ::unlink(entry.path().c_str());
+    }
   }
 
   // The renewal thread starts with the first lease taken, so a store that never takes one (a
@@ -801,7 +909,9 @@ class SqliteStore : public Store {
   mutable std::atomic<bool> busy_{false};  // set by error(), read by the opening thread
 
   // Leases: this object's owner id, and the thread that renews its leases.
-  std::string owner_ = new_owner_id();
+  std::string owner_ = new_owner_id();  // "f" or "t" in front from the first lease on
+  bool owner_locked_ = false;           // lock_owner_file_locked ran
+  int owner_fd_ = -1;                   // the flock'ed owner file
   std::chrono::milliseconds lease_time_{30000};
   std::mutex renew_mu_;
   std::condition_variable renew_cv_;

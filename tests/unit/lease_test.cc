@@ -1,5 +1,9 @@
 // Lookup leases on SQLite: the conformance suite over one store file that several store objects
 // open, as several processes would; and a lone in-memory store, which shares nothing.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include "leadenrich/sqlite_store.h"
@@ -42,4 +46,50 @@ TEST_CASE("an in-memory SQLite store shares no leases: every lease is its own") 
   CHECK(store->acquire_lease(key).value());
   CHECK(store->acquire_leases({key, key}).value() == std::vector<bool>{true, true});
   CHECK_FALSE(store->leased_elsewhere(key).value());
+}
+
+namespace {
+
+CacheKey news_key(const std::string& entity) {
+  const SignalSpec& spec = find_spec(default_signal_specs(), Signal::kNews);
+  return CacheKey{Signal::kNews, entity, spec.pipe_id, config_hash(spec)};
+}
+
+}  // namespace
+
+TEST_CASE("a killed process's leases on a SQLite file are taken over at once, not after the lease time") {
+  testing::TempDir dir{"leadenrich_lease_kill"};
+  SqliteStoreOptions o;
+  o.path = dir.file("store.db");
+  o.lease_time = std::chrono::hours(1);  // only the dead owner's released lock can free it in time
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto store = open_sqlite_store(o);
+    bool ok = store.ok() && (*store)->acquire_lease(news_key("company:acme.com")).value_or(false);
+    char c = ok ? '1' : '0';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();  // killed here, holding its lease
+    ::_exit(0);
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  REQUIRE(c == '1');
+  auto live = open_sqlite_store(o).value();
+  CHECK_FALSE(live->acquire_lease(news_key("company:acme.com")).value());  // its owner is alive
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(live->acquire_lease(news_key("company:acme.com")).value());
+  CHECK_FALSE(live->leased_elsewhere(news_key("company:acme.com")).value());
+  ::close(ready[0]);
+  ::close(ready[1]);
+  // The dead owner's lock file is gone once seen dead; only the live owner's is left.
+  std::size_t lock_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path)) {
+    if (e.path().filename().string().find("-lease-") != std::string::npos) ++lock_files;
+  }
+  CHECK(lock_files == 1);
 }
