@@ -149,7 +149,34 @@ TEST_CASE("a lookup another owner holds the lease on waits for its answer and is
   CHECK(env.sandbox->counters().total_billed() == 0);
 }
 
-TEST_CASE("a lease whose owner died is taken over after the lease time and the lookup sent once") {
+TEST_CASE("a lookup whose lease holder lets go without an answer is taken over by the waiting run and sent once") {
+  Env env;
+  auto other = env.store();
+  Config config = env.sandbox->config();
+  std::vector<CacheKey> keys;
+  for (Signal s : kCompanySignals) keys.push_back(key_of(config, s, "company:acme.com"));
+  REQUIRE(other->acquire_leases(keys).value() == std::vector<bool>(keys.size(), true));
+  Enricher e = env.enricher(env.store());
+  Result<std::vector<EnrichedLead>> out = Status(StatusCode::kUnknown, "not run");
+  std::thread t([&] { out = e.enrich({lead("l1", "x@acme.com"), lead("l2", "y@acme.com")}, company_signals()); });
+  std::this_thread::sleep_for(300ms);  // the run waits for the other owner by now
+  CHECK(lookups_sent(env.sandbox->counters()) == 0);
+  for (const CacheKey& k : keys) REQUIRE(other->release_lease(k).ok());  // it failed: no answer
+  t.join();
+  REQUIRE(out.ok());
+  REQUIRE(out->size() == 2);
+  for (const EnrichedLead& l : *out) {
+    for (Signal s : kCompanySignals) CHECK(answered(l, s));
+  }
+  SandboxCounters c = env.sandbox->counters();
+  CHECK(lookups_sent(c) == std::size(kCompanySignals));
+  CHECK(billed_on_leads(*out) == c.total_billed());
+  CHECK(c.repeated_billing == 0);
+  // Its answers stored, the run holds no lease: the other owner may take them again.
+  CHECK(other->acquire_leases(keys).value() == std::vector<bool>(keys.size(), true));
+}
+
+TEST_CASE("a lease whose owner died is taken over and the lookup sent once") {
   Env env;
   Config config = env.sandbox->config();
   {

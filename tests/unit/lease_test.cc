@@ -4,6 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
+#include <sqlite3.h>
+
 #include <doctest/doctest.h>
 
 #include "leadenrich/sqlite_store.h"
@@ -92,4 +96,31 @@ TEST_CASE("a killed process's leases on a SQLite file are taken over at once, no
     if (e.path().filename().string().find("-lease-") != std::string::npos) ++lock_files;
   }
   CHECK(lock_files == 1);
+}
+
+TEST_CASE("a lease of an owner that stopped renewing without dying is taken over once it expires") {
+  testing::TempDir dir{"leadenrich_lease_expiry"};
+  SqliteStoreOptions o;
+  o.path = dir.file("store.db");
+  auto live = open_sqlite_store(o).value();
+  // A hung owner: no lock file to look at ('t': time only), a lease 400 ms from now.
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  const SignalSpec& spec = find_spec(default_signal_specs(), Signal::kNews);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  std::string sql = "INSERT INTO lookup_leases VALUES ('news', 'company:acme.com', '" + spec.pipe_id + "', '" +
+                    config_hash(spec) + "', 't-hung', " + std::to_string(now_ms.count() + 400) + ")";
+  REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  CacheKey key = news_key("company:acme.com");
+  auto until = std::chrono::system_clock::now();
+  bool taken = false;
+  while (!taken && std::chrono::system_clock::now() < until + std::chrono::seconds(20)) {
+    taken = live->acquire_lease(key).value();
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(taken);
+  // Not before its expiry.
+  CHECK(std::chrono::system_clock::now().time_since_epoch() >= now_ms + std::chrono::milliseconds(400));
 }
