@@ -12,6 +12,7 @@
 #include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 #include "leadenrich/testing/sandbox.h"
+#include "unit/forwarding_store.h"
 #include "unit/temp_dir.h"
 
 using namespace leadenrich;
@@ -221,4 +222,36 @@ TEST_CASE("a run cancelled while it waits for another owner's answer ends that l
   CHECK(env.sandbox->counters().total_billed() == 0);
   // The waiting run never held the lease: the other owner still does.
   CHECK(env.store()->leased_elsewhere(news).value());
+}
+
+namespace {
+
+// A shared store whose leases cannot be taken (the database went away mid-run).
+class LeaselessStore : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  bool shares_leases() const override { return true; }
+  Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>&) override {
+    return Status(StatusCode::kUnavailable, "store /tmp/x.db: take lookup leases: disk I/O error")
+        .with_provider(std::string(kStoreProvider));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a lease the store cannot hand out stops the run with the store's error and sends nothing") {
+  Env env;
+  Enricher e = env.enricher(std::make_shared<LeaselessStore>(env.store()));
+  std::vector<RawLead> leads;
+  for (int i = 0; i < 20; ++i) leads.push_back(lead("l" + std::to_string(i), "x@c" + std::to_string(i) + ".com"));
+  auto source = make_vector_source(leads);
+  std::size_t delivered = 0;
+  Result<RunSummary> run = e.enrich(*source, [&](EnrichedLead&& l) {
+    ++delivered;
+    for (Signal s : kCompanySignals) CHECK(l.result(s).status != SignalStatus::kFound);
+  }, company_signals());
+  REQUIRE_FALSE(run.ok());
+  CHECK(run.status().provider() == kStoreProvider);
+  CHECK(run.status().message().find("take lookup leases") != std::string::npos);
+  CHECK(lookups_sent(env.sandbox->counters()) == 0);
 }
