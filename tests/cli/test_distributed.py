@@ -34,14 +34,15 @@ def slow_sandbox():
     s.close()
 
 
-def write_leads(tmp_path, n):
-    """Leads of distinct companies: each lookup is needed once, so any repeated billing is a chunk
-    enriched twice."""
+def write_leads(tmp_path, n, companies=None):
+    """Leads of distinct companies by default: each lookup is needed once, so any repeated billing
+    is a chunk enriched twice. With `companies`, lead i works at company i % companies."""
     ids = [f"lead-{i:03d}" for i in range(n)]
     with open(tmp_path / "leads.jsonl", "w", encoding="utf-8") as f:
         for i, lead_id in enumerate(ids):
-            f.write(json.dumps({"lead_id": lead_id, "organization": f"Company {i}",
-                                "website": f"https://company{i}.example"}) + "\n")
+            c = i % companies if companies else i
+            f.write(json.dumps({"lead_id": lead_id, "organization": f"Company {c}",
+                                "website": f"https://company{c}.example"}) + "\n")
     return ids
 
 
@@ -107,6 +108,25 @@ def test_two_workers_and_the_submitter_write_each_lead_once_in_input_order(tmp_p
     listing = runs(tmp_path, store)
     assert "finished\t24 leads" in listing
     assert "distributed: 8 chunks, 24 leads: 8 done, 0 working, 0 queued; 24 of 24 leads journaled" in listing
+
+
+def test_processes_working_on_chunks_of_the_same_companies_pay_for_each_company_once(tmp_path, store,
+                                                                                   slow_sandbox):
+    # 30 leads over 4 companies in chunks of 3: every process needs every company at about the
+    # same moment; the lookup leases let one of them pay and the others wait for its answer.
+    ids = write_leads(tmp_path, 30, companies=4)
+    workers = [worker(tmp_path, slow_sandbox, store) for _ in range(2)]
+    try:
+        r = run([*ENRICH, "--store", store], tmp_path, env=slow_sandbox.env())
+        assert r.returncode == 0, r.stderr
+    finally:
+        results = [stop(w) for w in workers]
+    assert output_ids(tmp_path) == ids
+    counters = slow_sandbox.counters()
+    assert counters["repeated_billing"] == 0
+    assert sum(counters["billed"].values()) == 4
+    for code, err in results:
+        assert code == 0, err
 
 
 def test_a_killed_worker_s_chunk_is_taken_over_and_each_lead_comes_out_once(tmp_path, store, slow_sandbox):
