@@ -55,7 +55,9 @@ EXPOSE 8000
 # Configuration comes from the environment (docs/server.md): ATURIYA_*, PIPE0_*,
 # LEADENRICH_API_KEYS (required on this non-loopback address), LEADENRICH_ALLOWED_HOSTS, ...
 # The store is the server's default under the working directory, in the volume:
-# .leadenrich/store.db, or .leadenrich/sandbox.db with --sandbox (never mixed).
+# .leadenrich/store.db, or .leadenrich/sandbox.db with --sandbox (never mixed); or, with
+# LEADENRICH_STORE=postgresql://..., a PostgreSQL database shared by replicas and workers
+# (deploy/compose.postgresql.yaml, docs/scaling.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD curl -fsS --max-time 4 http://127.0.0.1:8000/api/health || exit 1
 STOPSIGNAL SIGTERM

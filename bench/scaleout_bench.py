@@ -148,8 +148,10 @@ def distributed_run(name, processes, leads=20000, companies=4000, latency_ms=300
             "leads_per_s": round(n / wall, 1), "billed": sum(counters["billed"].values()),
             "repeated_billing": counters["repeated_billing"],
             "peak_records_in_flight": counters["peak_records_in_flight"],
-            "runs_by_priority": counters["runs_by_priority"], "killed_at_billed": (
-                sum(killed["billed"].values()) if killed else None)}
+            "runs_by_priority": counters["runs_by_priority"],
+            "killed_at_billed": sum(killed["billed"].values()) if killed else None,
+            # Every process's records in flight at the kill: an upper bound of the killed worker's.
+            "records_in_flight_at_kill": killed["records_in_flight"] if killed else None}
 
 
 def replicas(requests=50, companies=5):

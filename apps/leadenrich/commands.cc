@@ -156,6 +156,7 @@ int run_runs(const GlobalOptions& global, const std::optional<std::string>& stor
   }
   for (const RunRecord& r : *runs) {
     fmt::print("{}\t{}\t{} leads\t{}\t{}\n", r.id, to_string(r.state), r.leads_done, format_timestamp(r.updated_at), r.input);
+    print_distributed_run(**store, r);
   }
   return kExitOk;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "leadenrich/sources.h"
+#include "leadenrich/store.h"
 
 namespace leadenrich::cli {
 
@@ -34,6 +35,10 @@ struct EnrichOptions {
   bool no_cache = false;
   std::optional<std::chrono::seconds> max_age;
   std::optional<std::string> resume;
+  /// Cut the input into chunks in the store's work queue for `leadenrich worker`s to share.
+  bool distributed = false;
+  std::size_t chunk_size = 200;
+  std::chrono::milliseconds lease{30'000};
 };
 
 int run_enrich(const GlobalOptions& global, const EnrichOptions& options);
@@ -62,6 +67,19 @@ int run_leads(const GlobalOptions& global, const LeadsOptions& options);
 int run_doctor(const GlobalOptions& global, bool sandbox);
 int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed);
 int run_runs(const GlobalOptions& global, const std::optional<std::string>& store_path, bool sandbox);
+
+struct WorkerCommandOptions {
+  std::optional<std::string> store_path;
+  std::optional<std::string> pipe0_environment;
+  std::optional<std::string> run_id;  ///< only this run's chunks; exit once it is done
+  bool exit_when_idle = false;
+  std::chrono::milliseconds lease{30'000};
+};
+
+/// leadenrich worker (worker_command.cc).
+int run_worker_command(const GlobalOptions& global, const WorkerCommandOptions& options);
+/// For `leadenrich runs`: a distributed run's chunks (nothing for other runs).
+void print_distributed_run(Store& store, const RunRecord& run);
 
 }  // namespace leadenrich::cli
 

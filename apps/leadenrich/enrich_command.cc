@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "leadenrich/distributed.h"
 #include "leadenrich/journal.h"
+#include "leadenrich/work_queue.h"
 #include "leadenrich/output.h"
 #include "leadenrich/sources.h"
 #include "signal_watcher.h"
@@ -103,6 +105,50 @@ int journal_start_exit_code(const Status& st) {
   }
 }
 
+struct DistributedOutcome {
+  std::string run_id;
+  RunSummary summary;
+  bool collected = false;  ///< false: stopped before every chunk was done
+};
+
+// --distributed: the input goes into the store's work queue in chunks; this process works on
+// them too, then writes every lead in input order. The first signal releases the chunk at hand.
+Result<DistributedOutcome> enrich_distributed(Enricher& enricher, LeadSource& source,
+                                              const std::function<void(EnrichedLead&&)>& write,
+                                              const std::string& input_id, const EnrichOptions& opts,
+                                              const EngineOptions& eopts,
+                                              const std::function<void(const std::string&, const Status&)>& on_bad_row,
+                                              const Reporter& reporter) {
+  Result<DistributedSpec> spec = distributed_spec(eopts);
+  if (!spec.ok()) return spec.status();
+  SubmitOptions so;
+  so.input = input_id;
+  so.resume = opts.resume;
+  so.chunk_size = opts.chunk_size;
+  so.on_bad_row = on_bad_row;
+  Result<Submitted> submitted = submit_distributed(*enricher.store(), source, *spec, so);
+  if (!submitted.ok()) return submitted.status();
+  reporter.info(fmt::format("distributed run {}{}: {} leads in {} chunks; add workers with `leadenrich worker "
+                            "--store {}`",
+                            submitted->run_id, submitted->resumed ? " (resumed)" : "", submitted->leads,
+                            submitted->chunks, opts.store_path.value_or("<this store>")));
+  WorkerOptions wo;
+  wo.lease = opts.lease;
+  wo.abandon = eopts.cancel;
+  wo.engine.mode = eopts.mode;
+  wo.engine.max_records_in_flight = eopts.max_records_in_flight;
+  DistributedOutcome out;
+  out.run_id = submitted->run_id;
+  Result<CollectSummary> collected = collect_distributed(enricher, submitted->run_id, write, wo);
+  if (!collected.ok()) return Status(collected.status().code(), fmt::format("run {}: {}", out.run_id,
+                                                                            collected.status().message()))
+                           .with_provider(collected.status().provider());
+  out.collected = !collected->stopped;
+  out.summary = collected->totals;
+  out.summary.bad_rows = submitted->bad_rows;
+  return out;
+}
+
 }  // namespace
 
 int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
@@ -158,6 +204,19 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   std::string input_id = store ? fingerprint(opts, limited, conn->config) : "";
   if (opts.resume && input_id.empty()) {
     reporter.error("--resume needs the store and a file or campaign input (not --no-cache, not stdin)");
+    return kExitUsage;
+  }
+  if (opts.resume && !opts.distributed && store && store->work_queue() != nullptr) {
+    // Its chunks may be with workers right now: only a distributed resume waits for them.
+    Result<std::optional<DistributedRun>> d = store->work_queue()->distributed_run(*opts.resume);
+    if (d.ok() && d->has_value()) {
+      reporter.error(fmt::format("run {} is a distributed run: add --distributed to resume it", *opts.resume));
+      return kExitUsage;
+    }
+  }
+  if (opts.distributed && !opts.dry_run && (input_id.empty() || store->work_queue() == nullptr)) {
+    reporter.error("--distributed needs a store that processes share (a SQLite file or PostgreSQL, not --no-cache) "
+                   "and a file or campaign input (not stdin)");
     return kExitUsage;
   }
 
@@ -251,7 +310,19 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
   std::size_t from_journal = 0;
   Status journal_error;
   RunState state = RunState::kFinished;
-  if (!input_id.empty()) {
+  bool collected = true;
+  if (opts.distributed) {
+    Result<DistributedOutcome> d = enrich_distributed(*conn->enricher, limited, write, input_id, opts, eopts,
+                                                      on_bad_row, reporter);
+    if (!d.ok()) {
+      reporter.error(d.status().message());
+      return journal_start_exit_code(d.status());
+    }
+    run_id = d->run_id;
+    summary = d->summary;
+    collected = d->collected;
+    state = collected ? RunState::kFinished : RunState::kRunning;
+  } else if (!input_id.empty()) {
     JournalOptions journal;
     journal.input = input_id;
     journal.resume = opts.resume;
@@ -290,6 +361,12 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
     reporter.end_progress();
   }
 
+  if (!collected) {  // interrupted before every chunk was done: the workers go on
+    reporter.warn(fmt::format("interrupted: nothing written; the workers go on with run {}: to collect it, "
+                              "--resume {} --distributed",
+                              run_id, run_id));
+    return kExitPartial;
+  }
   std::vector<std::string> written;
   for (Output& out : outputs) {
     if (!write_error.ok()) break;  // the broken output's temporary file is removed

@@ -68,6 +68,17 @@ std::optional<char> parse_delimiter(const std::string& text) {
   return text[0];
 }
 
+// --lease: a duration of at least a second (renewals go every third of it).
+bool parse_lease(const std::string& text, const Reporter& reporter, std::chrono::milliseconds& out) {
+  std::optional<std::chrono::seconds> d = parse_duration(text);
+  if (!d || d->count() < 1 || *d > std::chrono::hours(24)) {
+    reporter.error(fmt::format("--lease '{}': expected a duration from 1s to 24h, like 30s or 5m", text));
+    return false;
+  }
+  out = *d;
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,6 +130,11 @@ int main(int argc, char** argv) {
   enrich->add_flag("--no-cache", eo.no_cache, "Neither read nor write the cache");
   enrich->add_option("--max-age", max_age, "Use cached values younger than this (30d, 12h, 90m, 45s)");
   enrich->add_option("--resume", eo.resume, "Continue an interrupted run (see `leadenrich runs`)");
+  std::optional<std::string> chunk_size, enrich_lease;
+  enrich->add_flag("--distributed", eo.distributed,
+                   "Share the run with `leadenrich worker`s through the store's work queue");
+  enrich->add_option("--chunk-size", chunk_size, "With --distributed: leads per chunk (default 200)");
+  enrich->add_option("--lease", enrich_lease, "With --distributed: how long a silent worker keeps a chunk (default 30s)");
 
   // campaigns / leads / doctor / sandbox
   bool campaigns_sandbox = false;
@@ -142,6 +158,16 @@ int main(int argc, char** argv) {
   CLI::App* runs = app.add_subcommand("runs", "List enrichment runs and their state");
   runs->add_option("--store", runs_store, "Store: a SQLite file path or a postgresql:// URI (default .leadenrich/store.db)");
   runs->add_flag("--sandbox", runs_sandbox, "The sandbox's store (.leadenrich/sandbox.db)");
+
+  WorkerCommandOptions wko;
+  std::optional<std::string> worker_lease;
+  CLI::App* worker = app.add_subcommand("worker", "Enrich chunks of distributed runs (enrich --distributed)");
+  worker->add_option("--store", wko.store_path, "The store the submitter uses (default .leadenrich/store.db)");
+  worker->add_option("--run", wko.run_id, "Only this run's chunks; exit once it is done");
+  worker->add_flag("--exit-when-idle", wko.exit_when_idle, "Exit when there is no chunk to claim");
+  worker->add_option("--lease", worker_lease, "How long a silent worker keeps a chunk (default 30s)");
+  worker->add_option("--pipe0-environment", wko.pipe0_environment, "pipe0 environment")
+      ->check(CLI::IsMember({"production", "sandbox"}));
 
   int port = 0;
   std::uint64_t seed = 42;
@@ -202,6 +228,19 @@ int main(int argc, char** argv) {
       }
       eo.delimiter = d;
     }
+    check.whole("--chunk-size", chunk_size, 1, 100'000, "leads", n);
+    if (chunk_size && check.ok) eo.chunk_size = n;
+    if (!check.ok) return kExitUsage;
+    if ((chunk_size || enrich_lease) && !eo.distributed) {
+      reporter.error("--chunk-size and --lease go with --distributed");
+      return kExitUsage;
+    }
+    if (eo.distributed && eo.budget) {
+      reporter.error("--budget cannot bound a distributed run (each worker would spend up to it): drop --budget or "
+                     "--distributed");
+      return kExitUsage;
+    }
+    if (enrich_lease && !parse_lease(*enrich_lease, reporter, eo.lease)) return kExitUsage;
     if (!max_age.empty()) {
       eo.max_age = parse_duration(max_age);
       if (!eo.max_age) {
@@ -230,6 +269,10 @@ int main(int argc, char** argv) {
     return run_sandbox(global, port, seed);
   }
   if (runs->parsed()) return run_runs(global, runs_store, runs_sandbox);
+  if (worker->parsed()) {
+    if (worker_lease && !parse_lease(*worker_lease, reporter, wko.lease)) return kExitUsage;
+    return run_worker_command(global, wko);
+  }
   if (mcp->parsed()) {
     NumberCheck check{reporter};
     long long latency = 0;

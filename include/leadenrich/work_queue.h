@@ -23,6 +23,9 @@ struct WorkChunk {
   std::string run_id;
   std::size_t chunk = 0;                              ///< 0, 1, 2, ... in input order
   std::vector<std::pair<std::size_t, RawLead>> leads;  ///< (index in the input, lead), ascending
+  /// From claim_chunk: its claims, this one included. 1: nobody had it before; anything else
+  /// (0 when the queue does not say): an earlier holder may have journaled some of its leads.
+  std::size_t claims = 0;
 };
 
 enum class ChunkState { kQueued, kWorking, kDone };
@@ -57,7 +60,7 @@ class WorkQueue {
 
   // ---- the submitter ----
   /// Makes the journal run `run_id` (Store::begin_run) a distributed one, with its spec.
-  /// kAlreadyExists when it already is.
+  /// kAborted when it already is; kNotFound when the journal has no such run.
   virtual Status create_distributed(const std::string& run_id, const std::string& spec) = 0;
   /// Appends chunks (numbered on from DistributedRun::chunks), all of them or, on error, none.
   /// kFailedPrecondition once sealed.

@@ -198,6 +198,22 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
     }
     return stored;
   };
+  if (store->shares_leases()) {
+    // A lease error is a store fault like a read error: the run stops rather than pay for
+    // lookups another process may be paying for too.
+    hooks.acquire_leases = [store, key, fault](const std::vector<LeaseKey>& lookups) -> Result<std::vector<bool>> {
+      std::vector<CacheKey> keys;
+      keys.reserve(lookups.size());
+      for (const LeaseKey& l : lookups) keys.push_back(key(l.signal, l.entity));
+      Result<std::vector<bool>> got = store->acquire_leases(keys);
+      if (!got.ok() && fault) fault->note(got.status());
+      return got;
+    };
+    hooks.release_lease = [store, key, fault](Signal s, const std::string& entity) {
+      Status st = store->release_lease(key(s, entity));
+      if (!st.ok() && fault) fault->note(st);
+    };
+  }
   if (!options.journal_run_id.empty()) {
     std::string run_id = options.journal_run_id;
     hooks.submitted = [store, run_id](const std::string& pipe0_run_id, const std::vector<std::string>& entities,

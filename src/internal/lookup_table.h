@@ -41,6 +41,9 @@ struct Lookup {
   std::string run_id;
   bool in_store = false;  ///< from the store, or written to it
   bool owned = false;     ///< this run looks it up (and, across the Enricher, flies it)
+  bool leased = false;    ///< owned, and this process holds its lease (single flight across processes)
+  bool watching = false;  ///< owned, but another process holds its lease: the LeaseWatcher waits for its answer
+  bool answered_elsewhere = false;  ///< owned, answered by another process's lookup (already in the store)
   /// Set while another run of the same Enricher looks it up: what to send should that run give up.
   std::optional<Json::Object> standby_inputs;
 };

@@ -36,6 +36,7 @@ class Run {
       if (cancel_requested()) cancel_all();
       read_leads();
       process_mail();
+      lookups_.poll_leases();
       batcher_.unpark_due(now());
       for (std::size_t id : tracker_.due_polls(now())) poll(id);
       submit_ready();
@@ -124,12 +125,15 @@ class Run {
                    (opts_.max_records_in_flight == 0 || limit < opts_.max_records_in_flight);
       std::optional<Group> g = batcher_.take(limit - in_flight, sync && !probe);
       if (!g) return;
-      send(std::move(*g), sync && !probe);
-      probing_ = probe;
+      if (send(std::move(*g), sync && !probe)) probing_ = probe;
     }
   }
 
-  void send(Group g, bool sync) {
+  // False when nothing was left to send: with a shared store, other processes hold the
+  // leases of the group's lookups (or answered them meanwhile).
+  bool send(Group g, bool sync) {
+    g = lookups_.lease(std::move(g));
+    if (g.entities.empty()) return false;
     BatchRequest req;
     for (Signal s : kAllSignals) {
       if (g.mask & bit(s)) req.pipe_ids.push_back(spec(s).pipe_id);
@@ -149,6 +153,7 @@ class Run {
     } else {
       ctx_.pipe0->create_run(std::move(req), callback(id));
     }
+    return true;
   }
 
   BatchCallback callback(std::size_t id) {
@@ -291,6 +296,7 @@ class Run {
       if (t && (!wake || *t < *wake)) wake = t;
     };
     earlier(batcher_.next_unpark());
+    earlier(lookups_.next_lease_poll());
     if (batcher_.queued() > 0 && pause_until_ > now()) earlier(pause_until_);
     milliseconds slice = kWaitSlice;
     if (wake) slice = std::clamp(std::chrono::duration_cast<milliseconds>(*wake - now()), milliseconds(0), kWaitSlice);

@@ -30,6 +30,12 @@ struct CachePut {
   const LookupOutcome* outcome = nullptr;
 };
 
+/// A lookup whose lease (single flight across processes, store.h) the run takes or watches.
+struct LeaseKey {
+  Signal signal = Signal::kCompanyOverview;
+  std::string entity;
+};
+
 struct CacheHooks {
   std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)> get;
   /// Returns true when the outcome was stored (a later get() will return it while fresh).
@@ -42,6 +48,12 @@ struct CacheHooks {
                      const std::vector<Signal>& signals)> submitted;
   /// Its results are in (and cached): the journal can forget it.
   std::function<void(const std::string& pipe0_run_id)> settled;
+  /// Set only when other processes share the store (Store::shares_leases): takes the leases of
+  /// a request's lookups in one call, element i answering lookups[i] (true: this process holds
+  /// it and may send it). An error is the store's, already noted as its fault.
+  std::function<Result<std::vector<bool>>(const std::vector<LeaseKey>&)> acquire_leases;
+  /// Lets go of a lease this process holds (the lookup ended without an answer to store).
+  std::function<void(Signal, const std::string& entity)> release_lease;
 };
 
 struct RunContext {

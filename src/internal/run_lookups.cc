@@ -19,6 +19,7 @@ RunLookups::RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batch
       if (std::find(keys.begin(), keys.end(), in) == keys.end()) keys.push_back(in);
     }
   }
+  if (ctx_.cache.acquire_leases) watcher_ = std::make_unique<LeaseWatcher>(ctx_.cache);
 }
 
 void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw,
@@ -182,6 +183,8 @@ void RunLookups::store_unsaved() {
   std::vector<bool> stored = ctx_.cache.put_many(puts);
   for (std::size_t i = 0; i < unsaved_.size(); ++i) {
     unsaved_[i]->in_store = i < stored.size() && stored[i];
+    if (unsaved_[i]->in_store) unsaved_[i]->leased = false;  // storing it ended its lease
+    end_lease(*unsaved_[i]);
     land(*unsaved_[i]);
   }
   unsaved_.clear();
@@ -216,6 +219,10 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
     lk->standby_inputs.reset();
     --standby_;
   }
+  if (lk->watching) {
+    watcher_->forget(LeaseKey{s, entity});
+    lk->watching = false;
+  }
   if (lk->owned) {
     double price = spec(s).credits_per_lookup;
     reserved_ = std::max(0.0, reserved_ - price);
@@ -231,6 +238,11 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
   ++progress_.lookups_done;
   auto eit = entities_.find(entity);
   if (lk->owned && eit != entities_.end() && --eit->second.open <= 0 && eit->second.active == 0) entities_.erase(eit);
+  if (lk->answered_elsewhere) {
+    lk->in_store = true;  // the process that paid for it stored it
+    end_lease(*lk);       // taken at send time just as the answer came: nothing to send
+    return land(*lk);
+  }
   SignalStatus st = lk->outcome.result.status;
   bool answer = st == SignalStatus::kFound || st == SignalStatus::kNoResult;
   if (lk->owned && answer && holding_ && ctx_.cache.put_many) {
@@ -238,6 +250,9 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
     return;
   }
   if (lk->owned && answer && ctx_.cache.put) lk->in_store = ctx_.cache.put(s, entity, lk->outcome);
+  // Storing an answer ended its lease; anything else lets go of it so a waiting process sends it.
+  if (lk->in_store) lk->leased = false;
+  end_lease(*lk);
   land(*lk);
 }
 

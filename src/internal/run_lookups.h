@@ -17,6 +17,7 @@
 #include "internal/batch_tracker.h"
 #include "internal/batcher.h"
 #include "internal/delivery.h"
+#include "internal/lease_watcher.h"
 #include "internal/lookup_flights.h"
 #include "internal/lookup_table.h"
 #include "internal/plan.h"
@@ -61,6 +62,18 @@ class RunLookups {
   /// Fails every lookup not yet done (cancellation, a stalled run).
   void fail_open(const Status& st);
 
+  // ---- single flight across processes (when the store is shared: CacheHooks::acquire_leases) ----
+  /// At send time: takes the leases of the group's lookups in one call and returns what this
+  /// process may send. Lookups another process holds go to the lease watcher; lookups whose
+  /// answer reached the cache meanwhile are answered from it; an entity left with part of its
+  /// signals goes back to the batcher for those. A store error fails the group (the run stops).
+  Group lease(Group g);
+  /// Takes what the lease watcher found (when a poll is due).
+  void poll_leases();
+  std::optional<Clock::SteadyTime> next_lease_poll() const;
+  /// Lookups waiting for another process's answer.
+  std::size_t watching() const { return watcher_ ? watcher_->size() : 0; }
+
   LookupOutcome failed_outcome(Signal s, const Status& st) const;
 
   /// The record sent for an entity.
@@ -90,6 +103,10 @@ class RunLookups {
   void fan_out(Lookup& lk);
   /// Stores the lookups finish() set aside while concluding one answer, then lands them.
   void store_unsaved();
+  /// Another process's answer for an owned lookup (it paid; to this run it is a cache hit).
+  void answer_elsewhere(const std::string& entity, Signal s, LookupOutcome o);
+  /// Lets go of the lookup's lease, if this process holds it.
+  void end_lease(Lookup& lk);
 
   const RunContext& ctx_;
   const EngineOptions& opts_;
@@ -110,6 +127,7 @@ class RunLookups {
   static constexpr std::size_t kMaxHeldLookups = 64;
   bool holding_ = false;          // between hold_answers() and release_answers(); finish() sets answers aside
   std::vector<Lookup*> unsaved_;  // stored together by store_unsaved()
+  std::unique_ptr<LeaseWatcher> watcher_;  // only when the store is shared
   double spent_ = 0;
   double reserved_ = 0;
   std::uint64_t jitter_ = 0x5eed;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -21,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include "internal/sqlite_work_queue.h"
 #include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 
@@ -185,8 +187,13 @@ class Statement {
 
 class SqliteStore : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {}
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), prepared_(db) {
+    make_work_queue();
+  }
   ~SqliteStore() override {
+    stop_renewing();
+    unlock_owner_file();
+    work_queue_.reset();  // it borrows the connection
     while (!claims_.empty()) release_run(claims_.begin()->first);
     prepared_.clear();  // a connection with statements left open does not close
     sqlite3_close(db_);
@@ -296,6 +303,7 @@ class SqliteStore : public Store {
 
   Status put(const CacheKey& key, const CacheEntry& entry) override {
     LEADENRICH_RETURN_IF_ERROR(cacheable(entry));
+    if (shares_leases()) return put_many({{key, entry}});  // the answer and the end of its lease at once
     std::lock_guard lock(mu_);
     return insert_cache(key, entry);
   }
@@ -308,7 +316,9 @@ class SqliteStore : public Store {
     std::lock_guard lock(mu_);
     LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "write the cache"));
     for (const auto& [key, entry] : entries) {
-      if (Status st = insert_cache(key, entry); !st.ok()) {
+      Status st = insert_cache(key, entry);
+      if (st.ok() && shares_leases()) st = end_lease_locked(key);
+      if (!st.ok()) {
         rollback();
         return st;
       }
@@ -559,7 +569,265 @@ class SqliteStore : public Store {
     return out;
   }
 
+  // ---- distributed runs: the work queue (internal/sqlite_work_queue.cc) shares the connection ----
+
+  WorkQueue* work_queue() override { return work_queue_.get(); }
+
+  // ---- lookup leases (single flight across processes; store.h). A row per leased key: its
+  // owner (a random id per store object) and its expiry in wall-clock milliseconds, which the
+  // owner's renewal thread pushes forward every lease_time / 3 while the object lives. ----
+
+  bool shares_leases() const override { return !in_memory(); }
+
+  Result<bool> acquire_lease(const CacheKey& key) override {
+    if (!shares_leases()) return Store::acquire_lease(key);
+    Result<std::vector<bool>> one = acquire_leases({key});
+    if (!one.ok()) return one.status();
+    return static_cast<bool>(one->front());
+  }
+
+  // One write transaction for the whole request's keys: a key is taken when nobody holds it,
+  // when this owner already does, or when its holder let it expire.
+  Result<std::vector<bool>> acquire_leases(const std::vector<CacheKey>& keys) override {
+    if (!shares_leases()) return Store::acquire_leases(keys);
+    std::vector<bool> out(keys.size(), false);
+    if (keys.empty()) return out;
+    std::int64_t now = wall_millis();
+    std::map<std::string, bool> alive;  // owners looked at during this call
+    {
+      std::lock_guard lock(mu_);
+      lock_owner_file_locked();
+      LEADENRICH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "take lookup leases"));
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        Statement s(prepared_,
+                    "INSERT INTO lookup_leases VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                    "ON CONFLICT (signal, entity, pipe_id, config_hash) DO UPDATE SET owner = excluded.owner, "
+                    "expires_at = excluded.expires_at WHERE lookup_leases.owner = excluded.owner OR "
+                    "lookup_leases.expires_at <= ?7");
+        int rc = s.ok() ? SQLITE_OK : s.rc();
+        if (rc == SQLITE_OK) {
+          bind_key(s, keys[i]);
+          s.bind(5, owner_).bind(6, now + lease_time_.count()).bind(7, now);
+          rc = s.step();
+        }
+        if (rc != SQLITE_DONE) {
+          rollback();
+          return error(rc, "take lookup leases");
+        }
+        out[i] = sqlite3_changes(db_) > 0;
+        if (!out[i]) {
+          Result<bool> taken = take_from_dead_owner_locked(keys[i], now, alive);
+          if (!taken.ok()) {
+            rollback();
+            return taken.status();
+          }
+          out[i] = *taken;
+        }
+      }
+      Status committed = exec("COMMIT", "take lookup leases");
+      if (!committed.ok()) {
+        rollback();
+        return committed;
+      }
+    }
+    start_renewing();
+    return out;
+  }
+
+  Status release_lease(const CacheKey& key) override {
+    if (!shares_leases()) return {};
+    std::lock_guard lock(mu_);
+    Statement s(prepared_,
+                "DELETE FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ? "
+                "AND owner = ?");
+    if (!s.ok()) return error(s.rc(), "release a lookup lease");
+    bind_key(s, key);
+    s.bind(5, owner_);
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "release a lookup lease");
+  }
+
+  Result<bool> leased_elsewhere(const CacheKey& key) override {
+    if (!shares_leases()) return false;
+    std::lock_guard lock(mu_);
+    Statement s(prepared_,
+                "SELECT 1 FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ? "
+                "AND owner <> ? AND expires_at > ?");
+    if (!s.ok()) return error(s.rc(), "read lookup leases");
+    bind_key(s, key);
+    s.bind(5, owner_).bind(6, wall_millis());
+    int rc = s.step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return error(rc, "read lookup leases");
+  }
+
+  void set_lease_time(std::chrono::milliseconds t) { lease_time_ = std::max(t, std::chrono::milliseconds(1)); }
+
  private:
+  static std::int64_t wall_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  static void bind_key(Statement& s, const CacheKey& key) {
+    s.bind(1, to_string(key.signal)).bind(2, key.entity).bind(3, key.pipe_id).bind(4, key.config_hash);
+  }
+
+  // Under mu_, inside put_many's transaction: an answer stored ends the lease on its key,
+  // whoever held it (the waiters find the answer instead).
+  Status end_lease_locked(const CacheKey& key) {
+    Statement s(prepared_,
+                "DELETE FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ?");
+    if (!s.ok()) return error(s.rc(), "end a lookup lease");
+    bind_key(s, key);
+    int rc = s.step();
+    return rc == SQLITE_DONE ? Status() : error(rc, "end a lookup lease");
+  }
+
+  // ---- owners' liveness: every owner of a store file holds an flock on a file of its own
+  // beside the store (PATH-lease-OWNER.lock) from before its first lease. The kernel drops it
+  // when the process dies, so a killed process's leases are taken over at once instead of after
+  // the lease time; the expiry covers what a lock cannot see (a process that hangs, or an owner
+  // that could not create its file: its id starts with 't', for "time only"). ----
+
+  std::string owner_lock_path(const std::string& owner) const { return fmt::format("{}-lease-{}.lock", path_, owner); }
+
+  // Under mu_, before this owner's first lease row. Also removes the files of dead owners.
+  void lock_owner_file_locked() {
+    if (owner_locked_) return;
+    owner_locked_ = true;
+    sweep_dead_owner_files();
+    std::string id = owner_;
+    owner_ = "t" + id;
+    std::string path = owner_lock_path("f" + id);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return;
+      // A sweeper may unlink the file between our open and our lock: a lock on a file nobody
+      // can find says nothing, so lock the one that is there now.
+      struct stat held {}, there {};
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &there) == 0 &&
+          held.st_ino == there.st_ino && held.st_dev == there.st_dev) {
+        owner_fd_ = fd;
+        owner_ = "f" + id;
+        return;
+      }
+      ::close(fd);
+    }
+  }
+
+  void unlock_owner_file() {
+    if (owner_fd_ < 0) return;
+    ::unlink(owner_lock_path(owner_).c_str());  // while still locked, see lock_owner_file_locked
+    ::close(owner_fd_);
+    owner_fd_ = -1;
+  }
+
+  // Whether `owner` may still be alive: false only when its lock file is gone or unlocked.
+  bool owner_alive(const std::string& owner) const {
+    if (owner.empty() || owner[0] != 'f') return true;  // time only
+    std::string path = owner_lock_path(owner);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno != ENOENT;
+    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return held;
+  }
+
+  // Under mu_, inside acquire_leases' transaction: the lease on `key` is another owner's; take
+  // it when that owner is dead.
+  Result<bool> take_from_dead_owner_locked(const CacheKey& key, std::int64_t now, std::map<std::string, bool>& alive) {
+    std::string holder;
+    {
+      Statement s(prepared_,
+                  "SELECT owner FROM lookup_leases WHERE signal = ? AND entity = ? AND pipe_id = ? AND config_hash = ?");
+      if (!s.ok()) return error(s.rc(), "read lookup leases");
+      bind_key(s, key);
+      int rc = s.step();
+      if (rc == SQLITE_DONE) return false;
+      if (rc != SQLITE_ROW) return error(rc, "read lookup leases");
+      holder = s.text(0);
+    }
+    if (holder == owner_) return false;
+    auto [it, inserted] = alive.try_emplace(holder, true);
+    if (inserted) {
+      it->second = owner_alive(holder);
+      if (!it->second) ::unlink(owner_lock_path(holder).c_str());  // nobody else would remove it
+    }
+    if (it->second) return false;
+    Statement u(prepared_,
+                "UPDATE lookup_leases SET owner = ?, expires_at = ? WHERE signal = ? AND entity = ? AND pipe_id = ? "
+                "AND config_hash = ? AND owner = ?");
+    if (!u.ok()) return error(u.rc(), "take a lookup lease");
+    u.bind(1, owner_).bind(2, now + lease_time_.count());
+    u.bind(3, to_string(key.signal)).bind(4, key.entity).bind(5, key.pipe_id).bind(6, key.config_hash);
+    u.bind(7, holder);
+    int rc = u.step();
+    if (rc != SQLITE_DONE) return error(rc, "take a lookup lease");
+    return sqlite3_changes(db_) > 0;
+  }
+
+  // Lock files of owners that died (their processes were killed), which nobody else removes.
+  void sweep_dead_owner_files() const {
+    std::error_code ec;
+    std::filesystem::path store(path_);
+    std::filesystem::path dir = store.parent_path().empty() ? std::filesystem::path(".") : store.parent_path();
+    std::string prefix = store.filename().string() + "-lease-";
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0 || name.size() < 5 || name.compare(name.size() - 5, 5, ".lock") != 0) continue;
+      std::string owner = name.substr(prefix.size(), name.size() - prefix.size() - 5);
+      if (!owner_alive(owner)) ::unlink(entry.path().c_str());
+    }
+  }
+
+  // The renewal thread starts with the first lease taken, so a store that never takes one (a
+  // dry run, a reader) has none.
+  void start_renewing() {
+    std::lock_guard lock(renew_mu_);
+    if (renewer_.joinable() || stop_renewal_) return;
+    renewer_ = std::thread([this] { renew_loop(); });
+  }
+
+  void stop_renewing() {
+    {
+      std::lock_guard lock(renew_mu_);
+      stop_renewal_ = true;
+    }
+    renew_cv_.notify_all();
+    if (renewer_.joinable()) renewer_.join();
+  }
+
+  // One statement renews every lease this owner holds. A failed renewal is retried at the next
+  // tick; should they all fail, the leases expire and another process takes them over, which
+  // costs a repeated lookup at worst, never a lost one.
+  void renew_loop() {
+    std::unique_lock lock(renew_mu_);
+    while (!renew_cv_.wait_for(lock, lease_time_ / 3, [this] { return stop_renewal_; })) {
+      lock.unlock();
+      {
+        std::lock_guard db_lock(mu_);
+        Statement s(prepared_, "UPDATE lookup_leases SET expires_at = ? WHERE owner = ?");
+        if (s.ok()) {
+          s.bind(1, wall_millis() + lease_time_.count()).bind(2, owner_);
+          int rc = s.step();
+          ignore_error(rc == SQLITE_DONE ? Status() : error(rc, "renew lookup leases"),
+                       "retried at the next tick; an expired lease costs a repeated lookup at worst");
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  void make_work_queue() {
+    internal::SqliteConnection connection;
+    connection.db = db_;
+    connection.mu = &mu_;
+    connection.error = [this](int rc, std::string_view what) { return error(rc, what); };
+    work_queue_ = internal::make_sqlite_work_queue(std::move(connection));
+  }
+
   // PRAGMA user_version, with the statement reset at once so no read transaction stays open.
   Result<int> read_version() {
     Statement version(prepared_, "PRAGMA user_version");
@@ -655,6 +923,22 @@ class SqliteStore : public Store {
   std::mutex claims_mu_;
   std::map<std::string, int> claims_;  ///< run id -> the locked file's descriptor (-1 in memory)
   mutable std::atomic<bool> busy_{false};  // set by error(), read by the opening thread
+  std::unique_ptr<WorkQueue> work_queue_;
+
+  // Leases: this object's owner id, and the thread that renews its leases.
+  std::string owner_ = new_owner_id();  // "f" or "t" in front from the first lease on
+  bool owner_locked_ = false;           // lock_owner_file_locked ran
+  int owner_fd_ = -1;                   // the flock'ed owner file
+  std::chrono::milliseconds lease_time_{30000};
+  std::mutex renew_mu_;
+  std::condition_variable renew_cv_;
+  bool stop_renewal_ = false;
+  std::thread renewer_;
+
+  static std::string new_owner_id() {
+    std::random_device rd;
+    return fmt::format("{}-{:08x}{:08x}", ::getpid(), rd(), rd());
+  }
 };
 
 }  // namespace
@@ -689,6 +973,7 @@ Result<std::shared_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& optio
   }
   sqlite3_extended_result_codes(db, 1);
   auto store = std::make_shared<SqliteStore>(db, options.path);
+  store->set_lease_time(options.lease_time);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
   auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
   while (true) {

@@ -32,6 +32,9 @@ class Pipe0Emulator {
   void add_routes(httplib::Server& server);
   /// Forgets what was billed, so repeated billing counts afresh (with the counters reset).
   void forget_billing() { billed_keys_.clear(); }  // shared.mu held
+  /// Records admitted and not yet finished (shared.mu held): what a process killed now leaves
+  /// unpaid-for in flight, at most.
+  std::size_t records_in_flight() const { return in_flight_; }
 
  private:
   using Steady = std::chrono::steady_clock;

@@ -52,9 +52,11 @@ struct Sandbox::State {
     aturiya.add_routes(server);
     server.Get("/sandbox/counters", [this](const httplib::Request&, httplib::Response& r) {
       SandboxCounters c;
+      std::size_t in_flight = 0;
       {
         std::lock_guard lock(shared.mu);
         c = shared.counters;
+        in_flight = pipe0.records_in_flight();
       }
       Json::Object o;
       auto map_json = [](const std::map<std::string, std::size_t>& m) {
@@ -68,6 +70,7 @@ struct Sandbox::State {
       o.emplace_back("billed", map_json(c.billed));
       o.emplace_back("repeated_billing", Json(static_cast<std::int64_t>(c.repeated_billing)));
       o.emplace_back("peak_records_in_flight", Json(static_cast<std::int64_t>(c.peak_records_in_flight)));
+      o.emplace_back("records_in_flight", Json(static_cast<std::int64_t>(in_flight)));
       Json::Object priorities;
       for (const auto& [p, n] : c.runs_by_priority) priorities.emplace_back(std::to_string(p), Json(static_cast<std::int64_t>(n)));
       o.emplace_back("runs_by_priority", Json(std::move(priorities)));

@@ -1,0 +1,42 @@
+// The work queue conformance suite (work_queue_conformance.h) on SQLite: two store objects over
+// one file, as two processes on one machine would use it.
+#include <doctest/doctest.h>
+
+#include "leadenrich/sqlite_store.h"
+#include "unit/temp_dir.h"
+#include "unit/work_queue_conformance.h"
+
+using namespace leadenrich;
+
+namespace {
+
+class SqliteFixture : public testing::SharedStoreFixture {
+ public:
+  std::shared_ptr<Store> open(std::chrono::milliseconds lease_time) override {
+    SqliteStoreOptions o;
+    o.path = dir_.file("store.db");
+    o.lease_time = lease_time;
+    Result<std::shared_ptr<Store>> store = open_sqlite_store(o);
+    REQUIRE(store.ok());
+    return std::move(store).value();
+  }
+  std::string backend() const override { return "sqlite"; }
+
+ private:
+  testing::TempDir dir_{"leadenrich_wq"};
+};
+
+}  // namespace
+
+TEST_CASE("sqlite: the work queue conformance suite") {
+  testing::work_queue_conformance([] { return std::make_unique<SqliteFixture>(); });
+}
+
+TEST_CASE("sqlite: an in-memory store has a work queue too") {
+  SqliteStoreOptions o;
+  o.path = ":memory:";
+  std::shared_ptr<Store> store = open_sqlite_store(o).value();
+  REQUIRE(store->work_queue() != nullptr);
+  std::string run_id = testing::wq::distributed(*store, 2, 1);
+  CHECK(store->work_queue()->claim_chunk("w", std::chrono::seconds(1)).value().has_value());
+}
