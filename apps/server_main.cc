@@ -209,9 +209,10 @@ int run(const Flags& flags) {
     log_line("leadenrich-server: " + p.status().message());
     return kExitUsage;
   }
-  std::string store_name = flags.store_path.value_or(flags.sandbox || config.pipe0_environment == Pipe0Environment::kSandbox
-                                                       ? ".leadenrich/sandbox.db"
-                                                       : ".leadenrich/store.db");
+  bool sandbox_data = flags.sandbox || config.pipe0_environment == Pipe0Environment::kSandbox;
+  std::string store_name = flags.store_path.value_or(sandbox_data                ? ".leadenrich/sandbox.db"
+                                                     : !config.store.empty() ? config.store
+                                                                             : ".leadenrich/store.db");
   Result<std::shared_ptr<Store>> store = open_store(store_name);
   if (!store.ok()) {
     log_line("leadenrich-server: " + store.status().message());

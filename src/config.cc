@@ -86,6 +86,7 @@ std::string Config::to_string() const {
   for (const SignalSpec& spec : signal_specs) {
     out += fmt::format("{}={}\n", pipe_variable(spec.signal), spec.pipe_id);
   }
+  if (!store.empty()) out += fmt::format("LEADENRICH_STORE={}\n", internal::url_with_userinfo_masked(store));
   return out;
 }
 
@@ -187,6 +188,7 @@ Status apply_env(Config& config, const EnvLookup& env) {
       return invalid_argument(fmt::format("PIPE0_ENVIRONMENT must be 'production' or 'sandbox', got '{}'", *v));
     }
   }
+  if (auto v = get("LEADENRICH_STORE")) config.store = *v;
   if (auto v = get("LEADENRICH_SIGNALS")) {
     Result<std::vector<Signal>> list = parse_signal_list(*v);
     if (!list.ok()) return invalid_argument(fmt::format("LEADENRICH_SIGNALS: {}", list.status().message()));

@@ -144,7 +144,18 @@ int run_doctor(const GlobalOptions& global, bool sandbox) {
 
 int run_runs(const GlobalOptions& global, const std::optional<std::string>& store_path, bool sandbox) {
   Reporter reporter(global);
-  Result<std::shared_ptr<Store>> store = open_store(store_path.value_or(default_store_path(sandbox)));
+  std::string name = store_path.value_or(default_store_path(sandbox));
+  if (!store_path && !sandbox) {  // LEADENRICH_STORE, from the environment or .env
+    LoadOptions load;
+    load.dotenv_path = global.env_file;
+    Result<Config> config = load_config(load);
+    if (!config.ok()) {
+      reporter.error(config.status().message());
+      return exit_code_for(config.status());
+    }
+    if (!config->store.empty()) name = config->store;
+  }
+  Result<std::shared_ptr<Store>> store = open_store(name);
   if (!store.ok()) {
     reporter.error(store.status().message());
     return exit_code_for(store.status());

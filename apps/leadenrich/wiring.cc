@@ -53,7 +53,8 @@ Result<Connections> connect(const GlobalOptions& global, const ConnectOptions& o
   }
   if (options.need_store && !options.no_cache) {
     bool sandbox_data = options.sandbox || c.config.pipe0_environment == Pipe0Environment::kSandbox;
-    Result<std::shared_ptr<Store>> store = open_store(options.store_path.value_or(default_store_path(sandbox_data)));
+    std::string configured = sandbox_data || c.config.store.empty() ? default_store_path(sandbox_data) : c.config.store;
+    Result<std::shared_ptr<Store>> store = open_store(options.store_path.value_or(configured));
     if (!store.ok()) return store.status();
     c.store = std::move(store).value();
   }

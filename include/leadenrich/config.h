@@ -51,6 +51,11 @@ struct Config {
   /// What each signal is: pipe ids, inputs, output field names, freshness, price, weight.
   std::vector<SignalSpec> signal_specs = default_signal_specs();
 
+  /// LEADENRICH_STORE: the store the programs open, a SQLite path or a postgresql:// URI; empty
+  /// for their default file. A --store flag wins; sandbox data never goes to it (it would mix
+  /// synthetic answers into the real cache).
+  std::string store;
+
   bool signal_enabled(Signal s) const;
   const SignalSpec& spec(Signal s) const { return find_spec(signal_specs, s); }
 

@@ -11,8 +11,7 @@
 namespace leadenrich::pg {
 namespace {
 
-// What create_distributed says about a run that already is distributed. StatusCode has no
-// "already exists": a conflict is kAborted (status.h).
+// What create_distributed says about a run that already is distributed (work_queue.h): a conflict.
 constexpr StatusCode kAlreadyDistributed = StatusCode::kAborted;
 
 // Every error of the queue is the store's (work_queue.h).
@@ -61,13 +60,17 @@ class PgWorkQueue : public WorkQueue {
   }
 
   Status create_distributed(const std::string& run_id, const std::string& spec) override {
+    // One statement: inserted, or why not (the journal lacks the run, or it is distributed already).
     Result<Rows> r = q("create a distributed run", "create_distributed",
-                       "INSERT INTO leadenrich.distributed_runs (run_id, spec) VALUES ($1, $2)"
-                       " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+                       "WITH ins AS (INSERT INTO leadenrich.distributed_runs (run_id, spec) SELECT $1, $2"
+                       "  WHERE EXISTS (SELECT 1 FROM leadenrich.runs WHERE id = $1)"
+                       "  ON CONFLICT (run_id) DO NOTHING RETURNING 1)"
+                       " SELECT (SELECT count(*) FROM ins) > 0, EXISTS (SELECT 1 FROM leadenrich.runs WHERE id = $1)",
                        Params().add(run_id).add(spec));
     if (!r.ok()) return r.status();
-    if (r->empty()) return mine(Status(kAlreadyDistributed, fmt::format("run {} is already a distributed run", run_id)));
-    return {};
+    if (r->boolean(0, 0)) return {};
+    if (!r->boolean(0, 1)) return mine(not_found(fmt::format("no run {} in the journal to distribute", run_id)));
+    return mine(Status(kAlreadyDistributed, fmt::format("run {} is already a distributed run", run_id)));
   }
 
   // One transaction: the run row locked (so a seal or another add waits), then every chunk in
@@ -142,13 +145,14 @@ class PgWorkQueue : public WorkQueue {
                        "  WHERE r.state = 'running' AND ($3 = '' OR c2.run_id = $3)"
                        "   AND (c2.state = 'queued' OR (c2.state = 'working' AND c2.lease_until < now()))"
                        "  ORDER BY r.created_at, r.id, c2.chunk LIMIT 1 FOR UPDATE OF c2 SKIP LOCKED)"
-                       " RETURNING c.run_id, c.chunk, c.input",
+                       " RETURNING c.run_id, c.chunk, c.input, c.claims",
                        p);
     if (!r.ok()) return r.status();
     if (r->empty()) return std::optional<WorkChunk>();
     WorkChunk chunk;
     chunk.run_id = r->text(0, 0);
     chunk.chunk = static_cast<std::size_t>(r->integer(0, 1));
+    chunk.claims = static_cast<std::size_t>(r->integer(0, 3));
     Result<std::vector<std::pair<std::size_t, RawLead>>> leads = parse_chunk_input(r->text(0, 2));
     if (!leads.ok()) {
       return store_status(StatusCode::kDataLoss, pool_->display(), fmt::format("claim run {} chunk {}", chunk.run_id, chunk.chunk),

@@ -20,7 +20,9 @@
 #include "leadenrich/work_queue.h"
 #include "unit/postgresql_fixture.h"
 #include "unit/shared_store_fixture.h"
+#include "unit/lease_conformance.h"
 #include "unit/store_conformance.h"
+#include "unit/work_queue_conformance.h"
 
 using namespace leadenrich;
 using namespace std::chrono_literals;
@@ -53,6 +55,14 @@ bool eventually(F done) {
 
 TEST_CASE("store conformance: postgresql") {
   testing::conformance::run_all([] { return std::make_unique<PostgresqlFixture>(); });
+}
+
+TEST_CASE("lease conformance: postgresql") {
+  testing::lease_conformance([] { return std::make_unique<PostgresqlFixture>(); });
+}
+
+TEST_CASE("work queue conformance: postgresql") {
+  testing::work_queue_conformance([] { return std::make_unique<PostgresqlFixture>(); });
 }
 
 TEST_CASE("postgresql: a lookup lease belongs to one store object until put, release or expiry") {
