@@ -11,10 +11,12 @@ import time
 import pytest
 
 from test_cli import CLI, ExternalSandbox, run, sandbox  # noqa: F401 (the fixture)
+from test_postgresql import new_database
 
 # name -> the --store value for a test's directory. Each test gets a new, empty store.
 STORES = {
     "sqlite": lambda tmp_path: "store.db",
+    "postgresql": lambda tmp_path: new_database(),  # on the server scripts/with_postgres.sh starts
 }
 
 ENRICH = ["enrich", "-i", "leads.jsonl", "--format", "jsonl", "--signals", "company_overview", "-q",

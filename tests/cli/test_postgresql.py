@@ -11,15 +11,23 @@ from test_cli import ExternalSandbox, clean_env, run
 from test_store import leads_file, total
 
 
-@pytest.fixture
-def pg_uri():
+def new_database():
+    """The URI of a new, empty database on the test server; fails (never skips) without one."""
     server = os.environ.get("LEADENRICH_TEST_POSTGRES")
     assert server, "LEADENRICH_TEST_POSTGRES is not set: run under scripts/with_postgres.sh (ctest does)"
     db = "leadenrich_cli_" + uuid.uuid4().hex[:12]
     subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {db}"], check=True, capture_output=True)
     base, _, _ = server.rpartition("/")
-    yield f"{base}/{db}"
-    subprocess.run(["psql", server, "-q", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], capture_output=True)
+    return f"{base}/{db}"
+
+
+@pytest.fixture
+def pg_uri():
+    uri = new_database()
+    yield uri
+    server = os.environ["LEADENRICH_TEST_POSTGRES"]
+    subprocess.run(["psql", server, "-q", "-c", f"DROP DATABASE IF EXISTS {uri.rpartition('/')[2]} WITH (FORCE)"],
+                   capture_output=True)
 
 
 def test_a_second_run_on_postgresql_bills_nothing_and_runs_lists_it(tmp_path, pg_uri):
@@ -31,7 +39,8 @@ def test_a_second_run_on_postgresql_bills_nothing_and_runs_lists_it(tmp_path, pg
         assert first.returncode in (0, 1), first.stderr
         after_first = s.counters()
         assert total(after_first, "billed") > 0
-        second = run(args, tmp_path, env=s.env())
+        # The second run names the store through LEADENRICH_STORE instead of --store.
+        second = run(args[:3] + args[5:], tmp_path, env=s.env(LEADENRICH_STORE=pg_uri))
         assert second.returncode in (0, 1), second.stderr
         assert total(s.counters(), "billed") == total(after_first, "billed")
         assert "billed             0 lookups" in second.stderr
@@ -41,6 +50,7 @@ def test_a_second_run_on_postgresql_bills_nothing_and_runs_lists_it(tmp_path, pg
         s.close()
     runs = run(["runs", "--store", pg_uri], tmp_path)
     assert runs.returncode == 0, runs.stderr
+    assert run(["runs"], tmp_path, env=clean_env(LEADENRICH_STORE=pg_uri)).stdout == runs.stdout
     lines = runs.stdout.splitlines()
     assert len(lines) == 2
     assert all(line.startswith("run_") and "\tfinished\t30 leads\t" in line for line in lines)
