@@ -17,10 +17,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 sys.path.insert(0, os.path.dirname(__file__))
 from test_cli import CLI, ExternalSandbox, run  # noqa: E402
 from test_server import COMPANY_PIPES, KEY, PERSON_PIPE, SERVER, Server  # noqa: E402
+from test_postgresql import new_database  # noqa: E402
 
 # Store kind -> the --store value several processes share (tmp_path is the test's directory).
 STORES = {
     "sqlite": lambda tmp_path: str(tmp_path / "shared.db"),
+    "postgresql": lambda tmp_path: new_database(),  # on the server scripts/with_postgres.sh starts
 }
 
 
