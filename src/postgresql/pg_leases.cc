@@ -22,6 +22,14 @@ Params key_params(const CacheKey& k) {
   return p;
 }
 
+// A lease's owner is alive while some session holds the advisory lock (kOwnerLockSpace,
+// hashtext(owner)) in this database. Two owners whose ids hash alike only make a dead one look
+// alive: its leases then wait for their expiry, as without the lock.
+constexpr const char* kOwnerAlive =
+    "EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.classid = 1818583396"
+    " AND k.objid = hashtext({}.owner)::oid AND k.objsubid = 2 AND k.granted"
+    " AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))";
+
 std::string random_owner() {
   std::random_device rd;
   return fmt::format("{:08x}{:08x}", rd(), rd());
@@ -59,8 +67,20 @@ Leases::~Leases() {
 // One statement for a whole pipe0 request: take what is free or expired, renew what is ours.
 // Each key once (a row may not be updated twice in one statement), in key order, so that two
 // owners' overlapping requests lock rows in the same order.
+Status Leases::ensure_alive() {
+  std::lock_guard lock(alive_mu_);
+  if (alive_ != nullptr && !alive_->broken()) return {};
+  Result<std::unique_ptr<Connection>> c = pool_->dedicated();
+  if (!c.ok()) return c.status();
+  alive_ = std::move(c).value();
+  // 1818583396 is "lead" in ASCII: the namespace of owner locks (kOwnerAlive).
+  return alive_->query("take lookup leases", "SELECT pg_advisory_lock(1818583396, hashtext($1))", Params().add(owner_))
+      .status();
+}
+
 Result<std::vector<bool>> Leases::acquire(const std::vector<CacheKey>& keys) {
   if (keys.empty()) return std::vector<bool>();
+  LEADENRICH_RETURN_IF_ERROR(ensure_alive());
   std::map<std::string, const CacheKey*> unique;
   for (const CacheKey& k : keys) unique.emplace(key_text(k), &k);
   std::vector<const CacheKey*> ordered;
@@ -73,8 +93,8 @@ Result<std::vector<bool>> Leases::acquire(const std::vector<CacheKey>& keys) {
                              " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(s, e, p, c)"
                              " ON CONFLICT (signal, entity, pipe_id, config_hash) DO UPDATE"
                              " SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at"
-                             " WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner"
-                             " RETURNING l.signal, l.entity, l.pipe_id, l.config_hash",
+                             " WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner OR NOT " +
+                                 fmt::format(kOwnerAlive, "l") + " RETURNING l.signal, l.entity, l.pipe_id, l.config_hash",
                              p);
   if (!r.ok()) return r.status();
   std::set<std::string> held;
@@ -99,8 +119,9 @@ Result<bool> Leases::held_elsewhere(const CacheKey& key) {
   Params p = key_params(key);
   p.add(owner_);
   Result<Rows> r = run_query(*pool_, "check a lookup lease", "leased_elsewhere",
-                             "SELECT EXISTS (SELECT 1 FROM leadenrich.lookup_leases WHERE signal = $1 AND entity = $2"
-                             " AND pipe_id = $3 AND config_hash = $4 AND owner <> $5 AND expires_at >= now())",
+                             "SELECT EXISTS (SELECT 1 FROM leadenrich.lookup_leases l WHERE signal = $1 AND entity = $2"
+                             " AND pipe_id = $3 AND config_hash = $4 AND owner <> $5 AND expires_at >= now() AND " +
+                                 fmt::format(kOwnerAlive, "l") + ")",
                              p);
   if (!r.ok()) return r.status();
   return r->boolean(0, 0);

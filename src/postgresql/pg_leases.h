@@ -1,5 +1,7 @@
 // Lookup leases on PostgreSQL (store.h, "single flight across processes"): table lookup_leases,
-// one owner per store object, expiry on the server's clock, renewed in the background.
+// one owner per store object, expiry on the server's clock, renewed in the background. An owner
+// also holds a session advisory lock on a connection of its own while it lives: when its process
+// dies the server drops the lock, and its leases are taken at once instead of after the lease time.
 #ifndef LEADENRICH_SRC_POSTGRESQL_PG_LEASES_H_
 #define LEADENRICH_SRC_POSTGRESQL_PG_LEASES_H_
 
@@ -35,10 +37,14 @@ class Leases {
 
  private:
   void renew_loop();
+  /// Takes (again, after the connection dropped) the advisory lock that says this owner lives.
+  Status ensure_alive();
 
   std::shared_ptr<Pool> pool_;
   std::string owner_;
   std::chrono::milliseconds lease_time_;
+  std::mutex alive_mu_;
+  std::unique_ptr<Connection> alive_;  ///< holds pg_advisory_lock(kOwnerLockSpace, hashtext(owner_))
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -3,6 +3,9 @@
 // objects, renewal and expiry, the work queue under several workers, the first open of a new
 // database from several threads, and errors that never show the password.
 #include <libpq-fe.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -151,6 +154,41 @@ TEST_CASE("postgresql: a live owner's leases are renewed; a dead owner's expire 
   owner.reset();  // killed: nobody renews or releases
   CHECK(eventually([&] { return waiter->acquire_lease(k).value(); }));
   CHECK_FALSE(waiter->leased_elsewhere(k).value());
+}
+
+TEST_CASE("postgresql: a killed process's leases are taken at once, long before they expire") {
+  PostgresqlFixture db;
+  db.open();  // create the schema before the child does
+  CacheKey k = key(Signal::kTechStack, "company:killed.com");
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    PostgresqlStoreOptions o;
+    o.conninfo = db.uri();
+    o.lease_time = std::chrono::minutes(10);
+    Result<std::shared_ptr<Store>> s = open_postgresql_store(o);
+    char ok = s.ok() && (*s)->acquire_lease(k).value_or(false) ? 'y' : 'n';
+    (void)!::write(ready[1], &ok, 1);
+    ::pause();  // until killed
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char ok = 'n';
+  REQUIRE(::read(ready[0], &ok, 1) == 1);
+  ::close(ready[0]);
+  REQUIRE(ok == 'y');
+  auto survivor = db.open(std::chrono::minutes(10));
+  CHECK(survivor->leased_elsewhere(k).value());
+  CHECK_FALSE(survivor->acquire_lease(k).value());
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  // The lease has ten minutes left; the server saw the process go.
+  CHECK(eventually([&] { return survivor->acquire_lease(k).value(); }));
+  CHECK_FALSE(survivor->leased_elsewhere(k).value());
 }
 
 TEST_CASE("postgresql: workers on two store objects never get the same chunk") {
