@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.abspath(os.environ.get("LEADENRICH_BIN_DIR", os.path.join(ROOT, "build", "apps")))
 BASE_URI = os.environ.get("LEADENRICH_TEST_POSTGRES", "")
 COMPANY_SIGNALS = "company_overview,tech_stack,funding,news"
+KEY = "scaleout-bench-key"
 
 
 def fail(message):
@@ -90,7 +91,7 @@ def write_leads(path, leads, companies):
 
 def check_output(path, leads):
     with open(path) as f:
-        ids = [json.loads(line)["lead_id"] for line in f if line.strip()]
+        ids = [json.loads(line)["lead"]["lead_id"] for line in f if line.strip()]
     expected = [f"lead-{i:06d}" for i in range(leads)]
     if ids != expected:
         missing = len(set(expected) - set(ids))
@@ -163,7 +164,8 @@ def replicas(requests=50, companies=5):
         log = open(os.path.join(tmp.name, f"replica{k}.log"), "w+")
         p = subprocess.Popen([os.path.join(BIN, "leadenrich-server"), "--port", "0", "--store", store,
                               "--jobs-dir", os.path.join(tmp.name, f"replica{k}.jobs")],
-                             env=sandbox.env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+                             env=dict(sandbox.env, LEADENRICH_API_KEYS=KEY), stdout=subprocess.DEVNULL, stderr=log,
+                             text=True)
         servers.append(p)
         logs.append(log)
     for p, log in zip(servers, logs):
@@ -183,8 +185,8 @@ def replicas(requests=50, companies=5):
         c = i % companies
         lead = {"lead_id": f"r-{i}", "name": f"Person {i}", "organization": f"Company {c}",
                 "email": f"person{i}@company{c}.com", "website": f"https://www.company{c}.com/"}
-        body = json.dumps({"leads": [lead]}).encode()
-        req = urllib.request.Request(urls[i % 2] + "/v1/enrich", data=body, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(urls[i % 2] + f"/v1/leads/r-{i}/enrich", data=json.dumps(lead).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
         with urllib.request.urlopen(req, timeout=120) as r:
             return r.status
 
@@ -199,7 +201,8 @@ def replicas(requests=50, companies=5):
     counters = sandbox.counters()
     sandbox.stop()
     return {"scenario": "replicas", "requests": requests, "ok": statuses.count(200),
-            "billed": sum(counters["billed"].values()), "expected": companies * len(COMPANY_SIGNALS.split(",")),
+            "lookups": sum(counters["lookups"].values()), "billed": sum(counters["billed"].values()),
+            "expected": companies * len(COMPANY_SIGNALS.split(",")),
             "repeated_billing": counters["repeated_billing"]}
 
 
