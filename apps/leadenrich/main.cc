@@ -79,6 +79,30 @@ bool parse_lease(const std::string& text, const Reporter& reporter, std::chrono:
   return true;
 }
 
+// -o names one file: its format is --format's when given (one format, not both), else its
+// extension's. A silent fallback to output/enriched_leads.* would leave the user looking for the
+// file they named.
+bool output_format_for(const std::string& path, bool format_given, std::string& format, const Reporter& reporter) {
+  if (format_given) {
+    if (format != "both") return true;
+    reporter.error(fmt::format("-o '{}' names one file and --format both writes two: give --format json, jsonl or "
+                               "csv, or --output-dir for both",
+                               path));
+    return false;
+  }
+  auto ends_with = [&](std::string_view ext) {
+    return path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  if (ends_with(".jsonl") || ends_with(".ndjson")) format = "jsonl";
+  else if (ends_with(".json")) format = "json";
+  else if (ends_with(".csv")) format = "csv";
+  else {
+    reporter.error(fmt::format("-o '{}': name a .json, .jsonl or .csv file, or give --format", path));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -241,6 +265,10 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     if (enrich_lease && !parse_lease(*enrich_lease, reporter, eo.lease)) return kExitUsage;
+    if (eo.output && *eo.output != "-" && !output_format_for(*eo.output, enrich->count("--format") > 0, eo.format,
+                                                             reporter)) {
+      return kExitUsage;
+    }
     if (!max_age.empty()) {
       eo.max_age = parse_duration(max_age);
       if (!eo.max_age) {

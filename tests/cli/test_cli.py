@@ -108,6 +108,26 @@ def test_json_lines_from_stdin_stream_to_stdout(tmp_path, sandbox):
     assert not (tmp_path / "output").exists()
 
 
+def test_dash_o_writes_the_file_it_names_in_its_extension_s_format(tmp_path, sandbox):
+    lines = "".join(json.dumps({"lead_id": f"o{i}", "email": f"x{i}@globex.io"}) + "\n" for i in range(3))
+    (tmp_path / "leads.jsonl").write_text(lines)
+    r = run(["enrich", "-i", "leads.jsonl", "-o", "enriched.jsonl", "--signals", "news"], tmp_path, env=sandbox.env())
+    assert r.returncode in (0, 1), r.stderr
+    out = [json.loads(line) for line in (tmp_path / "enriched.jsonl").read_text().splitlines()]
+    assert [o["lead"]["lead_id"] for o in out] == ["o0", "o1", "o2"]
+    assert not (tmp_path / "output").exists()
+    r = run(["enrich", "-i", "leads.jsonl", "-o", "enriched.csv", "--signals", "news"], tmp_path, env=sandbox.env())
+    assert r.returncode in (0, 1), r.stderr
+    assert (tmp_path / "enriched.csv").read_text().splitlines()[0].startswith("lead_id")
+    # A name that says no format, or two formats for one file: one line, nothing written.
+    for args, says in ((["-o", "enriched.txt"], "-o 'enriched.txt': name a .json, .jsonl or .csv file"),
+                       (["-o", "e.json", "--format", "both"], "--format both writes two")):
+        r = run(["enrich", "-i", "leads.jsonl", *args], tmp_path, env=sandbox.env())
+        assert r.returncode == 2 and says in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "enriched.txt").exists() and not (tmp_path / "e.json").exists()
+
+
 def test_a_json_array_file_to_jsonl(tmp_path, sandbox):
     (tmp_path / "leads.json").write_text(json.dumps([{"lead_id": 1, "website": "initech.com"},
                                                      {"lead_id": 2, "email": "b@gmail.com"}]))
