@@ -74,6 +74,9 @@ struct WorkerCommandOptions {
   std::optional<std::string> run_id;  ///< only this run's chunks; exit once it is done
   bool exit_when_idle = false;
   std::chrono::milliseconds lease{30'000};
+  /// A ceiling on this worker's records in flight (default: learned from pipe0's capacity
+  /// headers, which are the org's: the fleet shares them).
+  std::optional<std::size_t> concurrency;
 };
 
 /// leadenrich worker (worker_command.cc).

@@ -184,12 +184,14 @@ int main(int argc, char** argv) {
   runs->add_flag("--sandbox", runs_sandbox, "The sandbox's store (.leadenrich/sandbox.db)");
 
   WorkerCommandOptions wko;
-  std::optional<std::string> worker_lease;
+  std::optional<std::string> worker_lease, worker_concurrency;
   CLI::App* worker = app.add_subcommand("worker", "Enrich chunks of distributed runs (enrich --distributed)");
   worker->add_option("--store", wko.store_path, "The store the submitter uses (default .leadenrich/store.db)");
   worker->add_option("--run", wko.run_id, "Only this run's chunks; exit once it is done");
   worker->add_flag("--exit-when-idle", wko.exit_when_idle, "Exit when there is no chunk to claim");
   worker->add_option("--lease", worker_lease, "How long a silent worker keeps a chunk (default 30s)");
+  worker->add_option("--concurrency", worker_concurrency,
+                     "A ceiling on this worker's records in flight (default: learned from pipe0's capacity headers)");
   worker->add_option("--pipe0-environment", wko.pipe0_environment, "pipe0 environment")
       ->check(CLI::IsMember({"production", "sandbox"}));
 
@@ -299,6 +301,11 @@ int main(int argc, char** argv) {
   if (runs->parsed()) return run_runs(global, runs_store, runs_sandbox);
   if (worker->parsed()) {
     if (worker_lease && !parse_lease(*worker_lease, reporter, wko.lease)) return kExitUsage;
+    NumberCheck check{reporter};
+    std::size_t n = 0;
+    check.whole("--concurrency", worker_concurrency, 1, 100'000, "records", n);
+    if (!check.ok) return kExitUsage;
+    if (worker_concurrency) wko.concurrency = n;
     return run_worker_command(global, wko);
   }
   if (mcp->parsed()) {

@@ -36,6 +36,7 @@ int run_worker_command(const GlobalOptions& global, const WorkerCommandOptions& 
   wo.run_id = opts.run_id;
   wo.until_run_done = opts.run_id.has_value();
   wo.exit_when_idle = opts.exit_when_idle;
+  if (opts.concurrency) wo.engine.max_records_in_flight = *opts.concurrency;
   // The first SIGTERM / Ctrl-C finishes the chunk at hand (its lookups may be paid already) and
   // exits 0; a second one ends the process, and the chunk's lease runs out for another worker.
   wo.stop = std::make_shared<CancellationToken>();

@@ -213,3 +213,11 @@ def test_a_worker_with_exit_when_idle_exits_0_when_there_is_nothing_to_do(tmp_pa
     w = run(["worker", "--store", store, "--exit-when-idle"], tmp_path, env=sandbox.env())
     assert w.returncode == 0, w.stderr
     assert "0 chunks done" in w.stderr
+
+
+def test_worker_options_are_checked_before_it_connects(tmp_path, store):
+    for args, says in ((["--concurrency", "0"], "--concurrency '0': expected a whole number of records from 1"),
+                       (["--lease", "never"], "--lease 'never'")):
+        r = run(["worker", "--store", store, *args], tmp_path)
+        assert r.returncode == 2, r.stderr
+        assert says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
