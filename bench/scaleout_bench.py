@@ -140,6 +140,10 @@ def distributed_run(name, processes, leads=20000, companies=4000, latency_ms=300
         _, err = submitter.communicate(timeout=3600)
         wall = time.monotonic() - started
         stop_workers(workers)
+        for k, w in enumerate(workers):
+            if w.returncode != 0 and not (k == 0 and kill_one_at is not None):
+                with open(os.path.join(tmp, f"worker{k}.log")) as log:
+                    fail(f"{name}: worker {k} exited {w.returncode}: {log.read().strip()[-2000:]}")
         if submitter.returncode != 0:
             fail(f"{name}: the submitter exited {submitter.returncode}: {err.strip()[-2000:]}")
         n = check_output(out_path, leads)
