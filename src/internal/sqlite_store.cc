@@ -22,12 +22,16 @@
 
 #include <fmt/format.h>
 
+#include "internal/sqlite_statement.h"
 #include "internal/sqlite_work_queue.h"
 #include "leadenrich/sqlite_store.h"
 #include "leadenrich/store.h"
 
 namespace leadenrich {
 namespace {
+
+using internal::PreparedStatements;
+using internal::Statement;
 
 // Each migration takes the schema from version i to i + 1.
 constexpr const char* kMigrations[] = {
@@ -109,81 +113,6 @@ Status store_error(const std::string& path, int rc, std::string_view what) {
 
 std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
-
-// Prepared statements, kept for the connection's life: preparing is most of the cost of a
-// cache read, and a run makes several per lead. Not thread-safe (the store's mutex guards it).
-class PreparedStatements {
- public:
-  explicit PreparedStatements(sqlite3* db) : db_(db) {}
-  ~PreparedStatements() { clear(); }
-  PreparedStatements(const PreparedStatements&) = delete;
-  PreparedStatements& operator=(const PreparedStatements&) = delete;
-
-  void clear() {
-    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
-    stmts_.clear();
-  }
-
-  // The statement for `sql`, prepared once; null with `rc` set when it cannot be prepared.
-  sqlite3_stmt* get(const char* sql, int& rc) {
-    auto it = stmts_.find(std::string_view(sql));  // no string built per call
-    if (it != stmts_.end()) {
-      rc = SQLITE_OK;
-      return it->second;
-    }
-    sqlite3_stmt* stmt = nullptr;
-    rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(stmt);
-      return nullptr;
-    }
-    stmts_.emplace(sql, stmt);
-    return stmt;
-  }
-
- private:
-  sqlite3* db_;
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> stmts_;
-};
-
-// One use of a prepared statement: reset and unbound again when it goes out of scope.
-class Statement {
- public:
-  Statement(PreparedStatements& prepared, const char* sql) { stmt_ = prepared.get(sql, rc_); }
-  ~Statement() {
-    if (stmt_ != nullptr) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK; }
-  int rc() const { return rc_; }
-  Statement& bind(int i, std::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  int step() { return stmt_ != nullptr ? sqlite3_step(stmt_) : rc_; }
-  std::string text(int col) const {
-    const unsigned char* t = sqlite3_column_text(stmt_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_OK;
-};
 
 class SqliteStore : public Store {
  public:
@@ -824,6 +753,7 @@ class SqliteStore : public Store {
     internal::SqliteConnection connection;
     connection.db = db_;
     connection.mu = &mu_;
+    connection.prepared = &prepared_;
     connection.error = [this](int rc, std::string_view what) { return error(rc, what); };
     work_queue_ = internal::make_sqlite_work_queue(std::move(connection));
   }

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "leadenrich/json.h"
+#include "internal/chunk_json.h"
 #include "leadenrich/store.h"
 
 namespace leadenrich::internal {
@@ -25,60 +25,6 @@ Status store_status(StatusCode code, std::string message) {
   return Status(code, std::move(message)).with_provider(std::string(kStoreProvider));
 }
 
-// One statement, prepared per use (queue calls are few next to cache reads) and finalized at scope end.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK; }
-  int rc() const { return rc_; }
-  Stmt& bind(int i, std::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  int step() { return ok() ? sqlite3_step(stmt_) : rc_; }
-  std::string text(int col) const {
-    const unsigned char* t = sqlite3_column_text(stmt_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_OK;
-};
-
-// A chunk's leads as stored: [[index, lead], ...] with each lead as to_json(RawLead).
-std::string chunk_text(const WorkChunk& chunk) {
-  Json::Array leads;
-  leads.reserve(chunk.leads.size());
-  for (const auto& [index, lead] : chunk.leads) {
-    leads.emplace_back(Json::Array{Json(static_cast<std::int64_t>(index)), to_json(lead)});
-  }
-  return Json(std::move(leads)).dump();
-}
-
-Result<std::vector<std::pair<std::size_t, RawLead>>> parse_chunk_text(const std::string& text) {
-  Result<Json> parsed = Json::parse(text);
-  if (!parsed.ok() || !parsed->is_array()) return data_loss("a chunk's leads are not a JSON array");
-  std::vector<std::pair<std::size_t, RawLead>> out;
-  for (const Json& item : parsed->as_array()) {
-    std::optional<std::int64_t> index =
-        item.is_array() && item.as_array().size() == 2 ? item.as_array()[0].to_int() : std::nullopt;
-    if (!index || *index < 0) return data_loss("a chunk's lead is not [index, lead]");
-    Result<RawLead> lead = raw_lead_from_json(item.as_array()[1]);
-    if (!lead.ok()) return data_loss(fmt::format("a chunk's lead is unreadable: {}", lead.status().message()));
-    out.emplace_back(static_cast<std::size_t>(*index), std::move(lead).value());
-  }
-  return out;
-}
 
 class SqliteWorkQueue : public WorkQueue {
  public:
@@ -88,19 +34,19 @@ class SqliteWorkQueue : public WorkQueue {
     std::lock_guard lock(*c_.mu);
     LEADENRICH_RETURN_IF_ERROR(begin("make a run distributed"));
     Status st = [&]() -> Status {
-      Stmt run(c_.db, "SELECT 1 FROM runs WHERE id = ?");
+      Statement run(*c_.prepared, "SELECT 1 FROM runs WHERE id = ?");
       run.bind(1, run_id);
       int rc = run.step();
       if (rc == SQLITE_DONE) return store_status(StatusCode::kNotFound, fmt::format("run {} is not in the journal", run_id));
       if (rc != SQLITE_ROW) return c_.error(rc, "make a run distributed");
-      Stmt there(c_.db, "SELECT 1 FROM distributed_runs WHERE run_id = ?");
+      Statement there(*c_.prepared, "SELECT 1 FROM distributed_runs WHERE run_id = ?");
       there.bind(1, run_id);
       rc = there.step();
       if (rc == SQLITE_ROW) {
         return store_status(StatusCode::kAborted, fmt::format("run {} is already a distributed run", run_id));
       }
       if (rc != SQLITE_DONE) return c_.error(rc, "make a run distributed");
-      Stmt insert(c_.db, "INSERT INTO distributed_runs VALUES (?, ?, 0)");
+      Statement insert(*c_.prepared, "INSERT INTO distributed_runs VALUES (?, ?, 0)");
       insert.bind(1, run_id).bind(2, spec);
       rc = insert.step();
       return rc == SQLITE_DONE ? Status() : c_.error(rc, "make a run distributed");
@@ -112,8 +58,9 @@ class SqliteWorkQueue : public WorkQueue {
     std::lock_guard lock(*c_.mu);
     LEADENRICH_RETURN_IF_ERROR(begin("add chunks"));
     Status st = [&]() -> Status {
-      Stmt head(c_.db, "SELECT sealed, (SELECT count(*) FROM run_chunks WHERE run_id = ?1) FROM distributed_runs "
-                       "WHERE run_id = ?1");
+      Statement head(*c_.prepared,
+          "SELECT sealed, (SELECT count(*) FROM run_chunks WHERE run_id = ?1) FROM distributed_runs "
+          "WHERE run_id = ?1");
       head.bind(1, run_id);
       int rc = head.step();
       if (rc == SQLITE_DONE) return not_distributed(run_id);
@@ -124,10 +71,10 @@ class SqliteWorkQueue : public WorkQueue {
       }
       std::int64_t next = head.integer(1);
       for (const WorkChunk& chunk : chunks) {
-        Stmt insert(c_.db, "INSERT INTO run_chunks VALUES (?, ?, ?, ?, ?, 'queued', '', 0, 0)");
+        Statement insert(*c_.prepared, "INSERT INTO run_chunks VALUES (?, ?, ?, ?, ?, 'queued', '', 0, 0)");
         std::int64_t first = chunk.leads.empty() ? 0 : static_cast<std::int64_t>(chunk.leads.front().first);
         insert.bind(1, run_id).bind(2, next++).bind(3, first).bind(4, static_cast<std::int64_t>(chunk.leads.size()));
-        insert.bind(5, chunk_text(chunk));
+        insert.bind(5, chunk_leads_json(chunk));
         rc = insert.step();
         if (rc != SQLITE_DONE) return c_.error(rc, "add chunks");
       }
@@ -138,7 +85,7 @@ class SqliteWorkQueue : public WorkQueue {
 
   Status seal(const std::string& run_id) override {
     std::lock_guard lock(*c_.mu);
-    Stmt s(c_.db, "UPDATE distributed_runs SET sealed = 1 WHERE run_id = ?");
+    Statement s(*c_.prepared, "UPDATE distributed_runs SET sealed = 1 WHERE run_id = ?");
     s.bind(1, run_id);
     int rc = s.step();
     if (rc != SQLITE_DONE) return c_.error(rc, "seal a run");
@@ -169,7 +116,7 @@ class SqliteWorkQueue : public WorkQueue {
     // An idle worker asks often: a plain read first, so that "nothing to claim" never takes the
     // write lock the runs writing the cache and the journal need.
     {
-      Stmt peek(c_.db, sql.c_str());
+      Statement peek(*c_.prepared, sql.c_str());
       peek.bind(1, now_millis());
       if (run_id) peek.bind(2, *run_id);
       int rc = peek.step();
@@ -180,7 +127,7 @@ class SqliteWorkQueue : public WorkQueue {
     std::optional<WorkChunk> claimed;
     Status st = [&]() -> Status {
       std::int64_t now = now_millis();
-      Stmt pick(c_.db, sql.c_str());
+      Statement pick(*c_.prepared, sql.c_str());
       pick.bind(1, now);
       if (run_id) pick.bind(2, *run_id);
       int rc = pick.step();
@@ -189,15 +136,16 @@ class SqliteWorkQueue : public WorkQueue {
       WorkChunk chunk;
       chunk.run_id = pick.text(0);
       chunk.chunk = static_cast<std::size_t>(pick.integer(1));
-      Result<std::vector<std::pair<std::size_t, RawLead>>> leads = parse_chunk_text(pick.text(2));
+      Result<std::vector<std::pair<std::size_t, RawLead>>> leads = parse_chunk_leads(pick.text(2));
       if (!leads.ok()) {
         return store_status(StatusCode::kDataLoss, fmt::format("run {} chunk {}: {}", chunk.run_id, chunk.chunk,
                                                                leads.status().message()));
       }
       chunk.leads = std::move(leads).value();
       chunk.claims = static_cast<std::size_t>(pick.integer(3)) + 1;
-      Stmt take(c_.db, "UPDATE run_chunks SET state = 'working', worker = ?, lease_until = ?, claims = claims + 1 "
-                       "WHERE run_id = ? AND chunk = ?");
+      Statement take(*c_.prepared,
+          "UPDATE run_chunks SET state = 'working', worker = ?, lease_until = ?, claims = claims + 1 "
+          "WHERE run_id = ? AND chunk = ?");
       take.bind(1, worker).bind(2, now + lease.count()).bind(3, chunk.run_id).bind(4, static_cast<std::int64_t>(chunk.chunk));
       rc = take.step();
       if (rc != SQLITE_DONE) return c_.error(rc, "claim a chunk");
@@ -211,24 +159,25 @@ class SqliteWorkQueue : public WorkQueue {
   Status renew_chunk(const std::string& run_id, std::size_t chunk, const std::string& worker,
                      std::chrono::milliseconds lease) override {
     std::lock_guard lock(*c_.mu);
-    Stmt s(c_.db, "UPDATE run_chunks SET lease_until = ? WHERE run_id = ? AND chunk = ? AND state = 'working' "
-                  "AND worker = ?");
+    Statement s(*c_.prepared,
+        "UPDATE run_chunks SET lease_until = ? WHERE run_id = ? AND chunk = ? AND state = 'working' "
+        "AND worker = ?");
     s.bind(1, now_millis() + lease.count()).bind(2, run_id).bind(3, static_cast<std::int64_t>(chunk)).bind(4, worker);
     return held_update(s, run_id, chunk, worker, "renew a chunk");
   }
 
   Status complete_chunk(const std::string& run_id, std::size_t chunk, const std::string& worker) override {
     std::lock_guard lock(*c_.mu);
-    Stmt s(c_.db, "UPDATE run_chunks SET state = 'done', lease_until = 0 WHERE run_id = ? AND chunk = ? "
-                  "AND state = 'working' AND worker = ?");
+    Statement s(*c_.prepared, "UPDATE run_chunks SET state = 'done', lease_until = 0 WHERE run_id = ? AND chunk = ? "
+                              "AND state = 'working' AND worker = ?");
     s.bind(1, run_id).bind(2, static_cast<std::int64_t>(chunk)).bind(3, worker);
     return held_update(s, run_id, chunk, worker, "complete a chunk");
   }
 
   Status release_chunk(const std::string& run_id, std::size_t chunk, const std::string& worker) override {
     std::lock_guard lock(*c_.mu);
-    Stmt s(c_.db, "UPDATE run_chunks SET state = 'queued', worker = '', lease_until = 0 WHERE run_id = ? "
-                  "AND chunk = ? AND state = 'working' AND worker = ?");
+    Statement s(*c_.prepared, "UPDATE run_chunks SET state = 'queued', worker = '', lease_until = 0 WHERE run_id = ? "
+                              "AND chunk = ? AND state = 'working' AND worker = ?");
     s.bind(1, run_id).bind(2, static_cast<std::int64_t>(chunk)).bind(3, worker);
     int rc = s.step();
     return rc == SQLITE_DONE ? Status() : c_.error(rc, "release a chunk");
@@ -236,8 +185,8 @@ class SqliteWorkQueue : public WorkQueue {
 
   Result<std::vector<ChunkInfo>> chunks(const std::string& run_id) override {
     std::lock_guard lock(*c_.mu);
-    Stmt s(c_.db, "SELECT chunk, first_idx, leads, state, worker, lease_until, claims FROM run_chunks "
-                  "WHERE run_id = ? ORDER BY chunk");
+    Statement s(*c_.prepared, "SELECT chunk, first_idx, leads, state, worker, lease_until, claims FROM run_chunks "
+                              "WHERE run_id = ? ORDER BY chunk");
     s.bind(1, run_id);
     std::vector<ChunkInfo> out;
     int rc;
@@ -280,7 +229,7 @@ class SqliteWorkQueue : public WorkQueue {
   }
 
   // An update that only the chunk's holder may make: no row changed means it holds it no more.
-  Status held_update(Stmt& s, const std::string& run_id, std::size_t chunk, const std::string& worker,
+  Status held_update(Statement& s, const std::string& run_id, std::size_t chunk, const std::string& worker,
                      std::string_view what) {
     int rc = s.step();
     if (rc != SQLITE_DONE) return c_.error(rc, what);
@@ -302,7 +251,7 @@ class SqliteWorkQueue : public WorkQueue {
         "(SELECT count(*) FROM run_chunks c WHERE c.run_id = d.run_id AND c.state = 'done') "
         "FROM distributed_runs d JOIN runs r ON r.id = d.run_id {} ORDER BY r.created_at, r.id",
         where);
-    Stmt s(c_.db, sql.c_str());
+    Statement s(*c_.prepared, sql.c_str());
     if (arg != nullptr) s.bind(1, *arg);
     std::vector<DistributedRun> out;
     int rc;

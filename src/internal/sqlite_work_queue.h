@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "internal/sqlite_statement.h"
 #include "leadenrich/status.h"
 #include "leadenrich/work_queue.h"
 
@@ -20,6 +21,7 @@ namespace leadenrich::internal {
 struct SqliteConnection {
   sqlite3* db = nullptr;
   std::mutex* mu = nullptr;  ///< guards `db` for every user of the connection
+  PreparedStatements* prepared = nullptr;  ///< the connection's statements (under `mu`)
   /// The store's error for a SQLite result code: names the file and the way out.
   std::function<Status(int rc, std::string_view what)> error;
 };

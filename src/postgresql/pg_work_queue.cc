@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "leadenrich/json.h"
+#include "internal/chunk_json.h"
 #include "leadenrich/store.h"
 
 namespace leadenrich::pg {
@@ -19,30 +19,6 @@ Status mine(Status st) { return std::move(st).with_provider(std::string(kStorePr
 
 std::int64_t ms(std::chrono::milliseconds d) { return static_cast<std::int64_t>(d.count()); }
 
-// A chunk's leads as stored: [{"index": 3, "lead": {...}}, ...].
-std::string chunk_input(const WorkChunk& chunk) {
-  Json::Array items;
-  for (const auto& [index, lead] : chunk.leads) {
-    items.emplace_back(Json::Object{{"index", Json(static_cast<std::int64_t>(index))}, {"lead", to_json(lead)}});
-  }
-  return Json(std::move(items)).dump();
-}
-
-Result<std::vector<std::pair<std::size_t, RawLead>>> parse_chunk_input(const std::string& text) {
-  Result<Json> doc = Json::parse(text);
-  if (!doc.ok() || !doc->is_array()) return data_loss("a chunk's leads are unreadable");
-  std::vector<std::pair<std::size_t, RawLead>> out;
-  for (const Json& item : doc->as_array()) {
-    const Json* index = item.is_object() ? item.find("index") : nullptr;
-    const Json* lead = item.is_object() ? item.find("lead") : nullptr;
-    std::optional<std::int64_t> at = index != nullptr ? index->to_int() : std::nullopt;
-    if (!at || *at < 0 || lead == nullptr) return data_loss("a chunk's lead is unreadable");
-    Result<RawLead> raw = raw_lead_from_json(*lead);
-    if (!raw.ok()) return raw.status();
-    out.emplace_back(static_cast<std::size_t>(*at), std::move(raw).value());
-  }
-  return out;
-}
 
 constexpr const char* kRunSummary =
     "SELECT d.run_id, d.spec, d.sealed, count(c.chunk), coalesce(sum(c.leads), 0),"
@@ -82,7 +58,7 @@ class PgWorkQueue : public WorkQueue {
     for (const WorkChunk& c : chunks) {
       first.push_back(c.leads.empty() ? 0 : static_cast<std::int64_t>(c.leads.front().first));
       counts.push_back(static_cast<std::int64_t>(c.leads.size()));
-      inputs.push_back(chunk_input(c));
+      inputs.push_back(internal::chunk_leads_json(c));
     }
     return pool_->run([&](Connection& c) -> Status {
       LEADENRICH_RETURN_IF_ERROR(c.exec("add chunks", "BEGIN"));
@@ -153,7 +129,7 @@ class PgWorkQueue : public WorkQueue {
     chunk.run_id = r->text(0, 0);
     chunk.chunk = static_cast<std::size_t>(r->integer(0, 1));
     chunk.claims = static_cast<std::size_t>(r->integer(0, 3));
-    Result<std::vector<std::pair<std::size_t, RawLead>>> leads = parse_chunk_input(r->text(0, 2));
+    Result<std::vector<std::pair<std::size_t, RawLead>>> leads = internal::parse_chunk_leads(r->text(0, 2));
     if (!leads.ok()) {
       return store_status(StatusCode::kDataLoss, pool_->display(), fmt::format("claim run {} chunk {}", chunk.run_id, chunk.chunk),
                           leads.status().message());

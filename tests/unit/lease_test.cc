@@ -11,33 +11,14 @@
 #include <doctest/doctest.h>
 
 #include "leadenrich/sqlite_store.h"
+#include "unit/sqlite_fixture.h"
 #include "unit/lease_conformance.h"
 #include "unit/temp_dir.h"
 
 using namespace leadenrich;
 
-namespace {
-
-class SqliteFileFixture : public testing::SharedStoreFixture {
- public:
-  std::shared_ptr<Store> open(std::chrono::milliseconds lease_time) override {
-    SqliteStoreOptions o;
-    o.path = dir_.file("store.db");
-    o.lease_time = lease_time;
-    Result<std::shared_ptr<Store>> store = open_sqlite_store(o);
-    REQUIRE_MESSAGE(store.ok(), store.status().message());
-    return *store;
-  }
-  std::string backend() const override { return "sqlite"; }
-
- private:
-  testing::TempDir dir_{"leadenrich_lease"};
-};
-
-}  // namespace
-
 TEST_CASE("lookup leases on a SQLite store file") {
-  testing::lease_conformance([] { return std::make_unique<SqliteFileFixture>(); });
+  testing::lease_conformance([] { return std::make_unique<testing::SqliteFixture>(); });
 }
 
 TEST_CASE("an in-memory SQLite store shares no leases: every lease is its own") {

@@ -3,33 +3,13 @@
 #include <doctest/doctest.h>
 
 #include "leadenrich/sqlite_store.h"
-#include "unit/temp_dir.h"
+#include "unit/sqlite_fixture.h"
 #include "unit/work_queue_conformance.h"
 
 using namespace leadenrich;
 
-namespace {
-
-class SqliteFixture : public testing::SharedStoreFixture {
- public:
-  std::shared_ptr<Store> open(std::chrono::milliseconds lease_time) override {
-    SqliteStoreOptions o;
-    o.path = dir_.file("store.db");
-    o.lease_time = lease_time;
-    Result<std::shared_ptr<Store>> store = open_sqlite_store(o);
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-  std::string backend() const override { return "sqlite"; }
-
- private:
-  testing::TempDir dir_{"leadenrich_wq"};
-};
-
-}  // namespace
-
 TEST_CASE("sqlite: the work queue conformance suite") {
-  testing::work_queue_conformance([] { return std::make_unique<SqliteFixture>(); });
+  testing::work_queue_conformance([] { return std::make_unique<testing::SqliteFixture>(); });
 }
 
 TEST_CASE("sqlite: an in-memory store has a work queue too") {
