@@ -83,10 +83,15 @@ void print_distributed_run(Store& store, const RunRecord& run) {
     taken_over += c.claims > 1;
     if (!c.worker.empty()) workers.insert(c.worker);
   }
-  fmt::print("  distributed: {} chunks, {} leads{}: {} done, {} working, {} queued; {} of {} leads journaled; "
-             "{} workers; {} chunks taken over from a worker that stopped\n",
-             (*d)->chunks, (*d)->leads, (*d)->sealed ? "" : " so far (the submitter is still adding)", (*d)->done,
-             working, queued, run.leads_done, (*d)->leads, workers.size(), taken_over);
+  auto count = [](std::size_t n, std::string_view one, std::string_view many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
+  };
+  fmt::print("  distributed: {}, {}{}: {} done, {} working, {} queued; {} of {} journaled; {}; {} taken over from a "
+             "worker that stopped\n",
+             count((*d)->chunks, "chunk", "chunks"), count((*d)->leads, "lead", "leads"),
+             (*d)->sealed ? "" : " so far (the submitter is still adding)", (*d)->done, working, queued, run.leads_done,
+             count((*d)->leads, "lead", "leads"), count(workers.size(), "worker", "workers"),
+             count(taken_over, "chunk", "chunks"));
   if (run.state != RunState::kRunning) return;  // a finished run's chunks are history
   for (const ChunkInfo& c : *chunks) {
     std::string who = c.worker.empty() ? "-" : c.worker;

@@ -148,7 +148,7 @@ def test_a_killed_worker_s_chunk_is_taken_over_and_each_lead_comes_out_once(tmp_
             if p.poll() is None:
                 p.kill()
     assert output_ids(tmp_path) == ids
-    assert "1 chunks taken over from a worker that stopped" in runs(tmp_path, store)
+    assert "1 chunk taken over from a worker that stopped" in runs(tmp_path, store)
 
 
 def test_sigterm_lets_a_worker_finish_its_chunk_and_exit_0(tmp_path, store, slow_sandbox):
