@@ -69,6 +69,7 @@ int run_sandbox(const GlobalOptions& global, int port, std::uint64_t seed);
 int run_runs(const GlobalOptions& global, const std::optional<std::string>& store_path, bool sandbox);
 
 struct WorkerCommandOptions {
+  bool sandbox = false;  ///< the built-in sandbox's pipe0, and its store (.leadenrich/sandbox.db)
   std::optional<std::string> store_path;
   std::optional<std::string> pipe0_environment;
   std::optional<std::string> run_id;  ///< only this run's chunks; exit once it is done

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "leadenrich/distributed.h"
+#include "leadenrich/open_store.h"
 #include "leadenrich/journal.h"
 #include "leadenrich/work_queue.h"
 #include "leadenrich/output.h"
@@ -128,10 +129,12 @@ Result<DistributedOutcome> enrich_distributed(Enricher& enricher, LeadSource& so
   so.on_bad_row = on_bad_row;
   Result<Submitted> submitted = submit_distributed(*enricher.store(), source, *spec, so);
   if (!submitted.ok()) return submitted.status();
-  reporter.info(fmt::format("distributed run {}{}: {} leads in {} chunks; add workers with `leadenrich worker "
-                            "--store {}`",
-                            submitted->run_id, submitted->resumed ? " (resumed)" : "", submitted->leads,
-                            submitted->chunks, opts.store_path.value_or("<this store>")));
+  // The command that joins this run, as the user would type it (a password shown as ***).
+  std::string worker = "leadenrich worker";
+  if (opts.sandbox) worker += " --sandbox";
+  if (opts.store_path) worker += " --store " + store_display_name(*opts.store_path);
+  reporter.info(fmt::format("distributed run {}{}: {} leads in {} chunks; add workers with `{}`", submitted->run_id,
+                            submitted->resumed ? " (resumed)" : "", submitted->leads, submitted->chunks, worker));
   WorkerOptions wo;
   wo.lease = opts.lease;
   wo.abandon = eopts.cancel;
@@ -296,7 +299,12 @@ int run_enrich(const GlobalOptions& global, const EnrichOptions& opts) {
     reporter.progress(p);
   };
 
-  signals.enriching(cancel);
+  if (opts.distributed) {
+    signals.enriching(cancel, "what is finished stays journaled, the rest goes back to the queue; `--resume` the run "
+                              "to collect it (again to stop at once)");
+  } else {
+    signals.enriching(cancel);
+  }
   reporter.info(fmt::format("enriching {} with {}{}", limited.describe(),
                             [&] {
                               std::string names;

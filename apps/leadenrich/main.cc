@@ -187,6 +187,8 @@ int main(int argc, char** argv) {
   std::optional<std::string> worker_lease, worker_concurrency;
   CLI::App* worker = app.add_subcommand("worker", "Enrich chunks of distributed runs (enrich --distributed)");
   worker->add_option("--store", wko.store_path, "The store the submitter uses (default .leadenrich/store.db)");
+  worker->add_flag("--sandbox", wko.sandbox,
+                   "Enrich against a built-in sandbox, on the sandbox's store (joins `enrich --sandbox --distributed`)");
   worker->add_option("--run", wko.run_id, "Only this run's chunks; exit once it is done");
   worker->add_flag("--exit-when-idle", wko.exit_when_idle, "Exit when there is no chunk to claim");
   worker->add_option("--lease", worker_lease, "How long a silent worker keeps a chunk (default 30s)");

@@ -24,9 +24,10 @@ SignalWatcher::~SignalWatcher() {
   thread_.join();
 }
 
-void SignalWatcher::enriching(std::shared_ptr<CancellationToken> token) {
+void SignalWatcher::enriching(std::shared_ptr<CancellationToken> token, std::string stopping) {
   std::lock_guard lock(mu_);
   token_ = std::move(token);
+  stopping_ = std::move(stopping);
 }
 
 void SignalWatcher::watch() {
@@ -42,7 +43,7 @@ void SignalWatcher::watch() {
       reporter_.error(fmt::format("{}: stopped{}", name, token_ ? " without writing the output" : ""));
       std::_Exit(kExitPartial);
     }
-    reporter_.warn(fmt::format("{}: stopping; what is finished will be written (again to stop at once)", name));
+    reporter_.warn(fmt::format("{}: stopping; {}", name, stopping_));
     token_->cancel();
   }
 }

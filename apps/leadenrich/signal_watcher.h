@@ -6,6 +6,7 @@
 #include <csignal>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "cli.h"
@@ -27,8 +28,10 @@ class SignalWatcher {
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;
 
-  /// From now on a signal cancels `token` instead of ending the process.
-  void enriching(std::shared_ptr<CancellationToken> token);
+  /// From now on a signal cancels `token` instead of ending the process; the warning says what
+  /// that means for the user ("stopping: <stopping>").
+  void enriching(std::shared_ptr<CancellationToken> token,
+                 std::string stopping = "what is finished will be written (again to stop at once)");
 
  private:
   void watch();
@@ -38,6 +41,7 @@ class SignalWatcher {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::shared_ptr<CancellationToken> token_;
+  std::string stopping_;
   std::thread thread_;
 };
 

@@ -16,6 +16,7 @@ int run_worker_command(const GlobalOptions& global, const WorkerCommandOptions& 
   Reporter reporter(global);
   SignalWatcher signals(reporter);  // first: before connect() starts any thread
   ConnectOptions connect_options;
+  connect_options.sandbox = opts.sandbox;
   connect_options.pipe0_environment = opts.pipe0_environment;
   connect_options.need_pipe0 = true;
   connect_options.store_path = opts.store_path;
@@ -55,7 +56,7 @@ int run_worker_command(const GlobalOptions& global, const WorkerCommandOptions& 
         break;
     }
   };
-  signals.enriching(wo.stop);
+  signals.enriching(wo.stop, "finishing the chunk at hand, then exiting (again to stop at once)");
   reporter.info(fmt::format("worker: waiting for chunks{}{}", opts.run_id ? " of " + *opts.run_id : "",
                             opts.exit_when_idle ? " (exits when there are none)" : ""));
   Result<WorkerSummary> summary = run_worker(*conn->enricher, wo);

@@ -221,3 +221,20 @@ def test_worker_options_are_checked_before_it_connects(tmp_path, store):
         r = run(["worker", "--store", store, *args], tmp_path)
         assert r.returncode == 2, r.stderr
         assert says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_sandbox_worker_joins_a_sandbox_run_as_the_submitter_says(tmp_path):
+    # No credentials, no store named: both use the sandbox's store in the working directory.
+    w = subprocess.Popen([CLI, "worker", "--sandbox"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        r = run(["enrich", "--sandbox", "--distributed", "--chunk-size", "5", "--format", "jsonl"], tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "add workers with `leadenrich worker --sandbox`" in r.stderr
+    finally:
+        code, err = stop(w)
+    assert code == 0, err
+    assert "SIGTERM: stopping; finishing the chunk at hand" in err
+    ids = output_ids(tmp_path)
+    assert len(ids) == len(set(ids)) == 60
+    assert "60 of 60 leads journaled" in run(["runs", "--sandbox"], tmp_path).stdout
