@@ -1,9 +1,15 @@
 #include "internal/jobs.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -259,6 +265,17 @@ Result<std::unique_ptr<JobManager>> JobManager::start(Deps deps) {
     m->dir_ = m->deps_.options.dir;
     fs::create_directories(m->dir_, ec);
     if (ec) return unavailable(fmt::format("jobs directory {}: {}", m->dir_, ec.message()));
+    // One process per jobs directory: another one would queue this one's unfinished jobs again
+    // and both would write the same files (two replicas started in one directory, say). The
+    // kernel drops the lock when the process ends, however it ends.
+    std::string lock_path = (fs::path(m->dir_) / ".lock").string();
+    m->dir_lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m->dir_lock_fd_ < 0) return unavailable(fmt::format("jobs directory {}: {}", m->dir_, std::strerror(errno)));
+    if (::flock(m->dir_lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return failed_precondition(fmt::format("jobs directory {} is in use by another leadenrich-server: give each "
+                                             "server its own --jobs-dir",
+                                             m->dir_));
+    }
   }
   // Jobs from an earlier process: ended ones are shown, the others are queued again, oldest first.
   std::vector<std::shared_ptr<Job>> loaded;
@@ -346,6 +363,7 @@ JobManager::~JobManager() {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+  if (dir_lock_fd_ >= 0) ::close(dir_lock_fd_);  // lets go of the directory
 }
 
 void JobManager::stop() {

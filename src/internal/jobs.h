@@ -105,6 +105,7 @@ class JobManager {
   Deps deps_;
   std::string dir_;
   bool temporary_dir_ = false;
+  int dir_lock_fd_ = -1;  ///< holds an exclusive flock on dir_/.lock while this manager lives
   std::mutex mu_;
   std::condition_variable work_cv_;     ///< queue_ or stopping_
   std::condition_variable changed_cv_;  ///< results grew, a job ended, or stopping_

@@ -34,10 +34,10 @@ def shared_store(request, tmp_path):
 class Replica(Server):
     """leadenrich-server on the given store (Server always uses its own file)."""
 
-    def __init__(self, cwd, store, env):  # noqa: super().__init__ is replaced, not extended
+    def __init__(self, cwd, store, env, jobs_dir, expect_start=True):  # noqa: super().__init__ is replaced
         self.lines = []
-        self.proc = subprocess.Popen([SERVER, "--port", "0", "--store", store], cwd=cwd, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([SERVER, "--port", "0", "--store", store, "--jobs-dir", jobs_dir], cwd=cwd,
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.url = None
         started = threading.Event()
 
@@ -53,7 +53,8 @@ class Replica(Server):
         self.reader = threading.Thread(target=read, daemon=True)
         self.reader.start()
         started.wait(timeout=20)
-        assert self.url, "\n".join(self.lines)
+        if expect_start:
+            assert self.url, "\n".join(self.lines)
 
 
 def test_two_enrich_commands_on_one_store_pay_each_lookup_once(tmp_path, shared_store):
@@ -90,7 +91,7 @@ def test_two_enrich_commands_on_one_store_pay_each_lookup_once(tmp_path, shared_
 def test_two_server_replicas_on_one_store_make_one_lookup_per_company_signal(tmp_path, shared_store):
     sandbox = ExternalSandbox("--latency-ms", "300")
     env = sandbox.env(LEADENRICH_API_KEYS=KEY)
-    replicas = [Replica(tmp_path, shared_store, env), Replica(tmp_path, shared_store, env)]
+    replicas = [Replica(tmp_path, shared_store, env, "replica1.jobs"), Replica(tmp_path, shared_store, env, "replica2.jobs")]
     try:
         companies, n = 5, 50
         leads = [{"lead_id": f"rep-{i}", "name": f"Person {i}", "website": f"https://replica-{i % companies}.io",
@@ -122,4 +123,21 @@ def test_two_server_replicas_on_one_store_make_one_lookup_per_company_signal(tmp
     finally:
         for r in replicas:
             r.close()
+        sandbox.close()
+
+
+def test_a_second_server_on_the_same_jobs_directory_refuses_to_start(tmp_path, shared_store):
+    # It would queue the first one's unfinished jobs again and write the same files.
+    sandbox = ExternalSandbox()
+    env = sandbox.env(LEADENRICH_API_KEYS=KEY)
+    first = Replica(tmp_path, shared_store, env, "jobs")
+    try:
+        second = Replica(tmp_path, shared_store, env, "jobs", expect_start=False)
+        assert second.proc.wait(timeout=20) != 0
+        second.reader.join(timeout=5)
+        assert second.url is None
+        errors = [line for line in second.lines if "jobs directory jobs is in use by another leadenrich-server" in line]
+        assert errors and "--jobs-dir" in errors[0], second.lines
+    finally:
+        first.close()
         sandbox.close()
