@@ -19,6 +19,16 @@ Status Store::put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entri
   return first;
 }
 
+Result<std::optional<RunRecord>> Store::first_unclaimed(std::vector<RunRecord>& runs) {
+  for (RunRecord& r : runs) {
+    // A run another process is still going through is not "unfinished": it is busy.
+    Result<bool> claimed = run_claimed(r.id);
+    if (!claimed.ok()) return claimed.status();
+    if (!*claimed) return std::optional<RunRecord>(std::move(r));
+  }
+  return std::optional<RunRecord>();
+}
+
 Result<bool> Store::acquire_lease(const CacheKey&) { return true; }
 Result<std::vector<bool>> Store::acquire_leases(const std::vector<CacheKey>& keys) {
   std::vector<bool> held;

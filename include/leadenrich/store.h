@@ -148,6 +148,10 @@ class Store {
   // ---- distributed runs ----
   /// The work queue through which processes share a run's leads; null when this store has none.
   virtual WorkQueue* work_queue() { return nullptr; }
+
+ protected:
+  /// For find_unfinished_run: the first of `runs` (newest first) that no live process holds.
+  Result<std::optional<RunRecord>> first_unclaimed(std::vector<RunRecord>& runs);
 };
 
 /// Status::provider() of every error a store returns, so callers can tell a damaged, locked or

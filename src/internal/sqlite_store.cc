@@ -290,13 +290,7 @@ class SqliteStore : public Store {
   Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) override {
     Result<std::vector<RunRecord>> runs = query_runs("WHERE input = ? AND state <> 'finished'", input);
     if (!runs.ok()) return runs.status();
-    for (RunRecord& r : *runs) {
-      // A run another process is still going through is not "unfinished": it is busy.
-      Result<bool> claimed = run_claimed(r.id);
-      if (!claimed.ok()) return claimed.status();
-      if (!*claimed) return std::optional<RunRecord>(std::move(r));
-    }
-    return std::optional<RunRecord>();
+    return first_unclaimed(*runs);
   }
 
   Result<std::vector<RunRecord>> list_runs() override { return query_runs("", ""); }

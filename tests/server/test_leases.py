@@ -3,10 +3,9 @@
 counters say what was billed and whether anything was billed twice), and two `leadenrich enrich`
 commands or two `leadenrich-server` replicas on one store.
 
-Each test runs once per store kind in STORES; a PostgreSQL store plugs in as another entry."""
+Each test runs once per store kind in STORES: a SQLite file, and a new PostgreSQL database."""
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 sys.path.insert(0, os.path.dirname(__file__))
 from test_cli import CLI, ExternalSandbox, run  # noqa: E402
-from test_server import COMPANY_PIPES, KEY, PERSON_PIPE, SERVER, Server  # noqa: E402
+from test_server import COMPANY_PIPES, KEY, PERSON_PIPE, Server  # noqa: E402
 from test_postgresql import new_database  # noqa: E402
 
 # Store kind -> the --store value several processes share (tmp_path is the test's directory).
@@ -31,30 +30,9 @@ def shared_store(request, tmp_path):
     return STORES[request.param](tmp_path)
 
 
-class Replica(Server):
-    """leadenrich-server on the given store (Server always uses its own file)."""
-
-    def __init__(self, cwd, store, env, jobs_dir, expect_start=True):  # noqa: super().__init__ is replaced
-        self.lines = []
-        self.proc = subprocess.Popen([SERVER, "--port", "0", "--store", store, "--jobs-dir", jobs_dir], cwd=cwd,
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.url = None
-        started = threading.Event()
-
-        def read():
-            for line in self.proc.stderr:
-                self.lines.append(line.rstrip("\n"))
-                m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-                if m:
-                    self.url = m.group(1)
-                    started.set()
-            started.set()
-
-        self.reader = threading.Thread(target=read, daemon=True)
-        self.reader.start()
-        started.wait(timeout=20)
-        if expect_start:
-            assert self.url, "\n".join(self.lines)
+def replica(cwd, store, env, jobs_dir, expect_start=True):
+    """leadenrich-server on the shared store, with its own jobs directory."""
+    return Server(cwd, "--jobs-dir", jobs_dir, env=env, store=store, expect_start=expect_start)
 
 
 def test_two_enrich_commands_on_one_store_pay_each_lookup_once(tmp_path, shared_store):
@@ -91,7 +69,7 @@ def test_two_enrich_commands_on_one_store_pay_each_lookup_once(tmp_path, shared_
 def test_two_server_replicas_on_one_store_make_one_lookup_per_company_signal(tmp_path, shared_store):
     sandbox = ExternalSandbox("--latency-ms", "300")
     env = sandbox.env(LEADENRICH_API_KEYS=KEY)
-    replicas = [Replica(tmp_path, shared_store, env, "replica1.jobs"), Replica(tmp_path, shared_store, env, "replica2.jobs")]
+    replicas = [replica(tmp_path, shared_store, env, "replica1.jobs"), replica(tmp_path, shared_store, env, "replica2.jobs")]
     try:
         companies, n = 5, 50
         leads = [{"lead_id": f"rep-{i}", "name": f"Person {i}", "website": f"https://replica-{i % companies}.io",
@@ -130,9 +108,9 @@ def test_a_second_server_on_the_same_jobs_directory_refuses_to_start(tmp_path, s
     # It would queue the first one's unfinished jobs again and write the same files.
     sandbox = ExternalSandbox()
     env = sandbox.env(LEADENRICH_API_KEYS=KEY)
-    first = Replica(tmp_path, shared_store, env, "jobs")
+    first = replica(tmp_path, shared_store, env, "jobs")
     try:
-        second = Replica(tmp_path, shared_store, env, "jobs", expect_start=False)
+        second = replica(tmp_path, shared_store, env, "jobs", expect_start=False)
         assert second.proc.wait(timeout=20) != 0
         second.reader.join(timeout=5)
         assert second.url is None

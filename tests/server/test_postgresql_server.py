@@ -2,26 +2,12 @@
 scripts/with_postgres.sh, which sets LEADENRICH_TEST_POSTGRES)."""
 import json
 import os
-import subprocess
 import sys
-import uuid
-
-import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 from test_cli import ExternalSandbox  # noqa: E402
+from test_postgresql import pg_uri  # noqa: E402,F401 (the fixture: a new database, dropped after)
 from test_server import KEY, Server  # noqa: E402
-
-
-@pytest.fixture
-def pg_uri():
-    server = os.environ.get("LEADENRICH_TEST_POSTGRES")
-    assert server, "LEADENRICH_TEST_POSTGRES is not set: run under scripts/with_postgres.sh (ctest does)"
-    db = "leadenrich_srv_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {db}"], check=True, capture_output=True)
-    base, _, _ = server.rpartition("/")
-    yield f"{base}/{db}"
-    subprocess.run(["psql", server, "-q", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], capture_output=True)
 
 
 def test_two_replicas_share_results_and_the_cache(tmp_path, pg_uri):
