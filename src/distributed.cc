@@ -132,6 +132,9 @@ Result<Submitted> submit_distributed(Store& store, LeadSource& source, const Dis
       for (const auto& entry : *done) journaled.insert(entry.first);
     }
   } else {
+    Result<std::optional<RunRecord>> unfinished = store.find_unfinished_run(options.input);
+    if (!unfinished.ok()) return unfinished.status();
+    out.unfinished = std::move(unfinished).value();
     Result<std::string> begun = store.begin_run(options.input, distributed_now());
     if (!begun.ok()) return begun.status();
     out.run_id = *begun;

@@ -135,6 +135,12 @@ Result<DistributedOutcome> enrich_distributed(Enricher& enricher, LeadSource& so
   if (opts.store_path) worker += " --store " + store_display_name(*opts.store_path);
   reporter.info(fmt::format("distributed run {}{}: {} leads in {} chunks; add workers with `{}`", submitted->run_id,
                             submitted->resumed ? " (resumed)" : "", submitted->leads, submitted->chunks, worker));
+  if (submitted->unfinished) {
+    // Its chunks stay in the queue, and workers take the oldest run first.
+    reporter.warn(fmt::format("an unfinished run over this input exists ({} leads done): workers finish its chunks "
+                              "first; add --resume {} --distributed to collect it instead of starting over",
+                              submitted->unfinished->leads_done, submitted->unfinished->id));
+  }
   WorkerOptions wo;
   wo.lease = opts.lease;
   wo.abandon = eopts.cancel;

@@ -57,6 +57,9 @@ struct Submitted {
   std::size_t leads = 0;      ///< in those chunks
   std::size_t added = 0;      ///< leads this call added
   std::size_t bad_rows = 0;
+  /// A new run: an earlier run over the same input that did not finish and that no process
+  /// holds (a submitter stopped before collecting it), which `--resume` would have continued.
+  std::optional<RunRecord> unfinished;
 };
 
 /// Begins (or resumes) the run, adds `source`'s good leads in chunks, numbered in input order,

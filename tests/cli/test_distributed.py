@@ -197,6 +197,25 @@ def test_a_killed_submitter_is_resumed_and_completes(tmp_path, store, slow_sandb
     assert re.search(re.escape(run_id) + r"\tfinished\t24 leads", runs(tmp_path, store))
 
 
+def test_the_same_command_after_a_killed_submitter_names_the_run_to_resume(tmp_path, store, slow_sandbox):
+    write_leads(tmp_path, 24)
+    args = [*ENRICH, "--store", store]
+    submitter = start(args, tmp_path, slow_sandbox)
+    try:
+        def run_with_a_chunk_done():
+            m = re.search(r"^(run_\S+)\trunning\t.*\n  distributed: 8 chunks, 24 leads: [1-7] done",
+                          runs(tmp_path, store), re.M)
+            return m and m.group(1)
+        run_id = wait_for(run_with_a_chunk_done, "the submitter finished a chunk")
+    finally:
+        submitter.kill()
+        submitter.wait(timeout=10)
+    again = run(args, tmp_path, env=slow_sandbox.env())
+    assert again.returncode == 0, again.stderr
+    assert "an unfinished run over this input exists" in again.stderr
+    assert f"add --resume {run_id} --distributed to collect it" in again.stderr
+
+
 def test_budget_and_a_store_without_a_queue_are_refused_in_one_line(tmp_path, store, sandbox):
     write_leads(tmp_path, 3)
     budget = run([*ENRICH, "--store", store, "--budget", "10"], tmp_path, env=sandbox.env())
