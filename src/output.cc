@@ -101,47 +101,72 @@ void append_csv_header(std::string& out) {
   out += "\r\n";
 }
 
+// Text on its way to a stream. libstdc++'s filebuf hands any write of 1 KiB or more straight to
+// writev(2), and a lead is about 2.4 KB: written one by one, every lead cost a system call. The
+// writers gather their text here and pass it on 64 KiB at a time, at flush() and finish(), and
+// when they are destroyed.
+class Gathered {
+ public:
+  explicit Gathered(std::ostream& out) : out_(out) {}
+  Gathered(const Gathered&) = delete;
+  Gathered& operator=(const Gathered&) = delete;
+  ~Gathered() { pass_on(); }
+
+  std::string& text() { return text_; }
+  /// Passes the text on once there is enough of it; false when the stream has failed.
+  bool written() { return text_.size() < kChunk ? static_cast<bool>(out_) : pass_on(); }
+  /// Passes on all the text, and flushes the stream; false when the stream has failed.
+  bool flushed() {
+    pass_on();
+    out_.flush();
+    return static_cast<bool>(out_);
+  }
+
+ private:
+  static constexpr std::size_t kChunk = 64 * 1024;
+  bool pass_on() {
+    if (!text_.empty()) out_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+    text_.clear();
+    return static_cast<bool>(out_);
+  }
+  std::ostream& out_;
+  std::string text_;
+};
+
 class JsonLinesWriter : public LeadWriter {
  public:
   explicit JsonLinesWriter(std::ostream& out) : out_(out) {}
   Status write(const EnrichedLead& lead) override {
-    line_.clear();
-    internal::append_lead_json(line_, lead);
-    line_.push_back('\n');
-    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
-    return out_ ? Status() : unavailable("writing JSON lines failed");
+    internal::append_lead_json(out_.text(), lead);
+    out_.text().push_back('\n');
+    return out_.written() ? Status() : failed();
   }
   Status finish() override { return flush(); }
-  Status flush() override {
-    out_.flush();
-    return out_ ? Status() : unavailable("writing JSON lines failed");
-  }
+  Status flush() override { return out_.flushed() ? Status() : failed(); }
 
  private:
-  std::ostream& out_;
-  std::string line_;
+  static Status failed() { return unavailable("writing JSON lines failed"); }
+  Gathered out_;
 };
 
 class JsonArrayWriter : public LeadWriter {
  public:
   explicit JsonArrayWriter(std::ostream& out) : out_(out) {}
   Status write(const EnrichedLead& lead) override {
-    buf_ = first_ ? "[\n" : ",\n";
+    out_.text() += first_ ? "[\n" : ",\n";
     first_ = false;
-    internal::append_lead_json(buf_, lead);
-    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    return out_ ? Status() : unavailable("writing JSON failed");
+    internal::append_lead_json(out_.text(), lead);
+    return out_.written() ? Status() : failed();
   }
   Status finish() override {
-    out_ << (first_ ? "[]\n" : "\n]\n");
+    out_.text() += first_ ? "[]\n" : "\n]\n";
     first_ = false;
-    out_.flush();
-    return out_ ? Status() : unavailable("writing JSON failed");
+    return out_.flushed() ? Status() : failed();
   }
 
  private:
-  std::ostream& out_;
-  std::string buf_;
+  static Status failed() { return unavailable("writing JSON failed"); }
+  Gathered out_;
   bool first_ = true;
 };
 
@@ -149,35 +174,30 @@ class CsvWriter : public LeadWriter {
  public:
   explicit CsvWriter(std::ostream& out) : out_(out) {}
   Status write(const EnrichedLead& lead) override {
-    buf_.clear();
-    if (!header_written_) {
-      append_csv_header(buf_);
-      header_written_ = true;
-    }
+    std::string& buf = out_.text();
+    write_header();
     bool first = true;
     for_each_csv_cell(lead, cell_, [&](std::string_view cell) {
-      if (!first) buf_.push_back(',');
+      if (!first) buf.push_back(',');
       first = false;
-      append_csv_cell(buf_, cell);
+      append_csv_cell(buf, cell);
     });
-    buf_ += "\r\n";
-    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    return out_ ? Status() : unavailable("writing CSV failed");
+    buf += "\r\n";
+    return out_.written() ? Status() : failed();
   }
   Status finish() override {
-    if (!header_written_) {
-      buf_.clear();
-      append_csv_header(buf_);
-      out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-      header_written_ = true;
-    }
-    out_.flush();
-    return out_ ? Status() : unavailable("writing CSV failed");
+    write_header();
+    return out_.flushed() ? Status() : failed();
   }
 
  private:
-  std::ostream& out_;
-  std::string buf_;
+  static Status failed() { return unavailable("writing CSV failed"); }
+  void write_header() {
+    if (header_written_) return;
+    append_csv_header(out_.text());
+    header_written_ = true;
+  }
+  Gathered out_;
   std::string cell_;
   bool header_written_ = false;
 };
@@ -232,40 +252,37 @@ class OriginalWriter : public LeadWriter {
  public:
   OriginalWriter(std::ostream& out, OutputFormat format) : out_(out), format_(format) {}
   Status write(const EnrichedLead& lead) override {
-    buf_.clear();
+    std::string& buf = out_.text();
     if (format_ == OutputFormat::kCsv) {
-      if (!started_) append_csv_record(buf_, {original_csv_columns().begin(), original_csv_columns().end()});
-      append_csv_record(buf_, original_csv_cells(lead));
+      write_csv_header();
+      append_csv_record(buf, original_csv_cells(lead));
     } else {
-      if (format_ == OutputFormat::kJson) buf_ = started_ ? ",\n" : "[\n";
-      to_original_json(lead).dump_to(buf_);
-      if (format_ == OutputFormat::kJsonl) buf_.push_back('\n');
+      if (format_ == OutputFormat::kJson) buf += started_ ? ",\n" : "[\n";
+      to_original_json(lead).dump_to(buf);
+      if (format_ == OutputFormat::kJsonl) buf.push_back('\n');
     }
     started_ = true;
-    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
+    return out_.written() ? Status() : failed();
   }
   Status flush() override {
     if (format_ != OutputFormat::kJsonl) return Status();  // a JSON array or CSV is read when whole
-    out_.flush();
-    return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
+    return out_.flushed() ? Status() : failed();
   }
   Status finish() override {
-    if (format_ == OutputFormat::kJson) out_ << (started_ ? "\n]\n" : "[]\n");
-    if (format_ == OutputFormat::kCsv && !started_) {
-      buf_.clear();
-      append_csv_record(buf_, {original_csv_columns().begin(), original_csv_columns().end()});
-      out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    }
+    if (format_ == OutputFormat::kJson) out_.text() += started_ ? "\n]\n" : "[]\n";
+    if (format_ == OutputFormat::kCsv) write_csv_header();
     started_ = true;
-    out_.flush();
-    return out_ ? Status() : unavailable(fmt::format("writing {} failed", to_string(format_)));
+    return out_.flushed() ? Status() : failed();
   }
 
  private:
-  std::ostream& out_;
+  Status failed() const { return unavailable(fmt::format("writing {} failed", to_string(format_))); }
+  void write_csv_header() {
+    if (started_) return;
+    append_csv_record(out_.text(), {original_csv_columns().begin(), original_csv_columns().end()});
+  }
+  Gathered out_;
   OutputFormat format_;
-  std::string buf_;
   bool started_ = false;
 };
 

@@ -21,18 +21,21 @@ std::string_view to_string(OutputFormat f);
 /// The conventional extension, without the dot.
 std::string_view extension(OutputFormat f);
 
-/// Writes leads one by one to a stream. Not thread-safe.
+/// Writes leads one by one to a stream. Not thread-safe. The text is gathered and handed to the
+/// stream 64 KiB at a time (a write(2) per lead cost more than the lead's JSON); flush(),
+/// finish() and the destructor hand over the rest.
 class LeadWriter {
  public:
   virtual ~LeadWriter() = default;
-  /// Writes one lead. Returns kUnavailable when the stream failed (disk full, closed pipe).
+  /// Writes one lead. Returns kUnavailable when the stream failed (disk full, closed pipe); the
+  /// failure shows at the write that hands the gathered text over, or at flush() or finish().
   virtual Status write(const EnrichedLead& lead) = 0;
   /// Ends the document (closes the JSON array) and flushes.
   virtual Status finish() = 0;
-  /// Passes what was written so far on to the stream's destination. JSON lines are written to the
-  /// stream without a flush per lead; a program that streams them calls this after each burst of
-  /// leads (the CLI does after every engine step, from EngineOptions::progress), so a reader sees
-  /// each lead as soon as its burst is done without paying a write(2) per lead.
+  /// Passes what was written so far on to the stream's destination, for JSON lines (a JSON
+  /// array or CSV is read when whole: for them it does nothing). A program that streams JSON
+  /// lines calls this after each burst of leads (the CLI does after every engine step, from
+  /// EngineOptions::progress), so a reader sees each lead as soon as its burst is done.
   virtual Status flush() { return Status(); }
 };
 

@@ -26,7 +26,8 @@ struct PendingLead {
 
 class Delivery {
  public:
-  /// Up to `spare_leads` pending leads that left are kept to be filled again.
+  /// Up to `spare_leads` pending leads that left are kept to be filled again: the run's read-ahead,
+  /// as many as it holds at once anyway (leads leave in bursts of hundreds).
   Delivery(const Config& config, Clock& clock, std::size_t spare_leads = 64)
       : config_(config), clock_(clock), spare_leads_(spare_leads) {}
 

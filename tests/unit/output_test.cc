@@ -250,6 +250,8 @@ TEST_CASE("JSON lines output is one lead per line") {
   auto w = make_writer(OutputFormat::kJsonl, out);
   REQUIRE(w->write(lead("1")).ok());
   REQUIRE(w->write(lead("2")).ok());
+  CHECK(out.str().empty());  // gathered, not yet handed over
+  REQUIRE(w->flush().ok());
   std::istringstream lines(out.str());
   std::string line;
   int n = 0;
@@ -258,6 +260,38 @@ TEST_CASE("JSON lines output is one lead per line") {
     ++n;
   }
   CHECK(n == 2);
+}
+
+TEST_CASE("written leads reach the stream in 64 KiB pieces, and all of them by the destructor") {
+  for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kJson, OutputFormat::kCsv}) {
+    CAPTURE(to_string(format));
+    std::ostringstream out;
+    std::string expected = write_all(format, std::vector<EnrichedLead>(500, lead("1")));
+    REQUIRE(expected.size() > 128 * 1024);
+    {
+      auto w = make_writer(format, out);
+      for (int i = 0; i < 500; ++i) REQUIRE(w->write(lead("1")).ok());
+      CHECK(out.str().size() >= 64 * 1024);
+      CHECK(out.str().size() < expected.size());
+    }
+    // Destroyed without finish(): every lead written is there (a JSON array stays open).
+    std::string text = out.str();
+    if (format == OutputFormat::kJson) text += "\n]\n";
+    CHECK(text == expected);
+  }
+}
+
+TEST_CASE("a failed stream is reported by the write that hands text over, or by finish") {
+  for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kJson, OutputFormat::kCsv}) {
+    CAPTURE(to_string(format));
+    std::ostringstream out;
+    out.setstate(std::ios::badbit);
+    auto w = make_writer(format, out);
+    Status st;
+    for (int i = 0; i < 400 && st.ok(); ++i) st = w->write(lead("1"));
+    CHECK(st.code() == StatusCode::kUnavailable);
+    CHECK(w->finish().code() == StatusCode::kUnavailable);
+  }
 }
 
 TEST_CASE("CSV has the fixed columns, RFC 4180 quoting and joined lists") {
