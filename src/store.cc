@@ -10,6 +10,19 @@ Freshness freshness_for(const SignalSpec& spec, std::optional<std::chrono::secon
   return Freshness{spec.freshness, spec.no_result_freshness};
 }
 
+Result<std::vector<std::optional<CacheEntry>>> Store::get_many(const std::vector<CacheKey>& keys, Timestamp now,
+                                                                const std::vector<Freshness>& freshness) {
+  if (freshness.size() != keys.size()) return invalid_argument("get_many: one freshness per key");
+  std::vector<std::optional<CacheEntry>> out;
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    Result<std::optional<CacheEntry>> e = get(keys[i], now, freshness[i]);
+    if (!e.ok()) return e.status();
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
 Status Store::put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) {
   Status first;
   for (const auto& [key, entry] : entries) {

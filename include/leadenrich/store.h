@@ -76,6 +76,12 @@ class Store {
   // ---- cache ----
   /// The entry for `key` when younger than its status's window at `now`, else nullopt.
   virtual Result<std::optional<CacheEntry>> get(const CacheKey& key, Timestamp now, Freshness freshness) = 0;
+  /// get() of several keys at one instant: element i answers keys[i], fresh by freshness[i]
+  /// (the two are the same length). A run reads the lookups of a block of leads at once. This
+  /// default calls get() for each and returns the first error; SQLite reads them all in one
+  /// read transaction.
+  virtual Result<std::vector<std::optional<CacheEntry>>> get_many(const std::vector<CacheKey>& keys, Timestamp now,
+                                                                  const std::vector<Freshness>& freshness);
   /// Stores an entry. kInvalidArgument for anything but found or no_result: failures are never cached.
   virtual Status put(const CacheKey& key, const CacheEntry& entry) = 0;
   /// Stores several entries; ok when every one was stored. A run stores each pipe0 answer's

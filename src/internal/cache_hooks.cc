@@ -1,7 +1,6 @@
 #include "internal/cache_hooks.h"
 
 #include <array>
-#include <unordered_map>
 
 #include "leadenrich/store.h"
 
@@ -42,81 +41,6 @@ class StopOnStoreFault : public LeadSource {
   bool stopped_ = false;
 };
 
-// The company answers the run stored or read last, as the store would give them back, so the
-// next leads of the same companies take them from memory instead of reading them from the store
-// again (with a store the run's lookup table keeps no values: see LookupTable::settle). Company
-// answers are the ones many leads share; a person's rarely comes twice. Bounded: the oldest
-// entry goes first, so memory stays flat over any file. Freshness is checked on every read,
-// exactly as the store checks it.
-class RecentAnswers {
- public:
-  explicit RecentAnswers(std::size_t capacity) : ring_(capacity, nullptr) {}
-
-  std::optional<LookupOutcome> find(Signal s, const std::string& entity, Timestamp now, Freshness fresh) {
-    std::lock_guard lock(mu_);
-    auto it = by_key_.find(key(s, entity, scratch_));
-    if (it == by_key_.end()) return std::nullopt;
-    const Answer& a = it->second;
-    std::chrono::seconds window = a.status == SignalStatus::kFound ? fresh.found : fresh.no_result;
-    if (now - a.fetched_at >= window) return std::nullopt;
-    LookupOutcome o;
-    o.result.status = a.status;
-    o.result.source = a.source;
-    o.result.fetched_at = a.fetched_at;
-    o.result.from_cache = true;
-    o.value = a.value;
-    return o;
-  }
-
-  // `o` as the store keeps it: status, value, source and fetched_at.
-  void keep(Signal s, const std::string& entity, const LookupOutcome& o) {
-    if (!o.result.fetched_at) return;
-    Answer a{o.value, o.result.source, *o.result.fetched_at, o.result.status};
-    std::lock_guard lock(mu_);
-    auto [it, inserted] = by_key_.try_emplace(key(s, entity), std::move(a));
-    if (!inserted) {
-      it->second = std::move(a);
-      return;
-    }
-    if (ring_[next_] != nullptr) {
-      std::string oldest = *ring_[next_];  // a copy: erasing frees the string it points at
-      by_key_.erase(oldest);
-    }
-    ring_[next_] = &it->first;  // map nodes stay put until erased
-    next_ = (next_ + 1) % ring_.size();
-  }
-
- private:
-  struct Answer {
-    SignalValue value;
-    std::string source;
-    Timestamp fetched_at;
-    SignalStatus status;
-  };
-
-  static std::string key(Signal s, const std::string& entity) {
-    std::string k;
-    return key(s, entity, k);
-  }
-  // The same, written into `out` (a lookup reuses one buffer instead of allocating per read).
-  static std::string& key(Signal s, const std::string& entity, std::string& out) {
-    out.assign(entity);
-    out.push_back('\x1f');
-    out.push_back(static_cast<char>('a' + static_cast<int>(s)));
-    return out;
-  }
-
-  std::mutex mu_;
-  std::string scratch_;  // find()'s key, under mu_
-  std::unordered_map<std::string, Answer> by_key_;
-  std::vector<const std::string*> ring_;  // keys in the order they came; the next to go at next_
-  std::size_t next_ = 0;
-};
-
-// Enough for every signal of several thousand companies (a few MiB): leads of one company a
-// few thousand lines apart still find its answers here.
-constexpr std::size_t kRecentAnswers = 16384;
-
 }  // namespace
 
 std::unique_ptr<LeadSource> stop_on_store_fault(LeadSource& inner, std::shared_ptr<const StoreFault> fault) {
@@ -142,48 +66,65 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
   // A miss costs a paid lookup, so only a clean "not there" is a miss. A read error answers the
   // lookup as failed (nothing is sent for it) and is noted so the run stops with it; a write
   // error costs a later lookup.
-  auto recent = std::make_shared<RecentAnswers>(kRecentAnswers);
-  auto is_company = [specs](Signal s) { return find_spec(specs, s).level == SignalLevel::kCompany; };
-  hooks.get = [store, clock, key, specs, max_age, fault, recent, is_company](
-                  Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
-    const SignalSpec& spec = find_spec(specs, s);
-    Timestamp now = clock->now();
-    Freshness fresh = freshness_for(spec, max_age);
-    if (is_company(s)) {
-      if (std::optional<LookupOutcome> kept = recent->find(s, entity, now, fresh)) return kept;
-    }
-    Result<std::optional<CacheEntry>> hit = store->get(key(s, entity), now, fresh);
-    if (!hit.ok()) {
-      if (fault) fault->note(hit.status());
-      LookupOutcome failed;
-      failed.result.status = SignalStatus::kFailed;
-      failed.result.source = spec.pipe_id;
-      failed.result.reason = Reason{std::string(to_string(hit.status().code())), hit.status().message()};
-      return failed;
-    }
-    if (!hit->has_value()) return std::nullopt;
-    const CacheEntry& e = **hit;
+  auto read_failed = [fault](const SignalSpec& spec, const Status& st) {
+    if (fault) fault->note(st);
+    LookupOutcome failed;
+    failed.result.status = SignalStatus::kFailed;
+    failed.result.source = spec.pipe_id;
+    failed.result.reason = Reason{std::string(to_string(st.code())), st.message()};
+    return failed;
+  };
+  // What the store gave back, as the run's outcome; nullopt for a value that no longer fits its
+  // signal (it is looked up again).
+  auto outcome = [](Signal s, const CacheEntry& e) -> std::optional<LookupOutcome> {
     Result<SignalValue> value = value_from_json(s, e.value);
-    if (!value.ok()) return std::nullopt;  // a value that no longer fits its signal: look it up again
+    if (!value.ok()) return std::nullopt;
     LookupOutcome o;
     o.result.status = e.status;
     o.result.source = e.source;
     o.result.fetched_at = e.fetched_at;
     o.result.from_cache = true;
     o.value = std::move(value).value();
-    if (is_company(s)) recent->keep(s, entity, o);
     return o;
+  };
+  hooks.get = [store, clock, key, specs, max_age, read_failed, outcome](
+                  Signal s, const std::string& entity) -> std::optional<LookupOutcome> {
+    const SignalSpec& spec = find_spec(specs, s);
+    Timestamp now = clock->now();
+    Result<std::optional<CacheEntry>> hit = store->get(key(s, entity), now, freshness_for(spec, max_age));
+    if (!hit.ok()) return read_failed(spec, hit.status());
+    if (!hit->has_value()) return std::nullopt;
+    return outcome(s, **hit);
+  };
+  hooks.get_many = [store, clock, key, specs, max_age, read_failed, outcome](const std::vector<LookupKey>& lookups) {
+    std::vector<std::optional<LookupOutcome>> out(lookups.size());
+    if (lookups.empty()) return out;
+    std::vector<CacheKey> keys;
+    std::vector<Freshness> fresh;
+    keys.reserve(lookups.size());
+    fresh.reserve(lookups.size());
+    for (const auto& [s, entity] : lookups) {
+      keys.push_back(key(s, entity));
+      fresh.push_back(freshness_for(find_spec(specs, s), max_age));
+    }
+    Result<std::vector<std::optional<CacheEntry>>> hits = store->get_many(keys, clock->now(), fresh);
+    for (std::size_t i = 0; i < lookups.size(); ++i) {
+      Signal s = lookups[i].signal;
+      if (!hits.ok()) {
+        out[i] = read_failed(find_spec(specs, s), hits.status());
+      } else if (const std::optional<CacheEntry>& e = (*hits)[i]) {
+        out[i] = outcome(s, *e);
+      }
+    }
+    return out;
   };
   auto entry = [](const LookupOutcome& o) {
     return CacheEntry{o.result.status, value_to_json(o.value), o.result.source, *o.result.fetched_at};
   };
-  hooks.put = [store, key, recent, is_company, entry](Signal s, const std::string& entity, const LookupOutcome& o) {
-    if (!o.result.fetched_at) return false;
-    if (!store->put(key(s, entity), entry(o)).ok()) return false;
-    if (is_company(s)) recent->keep(s, entity, o);
-    return true;
+  hooks.put = [store, key, entry](Signal s, const std::string& entity, const LookupOutcome& o) {
+    return o.result.fetched_at && store->put(key(s, entity), entry(o)).ok();
   };
-  hooks.put_many = [store, key, recent, is_company, entry](const std::vector<CachePut>& puts) {
+  hooks.put_many = [store, key, entry](const std::vector<CachePut>& puts) {
     std::vector<bool> stored(puts.size(), false);
     std::vector<std::pair<CacheKey, CacheEntry>> entries;
     entries.reserve(puts.size());
@@ -191,20 +132,16 @@ CacheHooks make_cache_hooks(std::shared_ptr<Store> store, const Config& config, 
       if (p.outcome->result.fetched_at) entries.emplace_back(key(p.signal, *p.entity), entry(*p.outcome));
     }
     if (!store->put_many(entries).ok()) return stored;
-    for (std::size_t i = 0; i < puts.size(); ++i) {
-      if (!puts[i].outcome->result.fetched_at) continue;
-      stored[i] = true;
-      if (is_company(puts[i].signal)) recent->keep(puts[i].signal, *puts[i].entity, *puts[i].outcome);
-    }
+    for (std::size_t i = 0; i < puts.size(); ++i) stored[i] = puts[i].outcome->result.fetched_at.has_value();
     return stored;
   };
   if (store->shares_leases()) {
     // A lease error is a store fault like a read error: the run stops rather than pay for
     // lookups another process may be paying for too.
-    hooks.acquire_leases = [store, key, fault](const std::vector<LeaseKey>& lookups) -> Result<std::vector<bool>> {
+    hooks.acquire_leases = [store, key, fault](const std::vector<LookupKey>& lookups) -> Result<std::vector<bool>> {
       std::vector<CacheKey> keys;
       keys.reserve(lookups.size());
-      for (const LeaseKey& l : lookups) keys.push_back(key(l.signal, l.entity));
+      for (const LookupKey& l : lookups) keys.push_back(key(l.signal, l.entity));
       Result<std::vector<bool>> got = store->acquire_leases(keys);
       if (!got.ok() && fault) fault->note(got.status());
       return got;

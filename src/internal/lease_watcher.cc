@@ -4,7 +4,7 @@
 
 namespace leadenrich::internal {
 
-void LeaseWatcher::watch(const LeaseKey& key, Clock::SteadyTime now) {
+void LeaseWatcher::watch(const LookupKey& key, Clock::SteadyTime now) {
   if (watched_.empty()) {
     interval_ = kFirstPoll;
     due_ = now + interval_;
@@ -12,12 +12,12 @@ void LeaseWatcher::watch(const LeaseKey& key, Clock::SteadyTime now) {
   watched_.try_emplace(Key{key.entity, key.signal}, true);
 }
 
-void LeaseWatcher::forget(const LeaseKey& key) { watched_.erase(Key{key.entity, key.signal}); }
+void LeaseWatcher::forget(const LookupKey& key) { watched_.erase(Key{key.entity, key.signal}); }
 
-std::vector<LeaseKey> LeaseWatcher::watched() const {
-  std::vector<LeaseKey> out;
+std::vector<LookupKey> LeaseWatcher::watched() const {
+  std::vector<LookupKey> out;
   out.reserve(watched_.size());
-  for (const auto& [k, unused] : watched_) out.push_back(LeaseKey{k.second, k.first});
+  for (const auto& [k, unused] : watched_) out.push_back(LookupKey{k.second, k.first});
   return out;
 }
 
@@ -29,12 +29,12 @@ std::optional<Clock::SteadyTime> LeaseWatcher::next_poll() const {
 LeaseWatcher::PollResult LeaseWatcher::poll(Clock::SteadyTime now) {
   PollResult out;
   if (watched_.empty() || now < due_) return out;
-  std::vector<LeaseKey> missing;
+  std::vector<LookupKey> missing;
   for (const auto& [k, unused] : watched_) {
     if (std::optional<LookupOutcome> hit = hooks_.get(k.second, k.first)) {
-      out.answered.push_back(Answered{LeaseKey{k.second, k.first}, std::move(*hit)});
+      out.answered.push_back(Answered{LookupKey{k.second, k.first}, std::move(*hit)});
     } else {
-      missing.push_back(LeaseKey{k.second, k.first});
+      missing.push_back(LookupKey{k.second, k.first});
     }
   }
   if (!missing.empty()) {
@@ -57,7 +57,7 @@ LeaseWatcher::PollResult LeaseWatcher::poll(Clock::SteadyTime now) {
     }
   }
   for (const Answered& a : out.answered) forget(a.key);
-  for (const LeaseKey& k : out.taken) forget(k);
+  for (const LookupKey& k : out.taken) forget(k);
   bool progress = !out.answered.empty() || !out.taken.empty();
   interval_ = progress ? kFirstPoll : std::min(interval_ * 2, kMaxPoll);
   due_ = now + interval_;

@@ -25,12 +25,12 @@ class LeaseWatcher {
   static constexpr std::chrono::milliseconds kMaxPoll{500};
 
   struct Answered {
-    LeaseKey key;
+    LookupKey key;
     LookupOutcome outcome;  ///< as the cache holds it (from_cache), or a failed read
   };
   struct PollResult {
     std::vector<Answered> answered;  ///< no longer watched
-    std::vector<LeaseKey> taken;     ///< this process holds the lease now and must send it; no longer watched
+    std::vector<LookupKey> taken;     ///< this process holds the lease now and must send it; no longer watched
     Status error;                    ///< the store failed: nothing changed (the hooks noted the fault)
   };
 
@@ -39,13 +39,13 @@ class LeaseWatcher {
 
   /// Starts watching (nothing when already watched). The first poll after a quiet spell comes
   /// kFirstPoll after `now`.
-  void watch(const LeaseKey& key, Clock::SteadyTime now);
+  void watch(const LookupKey& key, Clock::SteadyTime now);
   /// Stops watching (the lookup ended some other way: cancelled, failed).
-  void forget(const LeaseKey& key);
+  void forget(const LookupKey& key);
 
   bool empty() const { return watched_.empty(); }
   std::size_t size() const { return watched_.size(); }
-  std::vector<LeaseKey> watched() const;
+  std::vector<LookupKey> watched() const;
   /// When the next poll is due; nullopt when nothing is watched.
   std::optional<Clock::SteadyTime> next_poll() const;
 

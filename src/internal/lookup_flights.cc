@@ -30,6 +30,7 @@ void LookupFlights::land(const std::string& key, const std::optional<LookupOutco
     if (it == flying_.end()) return;
     waiters = std::move(it->second);
     flying_.erase(it);
+    if (outcome) ++landings_;
   }
   // Outside the lock: a waiter only posts to a mailbox, but must never be able to call back in.
   for (Waiter& w : waiters) w(Landing{key, outcome, run_id});

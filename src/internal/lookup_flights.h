@@ -60,6 +60,11 @@ class LookupFlights {
   /// Keys in flight (for tests).
   std::size_t flying() const;
 
+  /// How many answers were landed so far, over the Enricher's life. A run that read a miss from
+  /// the store and then claims the key need not read it again when nobody else landed anything
+  /// since: every landed answer was stored before it landed.
+  std::uint64_t landings() const { return landings_.load(); }
+
   /// A waiting run took a landed answer instead of paying for its own lookup.
   void note_shared() { shared_.fetch_add(1, std::memory_order_relaxed); }
   /// How many times that happened, over the Enricher's life.
@@ -69,6 +74,7 @@ class LookupFlights {
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<Waiter>> flying_;
   std::atomic<std::uint64_t> shared_{0};
+  std::atomic<std::uint64_t> landings_{0};
 };
 
 }  // namespace leadenrich::internal

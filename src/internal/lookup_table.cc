@@ -22,7 +22,7 @@ std::optional<std::pair<std::string_view, Signal>> split_lookup_key(std::string_
 
 // Also the key of settled lookups, where two keys with one hash would share a record: exact
 // but for odds of about 1 in 10^7 over a million-lead file.
-std::uint64_t LookupTable::key_hash(std::string_view entity, Signal s) {
+std::uint64_t lookup_hash(std::string_view entity, Signal s) {
   std::uint64_t h = std::hash<std::string_view>{}(entity);
   return h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(s) + 1;
 }
@@ -40,12 +40,12 @@ std::optional<std::uint32_t> LookupTable::locate(std::string_view entity, Signal
 }
 
 Lookup* LookupTable::find(std::string_view entity, Signal s) {
-  std::optional<std::uint32_t> i = locate(entity, s, key_hash(entity, s));
+  std::optional<std::uint32_t> i = locate(entity, s, lookup_hash(entity, s));
   return i ? &slot(*i) : nullptr;
 }
 
 Lookup& LookupTable::insert(Lookup lookup) {
-  std::uint64_t h = key_hash(lookup.entity, lookup.signal);
+  std::uint64_t h = lookup_hash(lookup.entity, lookup.signal);
   if (std::optional<std::uint32_t> i = locate(lookup.entity, lookup.signal, h)) {
     return slot(*i) = std::move(lookup);
   }
@@ -67,29 +67,55 @@ Lookup& LookupTable::insert(Lookup lookup) {
   return lk;
 }
 
-void LookupTable::settle(Lookup& lk, bool have_store) {
-  if (!have_store) return;  // without a store every answer stays (before anything else: this runs per lead)
+void LookupTable::settle(Lookup& lk, bool have_store, bool shared) {
+  if (!have_store || lk.kept) return;  // without a store every answer stays (before anything else: this runs per lead)
   if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
-  std::uint64_t h = key_hash(lk.entity, lk.signal);
+  std::uint64_t h = lookup_hash(lk.entity, lk.signal);
   std::optional<std::uint32_t> i = locate(lk.entity, lk.signal, h);
   if (!i || &slot(*i) != &lk) return;  // not one of this table's
+  if (!shared || kept_ == 0) return settle_now(lk, *i, h);
+  lk.kept = true;
+  if (kept_slots_.size() < kept_) {
+    kept_slots_.push_back(*i);
+    return;
+  }
+  // The oldest kept one settles now, if it is still there (a slot is used again only once
+  // its lookup settled, and then holds a lookup not yet kept).
+  std::uint32_t oldest = kept_slots_[kept_next_];
+  kept_slots_[kept_next_] = *i;
+  kept_next_ = (kept_next_ + 1) % kept_;
+  if (Lookup* old = slots_[oldest].get(); old != nullptr && old->kept) {
+    old->kept = false;
+    settle_now(*old, oldest, lookup_hash(old->entity, old->signal));
+  }
+}
+
+void LookupTable::unkeep(Lookup& lk) {
+  if (!lk.kept) return;
+  lk.kept = false;
+  std::uint64_t h = lookup_hash(lk.entity, lk.signal);
+  if (std::optional<std::uint32_t> i = locate(lk.entity, lk.signal, h); i && &slot(*i) == &lk) settle_now(lk, *i, h);
+}
+
+void LookupTable::settle_now(Lookup& lk, std::uint32_t i, std::uint64_t h) {
+  if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
   Settled& st = settled_[h];
   st.status = lk.outcome.result.status;
   st.from_cache = lk.from_cache;
   st.run = run_index(lk.run_id) & 0x7FFFFFFu;  // run_index() stays below 2^27
   const std::uint32_t* held = index_.find(h);
-  if (held != nullptr && *held == *i) {
+  if (held != nullptr && *held == i) {
     index_.erase(h);
   } else {
     collided_.erase(lookup_key(lk.entity, lk.signal));
   }
-  slots_[*i].reset();  // `lk` with it
-  free_.push_back(*i);
+  slots_[i].reset();  // `lk` with it
+  free_.push_back(i);
 }
 
 std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const CacheGet& get) {
   if (settled_.empty() || !get) return std::nullopt;
-  std::uint64_t h = key_hash(entity, s);
+  std::uint64_t h = lookup_hash(entity, s);
   const Settled* sit = settled_.find(h);
   if (sit == nullptr) return std::nullopt;
   Settled st = *sit;

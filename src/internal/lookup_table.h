@@ -44,9 +44,13 @@ struct Lookup {
   bool leased = false;    ///< owned, and this process holds its lease (single flight across processes)
   bool watching = false;  ///< owned, but another process holds its lease: the LeaseWatcher waits for its answer
   bool answered_elsewhere = false;  ///< owned, answered by another process's lookup (already in the store)
+  bool kept = false;  ///< settled, but kept with its value (LookupTable's `kept`)
   /// Set while another run of the same Enricher looks it up: what to send should that run give up.
   std::optional<Json::Object> standby_inputs;
 };
+
+/// A 64-bit hash of (entity, signal), as the run's tables key lookups by.
+std::uint64_t lookup_hash(std::string_view entity, Signal s);
 
 /// Reads an outcome back from the store (CacheHooks::get).
 using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)>;
@@ -56,7 +60,10 @@ using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::s
 /// until it settles.
 class LookupTable {
  public:
-  LookupTable() = default;
+  /// With a store, up to `kept` settling lookups that many leads share (a company's answers)
+  /// keep their values here, the oldest going first, so the next leads of the company take them
+  /// without asking the store.
+  explicit LookupTable(std::size_t kept = 0) : kept_(kept) {}
   LookupTable(const LookupTable&) = delete;
   LookupTable& operator=(const LookupTable&) = delete;
 
@@ -68,8 +75,12 @@ class LookupTable {
   /// person's posts, a company's overview) for the rest of the run. With a store the answer is
   /// already on disk, so the table keeps a few bytes of it and reads it back when another lead
   /// of the same entity comes (restore()); without a store it stays, so nothing is paid twice.
-  /// `lookup` (one of this table's) is gone when it settles.
-  void settle(Lookup& lookup, bool have_store);
+  /// `lookup` (one of this table's) is gone when it settles. One that is `shared` stays, among
+  /// the last `kept` of them.
+  void settle(Lookup& lookup, bool have_store, bool shared = false);
+
+  /// A kept lookup too old to be used any more settles now (`lookup` is gone).
+  void unkeep(Lookup& lookup);
 
   /// A lookup settled earlier, read back through `get`; nullopt when it is not known or the
   /// store lost it (then it is looked up again).
@@ -86,7 +97,7 @@ class LookupTable {
     std::uint32_t run : 27;  // 1 + index of its pipe0 run id (run_id()); 0 for none
   };
   static_assert(sizeof(Settled) == 4);
-  static std::uint64_t key_hash(std::string_view entity, Signal s);
+  void settle_now(Lookup& lookup, std::uint32_t slot, std::uint64_t hash);
   Lookup& slot(std::uint32_t i) const { return *slots_[i]; }
   /// The slot holding (entity, s), or nullopt.
   std::optional<std::uint32_t> locate(std::string_view entity, Signal s, std::uint64_t hash);
@@ -97,7 +108,7 @@ class LookupTable {
   // (slots allocated in blocks stayed at the run's peak of lookups in flight for good).
   std::vector<std::unique_ptr<Lookup>> slots_;  // null: free
   std::vector<std::uint32_t> free_;             // slots to use again
-  FlatHashMap64<std::uint32_t> index_;     // key_hash -> slot
+  FlatHashMap64<std::uint32_t> index_;     // lookup_hash -> slot
   // A key whose 64-bit hash another live lookup already holds (all but never): kept by its
   // full key, so a collision costs speed, never a wrong answer.
   std::unordered_map<std::string, std::uint32_t> collided_;
@@ -107,6 +118,10 @@ class LookupTable {
   // node per id cost about 100 bytes each.
   std::string run_ids_;
   std::vector<std::size_t> run_id_ends_;
+  // The shared lookups kept with their values, oldest first (a ring of slots, up to kept_).
+  std::size_t kept_;
+  std::vector<std::uint32_t> kept_slots_;
+  std::size_t kept_next_ = 0;
 };
 
 }  // namespace leadenrich::internal

@@ -20,6 +20,8 @@ using std::chrono::milliseconds;
 
 // How long the loop waits at most before looking at the cancellation token again.
 constexpr milliseconds kWaitSlice{100};
+// Leads read (and their lookups read from the store) at once.
+constexpr std::size_t kReadBlock = 64;
 
 class Run {
  public:
@@ -59,33 +61,50 @@ class Run {
 
   // ---- reading and planning ----
 
+  // Leads are read in blocks: their lookups are read from the store at once (one transaction),
+  // then each lead is admitted and leaves as soon as it is complete.
   void read_leads() {
     while (!source_done_ && delivery_.size() < std::max<std::size_t>(1, opts_.read_ahead)) {
+      std::size_t room = std::max<std::size_t>(1, opts_.read_ahead) - delivery_.size();
+      read_block(std::min(room, kReadBlock));
+      lookups_.prefetch(block_plans_);
+      for (std::size_t i = 0; i < block_.size(); ++i) {
+        admit(std::move(block_[i]), std::move(block_plans_[i]));
+        emit_ready();  // leads answered by the cache or by earlier lookups leave at once
+      }
+      lookups_.forget_prefetched();
+    }
+    progress_.source_done = source_done_;
+  }
+
+  // Reads up to `n` good leads into block_, planned in block_plans_; bad rows are reported.
+  void read_block(std::size_t n) {
+    block_.clear();
+    block_plans_.clear();
+    while (block_.size() < n) {
       std::optional<SourceItem> item = source_.next();
       if (!item) {
         source_done_ = true;
-        break;
+        return;
       }
       ++progress_.leads_read;
       if (!item->lead.ok()) {
         if (item->fatal) {
           source_error_ = item->lead.status();
           source_done_ = true;
-          break;
+          return;
         }
         ++summary_.bad_rows;
         ++progress_.bad_rows;
         if (on_bad_row_) on_bad_row_(item->location, item->lead.status());
         continue;
       }
-      admit(std::move(item->lead).value());
-      emit_ready();  // leads answered by the cache or by earlier lookups leave at once
+      block_.push_back(std::move(item->lead).value());
+      block_plans_.push_back(plan_lead(block_.back(), signals_, ctx_.config->signal_specs));
     }
-    progress_.source_done = source_done_;
   }
 
-  void admit(RawLead raw) {
-    LeadPlan plan = plan_lead(raw, signals_, ctx_.config->signal_specs);
+  void admit(RawLead raw, LeadPlan plan) {
     if (plan.company_key) companies_.insert(std::hash<std::string>{}(*plan.company_key));
     if (plan.person_key) people_.insert(std::hash<std::string>{}(*plan.person_key));
     if (!plan.company_key && !plan.person_key) ++summary_.leads_without_identity;
@@ -115,25 +134,49 @@ class Run {
     }
     if (now() < pause_until_) return;
     while (!probing_) {
-      std::size_t in_flight = tracker_.records_in_flight();
+      std::vector<Taken> round = take_round();
+      if (round.empty()) return;
+      std::vector<Group> groups;
+      for (Taken& t : round) groups.push_back(std::move(t.group));
+      // With a shared store, other processes may hold the leases of some of their lookups (or
+      // have answered them meanwhile): what is left of each group goes.
+      groups = lookups_.lease(std::move(groups));
+      for (std::size_t i = 0; i < round.size(); ++i) {
+        if (!groups[i].entities.empty() && round[i].probe) probing_ = true;
+        if (!groups[i].entities.empty()) send(std::move(groups[i]), round[i].sync);
+      }
+    }
+  }
+
+  struct Taken {
+    Group group;
+    bool sync = false;
+    bool probe = false;
+  };
+
+  // The batches the room in flight allows now (leased together, then sent).
+  std::vector<Taken> take_round() {
+    std::vector<Taken> round;
+    std::size_t taking = 0;
+    while (true) {
+      std::size_t in_flight = tracker_.records_in_flight() + taking;
       std::size_t limit = capacity_.limit();
-      if (in_flight >= limit || (capacity_.hold() && in_flight > 0)) return;
+      if (in_flight >= limit || (capacity_.hold() && in_flight > 0)) break;
       bool sync = batcher_.next_is_sync();
       // Capacity is unknown and there is more work than the first window: one async run's
       // admission answer (back in milliseconds, unlike a sync run's) tells it before the rest go.
       bool probe = !answered_ && opts_.mode != RunMode::kSync && batcher_.waiting() + in_flight > limit &&
                    (opts_.max_records_in_flight == 0 || limit < opts_.max_records_in_flight);
       std::optional<Group> g = batcher_.take(limit - in_flight, sync && !probe);
-      if (!g) return;
-      if (send(std::move(*g), sync && !probe)) probing_ = probe;
+      if (!g) break;
+      taking += g->entities.size();
+      round.push_back(Taken{std::move(*g), sync && !probe, probe});
+      if (probe) break;  // it goes alone
     }
+    return round;
   }
 
-  // False when nothing was left to send: with a shared store, other processes hold the
-  // leases of the group's lookups (or answered them meanwhile).
-  bool send(Group g, bool sync) {
-    g = lookups_.lease(std::move(g));
-    if (g.entities.empty()) return false;
+  void send(Group g, bool sync) {
     BatchRequest req;
     for (Signal s : kAllSignals) {
       if (g.mask & bit(s)) req.pipe_ids.push_back(spec(s).pipe_id);
@@ -153,7 +196,6 @@ class Run {
     } else {
       ctx_.pipe0->create_run(std::move(req), callback(id));
     }
-    return true;
   }
 
   BatchCallback callback(std::size_t id) {
@@ -331,6 +373,8 @@ class Run {
   BatchTracker tracker_;
   RunLookups lookups_;
   std::vector<Signal> signals_;
+  std::vector<RawLead> block_;  // read_block()'s leads and their plans
+  std::vector<LeadPlan> block_plans_;
   FlatHashSet64 companies_;  // distinct keys, by a 64-bit hash
   FlatHashSet64 people_;
 

@@ -30,14 +30,17 @@ struct CachePut {
   const LookupOutcome* outcome = nullptr;
 };
 
-/// A lookup whose lease (single flight across processes, store.h) the run takes or watches.
-struct LeaseKey {
+/// A lookup by what it asks: a signal of an entity.
+struct LookupKey {
   Signal signal = Signal::kCompanyOverview;
   std::string entity;
 };
 
 struct CacheHooks {
   std::function<std::optional<LookupOutcome>(Signal, const std::string& entity)> get;
+  /// get() of several lookups at one instant (one store transaction), element i answering
+  /// lookups[i]. Set whenever get is.
+  std::function<std::vector<std::optional<LookupOutcome>>(const std::vector<LookupKey>&)> get_many;
   /// Returns true when the outcome was stored (a later get() will return it while fresh).
   std::function<bool(Signal, const std::string& entity, const LookupOutcome&)> put;
   /// Several at once (a pipe0 answer's lookups, in one store transaction): whether each was
@@ -51,7 +54,7 @@ struct CacheHooks {
   /// Set only when other processes share the store (Store::shares_leases): takes the leases of
   /// a request's lookups in one call, element i answering lookups[i] (true: this process holds
   /// it and may send it). An error is the store's, already noted as its fault.
-  std::function<Result<std::vector<bool>>(const std::vector<LeaseKey>&)> acquire_leases;
+  std::function<Result<std::vector<bool>>(const std::vector<LookupKey>&)> acquire_leases;
   /// Lets go of a lease this process holds (the lookup ended without an answer to store).
   std::function<void(Signal, const std::string& entity)> release_lease;
 };

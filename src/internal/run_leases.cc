@@ -5,61 +5,98 @@
 
 namespace leadenrich::internal {
 
-Group RunLookups::lease(Group g) {
-  if (!watcher_ || g.entities.empty()) return g;
-  std::vector<Signal> signals;
-  for (Signal s : kAllSignals) {
-    if (g.mask & bit(s)) signals.push_back(s);
+std::vector<Group> RunLookups::lease(std::vector<Group> groups) {
+  if (!watcher_) return groups;
+  std::vector<LookupKey> keys;
+  for (const Group& g : groups) {
+    for (const std::string& entity : g.entities) {
+      for (Signal s : kAllSignals) {
+        if (g.mask & bit(s)) keys.push_back(LookupKey{s, entity});
+      }
+    }
   }
-  std::vector<LeaseKey> keys;
-  keys.reserve(g.entities.size() * signals.size());
-  for (const std::string& entity : g.entities) {
-    for (Signal s : signals) keys.push_back(LeaseKey{s, entity});
-  }
+  if (keys.empty()) return groups;
   Result<std::vector<bool>> got = ctx_.cache.acquire_leases(keys);
   if (!got.ok() || got->size() != keys.size()) {
     Status st = got.ok() ? internal_error("the store answered the wrong number of lookup leases") : got.status();
     fatal_ = st;
-    for (const std::string& entity : g.entities) release(entity, g.mask);
-    conclude_all(g.entities, g.mask, st, "", false);
-    return Group{g.mask, {}};
+    for (Group& g : groups) {
+      for (const std::string& entity : g.entities) release(entity, g.mask);
+      conclude_all(g.entities, g.mask, st, "", false);
+      g.entities.clear();
+    }
+    return groups;
   }
   Clock::SteadyTime now = ctx_.clock->steady_now();
-  Group out{g.mask, {}};
-  std::vector<std::pair<LeaseKey, LookupOutcome>> answered;
+  // Leases taken now: another process may have stored the answer (ending its lease) since this
+  // run missed it, so they are read again, all in one store call.
+  std::vector<LookupKey> taken;
+  std::vector<std::vector<Mask>> leased(groups.size());
   std::size_t k = 0;
-  for (std::string& entity : g.entities) {
-    Mask send = 0, elsewhere = 0;
-    for (Signal s : signals) {
-      bool ours = (*got)[k++];
-      Lookup* lk = table_.find(entity, s);
-      if (lk == nullptr || lk->done) {
-        if (ours && (lk == nullptr || !lk->leased)) ctx_.cache.release_lease(s, entity);  // nothing to send
-        continue;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const Group& g = groups[i];
+    leased[i].assign(g.entities.size(), 0);
+    for (std::size_t e = 0; e < g.entities.size(); ++e) {
+      const std::string& entity = g.entities[e];
+      for (Signal s : kAllSignals) {
+        if (!(g.mask & bit(s))) continue;
+        bool ours = (*got)[k++];
+        Lookup* lk = table_.find(entity, s);
+        if (lk == nullptr || lk->done) {
+          if (ours && (lk == nullptr || !lk->leased)) ctx_.cache.release_lease(s, entity);  // nothing to send
+          continue;
+        }
+        if (!ours) {
+          lk->watching = true;
+          watcher_->watch(LookupKey{s, entity}, now);
+          continue;
+        }
+        lk->leased = true;
+        leased[i][e] |= bit(s);
+        taken.push_back(LookupKey{s, entity});
       }
-      if (!ours) {
-        elsewhere |= bit(s);
-        lk->watching = true;
-        watcher_->watch(LeaseKey{s, entity}, now);
-        continue;
-      }
-      lk->leased = true;
-      // Another process may have stored the answer (ending its lease) since this run missed it.
-      if (std::optional<LookupOutcome> hit = ctx_.cache.get(s, entity)) {
-        answered.emplace_back(LeaseKey{s, entity}, std::move(*hit));
-      } else {
-        send |= bit(s);
-      }
-    }
-    Mask not_sent = static_cast<Mask>(g.mask & ~send);
-    if (not_sent != 0) release(entity, not_sent);
-    if (send == g.mask) {
-      out.entities.push_back(std::move(entity));
-    } else if (send != 0) {
-      batcher_.park(now, Group{send, {entity}});  // its other signals are answered or watched
     }
   }
+  std::vector<std::optional<LookupOutcome>> stored = read_all(taken);
+  std::vector<std::pair<LookupKey, LookupOutcome>> answered;
+  std::size_t t = 0;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    Group& g = groups[i];
+    std::vector<std::string> send_all;
+    for (std::size_t e = 0; e < g.entities.size(); ++e) {
+      std::string& entity = g.entities[e];
+      Mask send = 0;
+      for (Signal s : kAllSignals) {
+        if (!(leased[i][e] & bit(s))) continue;
+        if (std::optional<LookupOutcome>& hit = stored[t++]) {
+          answered.emplace_back(LookupKey{s, entity}, std::move(*hit));
+        } else {
+          send |= bit(s);
+        }
+      }
+      Mask not_sent = static_cast<Mask>(g.mask & ~send);
+      if (not_sent != 0) release(entity, not_sent);
+      if (send == g.mask) {
+        send_all.push_back(std::move(entity));
+      } else if (send != 0) {
+        batcher_.park(now, Group{send, {entity}});  // its other signals are answered or watched
+      }
+    }
+    g.entities = std::move(send_all);
+  }
   for (auto& [key, outcome] : answered) answer_elsewhere(key.entity, key.signal, std::move(outcome));
+  return groups;
+}
+
+std::vector<std::optional<LookupOutcome>> RunLookups::read_all(const std::vector<LookupKey>& keys) {
+  if (keys.empty()) return {};
+  if (ctx_.cache.get_many) {
+    std::vector<std::optional<LookupOutcome>> got = ctx_.cache.get_many(keys);
+    if (got.size() == keys.size()) return got;
+  }
+  std::vector<std::optional<LookupOutcome>> out;
+  out.reserve(keys.size());
+  for (const LookupKey& key : keys) out.push_back(ctx_.cache.get(key.signal, key.entity));
   return out;
 }
 
@@ -68,11 +105,11 @@ void RunLookups::poll_leases() {
   LeaseWatcher::PollResult r = watcher_->poll(ctx_.clock->steady_now());
   if (!r.error.ok()) {
     fatal_ = r.error;
-    for (const LeaseKey& k : watcher_->watched()) finish(k.entity, k.signal, failed_outcome(k.signal, r.error), "");
+    for (const LookupKey& k : watcher_->watched()) finish(k.entity, k.signal, failed_outcome(k.signal, r.error), "");
     return;
   }
   for (LeaseWatcher::Answered& a : r.answered) answer_elsewhere(a.key.entity, a.key.signal, std::move(a.outcome));
-  for (const LeaseKey& k : r.taken) {
+  for (const LookupKey& k : r.taken) {
     Lookup* lk = table_.find(k.entity, k.signal);
     if (lk == nullptr || lk->done) {
       ctx_.cache.release_lease(k.signal, k.entity);

@@ -6,13 +6,14 @@
 
 #include "internal/batch_tracker.h"
 #include "internal/retry_loop.h"
+#include "leadenrich/store.h"
 
 namespace leadenrich::internal {
 
 RunLookups::RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batcher, RunSummary& summary,
                        Progress& progress, std::shared_ptr<Mailbox> mailbox)
     : ctx_(ctx), opts_(*ctx.options), delivery_(delivery), batcher_(batcher), summary_(summary), progress_(progress),
-      mailbox_(std::move(mailbox)) {
+      mailbox_(std::move(mailbox)), table_(kKeptCompanyLookups) {
   for (Signal s : opts_.signals.empty() ? ctx.config->enabled_signals : opts_.signals) {
     auto& keys = spec(s).level == SignalLevel::kCompany ? company_inputs_ : person_inputs_;
     for (const std::string& in : spec(s).required_inputs) {
@@ -20,13 +21,42 @@ RunLookups::RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batch
     }
   }
   if (ctx_.cache.acquire_leases) watcher_ = std::make_unique<LeaseWatcher>(ctx_.cache);
+  if (ctx_.cache.get) read_ = [this](Signal s, const std::string& entity) { return read(s, entity); };
+}
+
+void RunLookups::prefetch(const std::vector<LeadPlan>& plans) {
+  prefetched_.clear();
+  if (!ctx_.cache.get_many) return;
+  std::vector<LookupKey> keys;
+  for (const LeadPlan& plan : plans) {
+    for (Signal s : kAllSignals) {
+      const std::string& entity = plan.entity[idx(s)];
+      if (!entity.empty() && table_.find(entity, s) == nullptr) keys.push_back(LookupKey{s, entity});
+    }
+  }
+  prefetch_mark_ = landed_by_others();
+  prefetched_.read(ctx_.cache, keys);
+}
+
+std::optional<LookupOutcome> RunLookups::read(Signal s, const std::string& entity) {
+  std::optional<LookupOutcome> out;
+  if (prefetched_.take(entity, s, out)) {
+    read_mark_ = prefetch_mark_;
+    return out;
+  }
+  read_mark_ = landed_by_others();
+  return ctx_.cache.get(s, entity);
 }
 
 void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw,
                       const LeadPlan& plan) {
   Lookup* lk = table_.find(entity, s);
+  if (lk != nullptr && lk->kept && expired(*lk)) {
+    table_.unkeep(*lk);  // the store decides now: expired there too, it is looked up again
+    lk = nullptr;
+  }
   if (lk == nullptr) {
-    if (std::optional<Lookup> back = table_.restore(s, entity, ctx_.cache.get)) {
+    if (std::optional<Lookup> back = table_.restore(s, entity, read_)) {
       delivery_.apply_once(lead, std::move(*back));
       return;
     }
@@ -39,7 +69,7 @@ void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, co
   }
   if (lk->done) {
     delivery_.apply(lead, *lk);
-    table_.settle(*lk, static_cast<bool>(ctx_.cache.get));
+    settle(*lk);
   } else {
     lk->waiters.push_back(lead.seq);
     ++lead.pending;
@@ -59,7 +89,7 @@ Lookup RunLookups::start(Lookup lk, Json::Object inputs) {
     return std::move(lk);
   };
   if (ctx_.cache.get) {
-    if (std::optional<LookupOutcome> hit = ctx_.cache.get(lk.signal, lk.entity)) return done(std::move(*hit), true);
+    if (std::optional<LookupOutcome> hit = read(lk.signal, lk.entity)) return done(std::move(*hit), true);
   }
   if (!fatal_.ok()) return done(failed_outcome(lk.signal, fatal_), false);
   if (ctx_.flights != nullptr) {
@@ -70,10 +100,11 @@ Lookup RunLookups::start(Lookup lk, Json::Object inputs) {
       ++standby_;
       return lk;
     }
-    // The run that flew it may have landed between our read of the store and the claim.
-    if (ctx_.cache.get) {
+    // The run that flew it may have landed (stored) between our read of the store and the
+    // claim; when no other run landed anything since, the read still holds.
+    if (ctx_.cache.get && landed_by_others() != read_mark_) {
       if (std::optional<LookupOutcome> hit = ctx_.cache.get(lk.signal, lk.entity)) {
-        ctx_.flights->land(key, *hit, "");
+        land_flight(key, *hit, "");
         return done(std::move(*hit), true);
       }
     }
@@ -81,7 +112,7 @@ Lookup RunLookups::start(Lookup lk, Json::Object inputs) {
   double price = spec(lk.signal).credits_per_lookup;
   if (opts_.budget_credits && spent_ + reserved_ + price > *opts_.budget_credits + 1e-9) {
     // Another run may afford it.
-    if (ctx_.flights != nullptr) ctx_.flights->land(lookup_key(lk.entity, lk.signal), std::nullopt, "");
+    if (ctx_.flights != nullptr) land_flight(lookup_key(lk.entity, lk.signal), std::nullopt, "");
     LookupOutcome o;
     o.result.status = SignalStatus::kBudgetExhausted;
     o.result.source = spec(lk.signal).pipe_id;
@@ -220,7 +251,7 @@ void RunLookups::finish(const std::string& entity, Signal s, LookupOutcome outco
     --standby_;
   }
   if (lk->watching) {
-    watcher_->forget(LeaseKey{s, entity});
+    watcher_->forget(LookupKey{s, entity});
     lk->watching = false;
   }
   if (lk->owned) {
@@ -262,17 +293,38 @@ void RunLookups::land(Lookup& lk) {
     SignalStatus st = lk.outcome.result.status;
     bool gave_up = st == SignalStatus::kFailed && lk.outcome.result.reason &&
                    lk.outcome.result.reason->code == to_string(StatusCode::kCancelled);
-    ctx_.flights->land(lookup_key(lk.entity, lk.signal),
-                       gave_up ? std::nullopt : std::optional<LookupOutcome>(lk.outcome), lk.run_id);
+    land_flight(lookup_key(lk.entity, lk.signal), gave_up ? std::nullopt : std::optional<LookupOutcome>(lk.outcome),
+                lk.run_id);
   }
   fan_out(lk);
+}
+
+void RunLookups::land_flight(const std::string& key, const std::optional<LookupOutcome>& outcome,
+                             const std::string& run_id) {
+  if (outcome) ++own_landings_;
+  ctx_.flights->land(key, outcome, run_id);
+}
+
+std::uint64_t RunLookups::landed_by_others() const {
+  return ctx_.flights != nullptr ? ctx_.flights->landings() - own_landings_ : 0;
 }
 
 void RunLookups::fan_out(Lookup& lk) {
   for (std::size_t seq : lk.waiters) delivery_.answer(seq, lk);
   lk.waiters.clear();
   lk.waiters.shrink_to_fit();
-  table_.settle(lk, static_cast<bool>(ctx_.cache.get));
+  settle(lk);
+}
+
+bool RunLookups::expired(const Lookup& lk) const {
+  const std::optional<Timestamp>& at = lk.outcome.result.fetched_at;
+  if (!at) return false;
+  Freshness f = freshness_for(spec(lk.signal), opts_.max_age);
+  return ctx_.clock->now() - *at >= (lk.outcome.result.status == SignalStatus::kFound ? f.found : f.no_result);
+}
+
+void RunLookups::settle(Lookup& lk) {
+  table_.settle(lk, static_cast<bool>(ctx_.cache.get), spec(lk.signal).level == SignalLevel::kCompany);
 }
 
 void RunLookups::on_landing(Landing& l) {

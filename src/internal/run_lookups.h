@@ -21,6 +21,7 @@
 #include "internal/lookup_flights.h"
 #include "internal/lookup_table.h"
 #include "internal/plan.h"
+#include "internal/prefetch.h"
 #include "internal/retry_loop.h"
 #include "internal/run.h"
 
@@ -31,6 +32,11 @@ class RunLookups {
   RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batcher, RunSummary& summary, Progress& progress,
              std::shared_ptr<Mailbox> mailbox);
 
+  /// Before a block of leads is admitted: reads, in one store call, every lookup their plans
+  /// need that this run has not got (need() would read each alone).
+  void prefetch(const std::vector<LeadPlan>& plans);
+  /// Drops what the last prefetch() read and no lead took.
+  void forget_prefetched() { prefetched_.clear(); }
   /// `lead` (read as `raw`, planned as `plan`) needs `s` of `entity`.
   void need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw, const LeadPlan& plan);
   /// Queues the entities the leads read since the last call need sent (one record per entity,
@@ -63,11 +69,12 @@ class RunLookups {
   void fail_open(const Status& st);
 
   // ---- single flight across processes (when the store is shared: CacheHooks::acquire_leases) ----
-  /// At send time: takes the leases of the group's lookups in one call and returns what this
-  /// process may send. Lookups another process holds go to the lease watcher; lookups whose
-  /// answer reached the cache meanwhile are answered from it; an entity left with part of its
-  /// signals goes back to the batcher for those. A store error fails the group (the run stops).
-  Group lease(Group g);
+  /// At send time: takes the leases of the groups' lookups in one call and returns what this
+  /// process may send of each group. Lookups another process holds go to the lease watcher;
+  /// lookups whose answer reached the cache meanwhile are answered from it; an entity left with
+  /// part of its signals goes back to the batcher for those. A store error fails the groups
+  /// (the run stops).
+  std::vector<Group> lease(std::vector<Group> groups);
   /// Takes what the lease watcher found (when a poll is due).
   void poll_leases();
   std::optional<Clock::SteadyTime> next_lease_poll() const;
@@ -101,6 +108,18 @@ class RunLookups {
   /// Shares a finished lookup with other runs and hands it to its leads.
   void land(Lookup& lk);
   void fan_out(Lookup& lk);
+  /// LookupTable::settle(): a company's answers, which many leads share, stay a while.
+  void settle(Lookup& lk);
+  /// Past its signal's freshness window (or the run's max age), as the store would judge it.
+  bool expired(const Lookup& lk) const;
+  /// The store's answers for `keys`, in one call when the hooks can.
+  std::vector<std::optional<LookupOutcome>> read_all(const std::vector<LookupKey>& keys);
+  /// The store's answer for a lookup: prefetched, else read now. Sets read_mark_.
+  std::optional<LookupOutcome> read(Signal s, const std::string& entity);
+  /// LookupFlights::land(), counting this run's own answers.
+  void land_flight(const std::string& key, const std::optional<LookupOutcome>& outcome, const std::string& run_id);
+  /// Answers other runs of the Enricher landed so far (LookupFlights::landings() less ours).
+  std::uint64_t landed_by_others() const;
   /// Stores the lookups finish() set aside while concluding one answer, then lands them.
   void store_unsaved();
   /// Another process's answer for an owned lookup (it paid; to this run it is a cache hit).
@@ -118,10 +137,18 @@ class RunLookups {
   std::vector<std::string> company_inputs_;  // every input key the run's company pipes need
   std::vector<std::string> person_inputs_;
 
+  // With a store, the company lookups kept with their values (LookupTable): every signal of
+  // 2,048 companies, a few MiB.
+  static constexpr std::size_t kKeptCompanyLookups = 8192;
   LookupTable table_;
   std::unordered_map<std::string, Entity> entities_;
   std::vector<std::pair<std::string, Mask>> fresh_;  // entity -> signals to enqueue
   std::size_t standby_ = 0;
+  std::uint64_t own_landings_ = 0;  // answers this run landed (LookupFlights::landings() counts all)
+  Prefetch prefetched_;
+  std::uint64_t prefetch_mark_ = 0;  // landed_by_others() before the prefetch read the store
+  std::uint64_t read_mark_ = 0;      // landed_by_others() before the store was read for the last read()
+  CacheGet read_;                    // read(), for LookupTable::restore; empty without a store
   // Held lookups keep their values, and their store rows are built all at once: more held,
   // fewer transactions but a higher peak of memory (256 cost a million-lead stream 0.4 MiB).
   static constexpr std::size_t kMaxHeldLookups = 64;

@@ -17,6 +17,10 @@ class ForwardingStore : public Store {
   Result<std::optional<CacheEntry>> get(const CacheKey& k, Timestamp now, Freshness f) override {
     return inner_->get(k, now, f);
   }
+  Result<std::vector<std::optional<CacheEntry>>> get_many(const std::vector<CacheKey>& keys, Timestamp now,
+                                                          const std::vector<Freshness>& f) override {
+    return inner_->get_many(keys, now, f);
+  }
   Status put(const CacheKey& k, const CacheEntry& e) override { return inner_->put(k, e); }
   Status put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) override {
     return inner_->put_many(entries);

@@ -119,6 +119,54 @@ TEST_CASE("two Enrichers on one store file enriching leads of the same companies
   CHECK(billed_on_leads(*out_a) + billed_on_leads(*out_b) == c.total_billed());
 }
 
+namespace {
+
+// Counts the store's cache reads, by kind.
+class CountingReads : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<std::optional<CacheEntry>> get(const CacheKey& k, Timestamp now, Freshness f) override {
+    ++gets;
+    return ForwardingStore::get(k, now, f);
+  }
+  Result<std::vector<std::optional<CacheEntry>>> get_many(const std::vector<CacheKey>& keys, Timestamp now,
+                                                          const std::vector<Freshness>& f) override {
+    ++get_manys;
+    keys_read += keys.size();
+    return ForwardingStore::get_many(keys, now, f);
+  }
+  std::atomic<std::size_t> gets{0}, get_manys{0}, keys_read{0};
+};
+
+}  // namespace
+
+TEST_CASE("a run reads the store for a block of leads at once, never a lookup at a time") {
+  Env env;
+  constexpr int kLeads = 300, kCompanies = 40;
+  std::vector<RawLead> leads;
+  for (int i = 0; i < kLeads; ++i) {
+    leads.push_back(lead("l" + std::to_string(i), "p" + std::to_string(i) + "@c" + std::to_string(i % kCompanies) + ".com"));
+  }
+  for (bool warm : {false, true}) {
+    CAPTURE(warm);
+    auto store = std::make_shared<CountingReads>(env.store());
+    Enricher e = env.enricher(store);
+    Result<std::vector<EnrichedLead>> out = e.enrich(leads, company_signals());
+    REQUIRE(out.ok());
+    REQUIRE(out->size() == kLeads);
+    for (const EnrichedLead& l : *out) {
+      for (Signal s : kCompanySignals) CHECK(answered(l, s));
+      if (warm) CHECK(l.result(Signal::kCompanyOverview).from_cache);
+    }
+    CHECK(store->gets == 0);
+    // A call per block of 64 leads, and (cold) one per request for the leases just taken.
+    CHECK(store->get_manys > 0);
+    CHECK(store->get_manys <= (warm ? 5 : 25));
+    CHECK(store->keys_read >= kCompanies * 4);
+  }
+  CHECK(lookups_sent(env.sandbox->counters()) == kCompanies * std::size(kCompanySignals));
+}
+
 TEST_CASE("a lookup another owner holds the lease on waits for its answer and is not billed here") {
   Env env;
   auto other = env.store();

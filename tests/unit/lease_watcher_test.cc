@@ -36,13 +36,13 @@ struct FakeStore {
       if (it == cache.end()) return std::nullopt;
       return it->second;
     };
-    hooks.acquire_leases = [this](const std::vector<LeaseKey>& keys) -> Result<std::vector<bool>> {
+    hooks.acquire_leases = [this](const std::vector<LookupKey>& keys) -> Result<std::vector<bool>> {
       if (before_acquire) before_acquire();
       ++acquire_calls;
       acquire_sizes.push_back(keys.size());
       if (!fail_leases.ok()) return fail_leases;
       std::vector<bool> out;
-      for (const LeaseKey& k : keys) {
+      for (const LookupKey& k : keys) {
         auto [it, inserted] = leases.try_emplace({k.entity, k.signal}, "me");
         out.push_back(inserted || it->second == "me");
       }
@@ -66,7 +66,7 @@ struct FakeStore {
   }
 };
 
-LeaseKey news(const std::string& entity) { return LeaseKey{Signal::kNews, entity}; }
+LookupKey news(const std::string& entity) { return LookupKey{Signal::kNews, entity}; }
 
 }  // namespace
 

@@ -48,3 +48,17 @@ TEST_CASE("a mailbox keeps batch answers and landings apart, in order") {
   CHECK(m.events.front().batch == 3);
   CHECK(m.landings.size() == 1);
 }
+
+TEST_CASE("landings counts the answers landed from flights, not the give-ups nor keys nobody flew") {
+  LookupFlights f;
+  CHECK(f.landings() == 0);
+  LookupOutcome o;
+  o.result.status = SignalStatus::kNoResult;
+  REQUIRE(f.claim("a", [](Landing) {}));
+  f.land("a", o, "run_1");
+  CHECK(f.landings() == 1);
+  REQUIRE(f.claim("b", [](Landing) {}));
+  f.land("b", std::nullopt, "");  // gave up: nothing was stored
+  f.land("never-claimed", o, "");
+  CHECK(f.landings() == 1);
+}

@@ -75,6 +75,32 @@ inline void put_many_all_or_none(SharedStoreFixture& db) {
   CHECK(store->put_many({}).ok());
 }
 
+inline void get_many_reads_like_get(SharedStoreFixture& db) {
+  auto store = db.open();
+  Json value = Json::parse(R"({"summary":"## News"})").value();
+  REQUIRE(store->put(key(Signal::kNews, "company:a.com"), {SignalStatus::kFound, value, "p", t0()}).ok());
+  REQUIRE(store->put(key(Signal::kFunding, "company:a.com"), {SignalStatus::kNoResult, Json(), "p", t0()}).ok());
+  Freshness news = freshness_for(spec(Signal::kNews));        // found: 1 day
+  Freshness funding = freshness_for(spec(Signal::kFunding));  // no_result: 3 days
+  std::vector<CacheKey> keys = {key(Signal::kNews, "company:a.com"), key(Signal::kNews, "company:b.com"),
+                                key(Signal::kFunding, "company:a.com"), key(Signal::kNews, "company:a.com")};
+  auto got = store->get_many(keys, t0() + 2 * 24h, {news, news, funding, freshness_for(spec(Signal::kNews), 7 * 24h)});
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 4);
+  CHECK_FALSE((*got)[0].has_value());  // two days old: past news's day
+  CHECK_FALSE((*got)[1].has_value());  // never stored
+  REQUIRE((*got)[2].has_value());      // a no_result keeps three days
+  CHECK((*got)[2]->status == SignalStatus::kNoResult);
+  REQUIRE((*got)[3].has_value());      // the same key, fresh by a longer window
+  CHECK((*got)[3]->value == value);
+  CHECK(store->get_many({}, t0(), {})->empty());
+  CHECK(store->get_many(keys, t0(), {news}).status().code() == StatusCode::kInvalidArgument);
+  // Another store object (another process) reads what this one wrote, in the same call.
+  auto other = db.open()->get_many({key(Signal::kNews, "company:a.com")}, t0(), {news});
+  REQUIRE(other.ok());
+  CHECK((*other)[0].has_value());
+}
+
 inline void negative_cache(SharedStoreFixture& db) {
   auto store = db.open();
   REQUIRE(store->put(key(Signal::kFunding, "company:x.io"), {SignalStatus::kNoResult, Json(), "p", t0()}).ok());
@@ -197,6 +223,7 @@ inline void threads_at_once(SharedStoreFixture& db) {
 inline void run_all(const SharedStoreFactory& factory) {
   SUBCASE("cache freshness") { cache_freshness(*factory()); }
   SUBCASE("put_many") { put_many_all_or_none(*factory()); }
+  SUBCASE("get_many") { get_many_reads_like_get(*factory()); }
   SUBCASE("negative cache") { negative_cache(*factory()); }
   SUBCASE("journal") { journal(*factory()); }
   SUBCASE("claims between store objects") { claims_between_store_objects(*factory()); }
