@@ -7,8 +7,8 @@
 #include "internal/batch_tracker.h"
 #include "internal/batcher.h"
 #include "internal/capacity.h"
+#include "internal/intake.h"
 #include "internal/lookup_table.h"
-#include "internal/plan.h"
 #include "internal/retry_loop.h"
 #include "internal/run_lookups.h"
 #include "leadenrich/pipe0.h"
@@ -20,23 +20,20 @@ using std::chrono::milliseconds;
 
 // How long the loop waits at most before looking at the cancellation token again.
 constexpr milliseconds kWaitSlice{100};
-// Leads read (and their lookups read from the store) at once.
-constexpr std::size_t kReadBlock = 64;
 
 class Run {
  public:
   Run(const RunContext& ctx, LeadSource& source, const LeadSink& sink, const BadRowSink& on_bad_row)
-      : ctx_(ctx), opts_(*ctx.options), source_(source), sink_(sink), on_bad_row_(on_bad_row),
-        mailbox_(std::make_shared<Mailbox>()), delivery_(*ctx.config, *ctx.clock, opts_.read_ahead), batcher_(opts_),
-        capacity_(opts_.max_records_in_flight), tracker_(opts_),
-        lookups_(ctx, delivery_, batcher_, summary_, progress_, mailbox_),
-        signals_(opts_.signals.empty() ? ctx.config->enabled_signals : opts_.signals) {}
+      : ctx_(ctx), opts_(*ctx.options), sink_(sink), mailbox_(std::make_shared<Mailbox>()),
+        delivery_(*ctx.config, *ctx.clock, opts_.read_ahead), batcher_(opts_), capacity_(opts_.max_records_in_flight),
+        tracker_(opts_), lookups_(ctx, delivery_, batcher_, summary_, progress_, mailbox_),
+        intake_(ctx, source, on_bad_row, delivery_, lookups_, summary_, progress_) {}
 
   Result<RunSummary> execute() {
     Clock::SteadyTime start = now();
     while (true) {
       if (cancel_requested()) cancel_all();
-      read_leads();
+      intake_.read([this] { emit_ready(); });  // leads answered by the cache or earlier lookups leave at once
       process_mail();
       lookups_.poll_leases();
       batcher_.unpark_due(now());
@@ -44,13 +41,13 @@ class Run {
       submit_ready();
       emit_ready();
       if (opts_.progress) opts_.progress(progress_);
-      if (source_done_ && delivery_.empty()) break;
+      if (intake_.done() && delivery_.empty()) break;
       wait_for_work();
     }
     summary_.wall_time = std::chrono::duration_cast<milliseconds>(now() - start);
-    summary_.companies = companies_.size();
-    summary_.people = people_.size();
-    if (!source_error_.ok()) return source_error_;
+    summary_.companies = intake_.companies();
+    summary_.people = intake_.people();
+    if (!intake_.error().ok()) return intake_.error();
     return summary_;
   }
 
@@ -58,71 +55,6 @@ class Run {
   const SignalSpec& spec(Signal s) const { return ctx_.config->spec(s); }
   Clock::SteadyTime now() const { return ctx_.clock->steady_now(); }
   bool cancel_requested() const { return opts_.cancel && opts_.cancel->cancelled() && !summary_.cancelled; }
-
-  // ---- reading and planning ----
-
-  // Leads are read in blocks: their lookups are read from the store at once (one transaction),
-  // then each lead is admitted and leaves as soon as it is complete.
-  void read_leads() {
-    while (!source_done_ && delivery_.size() < std::max<std::size_t>(1, opts_.read_ahead)) {
-      std::size_t room = std::max<std::size_t>(1, opts_.read_ahead) - delivery_.size();
-      read_block(std::min(room, kReadBlock));
-      lookups_.prefetch(block_plans_);
-      for (std::size_t i = 0; i < block_.size(); ++i) {
-        admit(std::move(block_[i]), std::move(block_plans_[i]));
-        emit_ready();  // leads answered by the cache or by earlier lookups leave at once
-      }
-      lookups_.forget_prefetched();
-    }
-    progress_.source_done = source_done_;
-  }
-
-  // Reads up to `n` good leads into block_, planned in block_plans_; bad rows are reported.
-  void read_block(std::size_t n) {
-    block_.clear();
-    block_plans_.clear();
-    while (block_.size() < n) {
-      std::optional<SourceItem> item = source_.next();
-      if (!item) {
-        source_done_ = true;
-        return;
-      }
-      ++progress_.leads_read;
-      if (!item->lead.ok()) {
-        if (item->fatal) {
-          source_error_ = item->lead.status();
-          source_done_ = true;
-          return;
-        }
-        ++summary_.bad_rows;
-        ++progress_.bad_rows;
-        if (on_bad_row_) on_bad_row_(item->location, item->lead.status());
-        continue;
-      }
-      block_.push_back(std::move(item->lead).value());
-      block_plans_.push_back(plan_lead(block_.back(), signals_, ctx_.config->signal_specs));
-    }
-  }
-
-  void admit(RawLead raw, LeadPlan plan) {
-    if (plan.company_key) companies_.insert(std::hash<std::string>{}(*plan.company_key));
-    if (plan.person_key) people_.insert(std::hash<std::string>{}(*plan.person_key));
-    if (!plan.company_key && !plan.person_key) ++summary_.leads_without_identity;
-    PendingLead& lead = delivery_.add();
-    lead.lead.sandbox = opts_.sandbox;
-    for (Signal s : kAllSignals) {
-      const std::string& entity = plan.entity[idx(s)];
-      if (entity.empty()) {
-        lead.lead.results[idx(s)] = plan.local[idx(s)];
-        continue;
-      }
-      lookups_.need(lead, s, entity, raw, plan);
-    }
-    lead.lead.lead = std::move(raw);
-    lead.lead.company_key = std::move(plan.company_key);  // the lookups above read the plan's keys
-    lead.lead.person_key = std::move(plan.person_key);
-    lookups_.enqueue_fresh();
-  }
 
   // ---- sending ----
 
@@ -324,7 +256,7 @@ class Run {
   // in flight, being polled, or flown by another run — ends failed as cancelled, once.
   void cancel_all() {
     summary_.cancelled = true;
-    source_done_ = true;
+    intake_.stop();
     Status st(StatusCode::kCancelled, "the run was cancelled");
     lookups_.set_fatal(st);
     for (std::size_t id : tracker_.ids()) fail_batch(id, st, false);
@@ -353,16 +285,14 @@ class Run {
       if (slice > milliseconds(0)) ctx_.clock->sleep_for(slice);
       return;
     }
-    if (batcher_.queued() > 0 || (!source_done_ && delivery_.size() < opts_.read_ahead)) return;
+    if (batcher_.queued() > 0 || intake_.has_room()) return;
     // Nothing in flight, nothing scheduled, yet leads wait: never hang, fail what is left.
     lookups_.fail_open(Status(StatusCode::kInternal, "the run stalled with lookups outstanding"));
   }
 
   const RunContext& ctx_;
   const EngineOptions& opts_;
-  LeadSource& source_;
   const LeadSink& sink_;
-  const BadRowSink& on_bad_row_;
   std::shared_ptr<Mailbox> mailbox_;
 
   RunSummary summary_;
@@ -372,11 +302,7 @@ class Run {
   CapacityController capacity_;
   BatchTracker tracker_;
   RunLookups lookups_;
-  std::vector<Signal> signals_;
-  std::vector<RawLead> block_;  // read_block()'s leads and their plans
-  std::vector<LeadPlan> block_plans_;
-  FlatHashSet64 companies_;  // distinct keys, by a 64-bit hash
-  FlatHashSet64 people_;
+  Intake intake_;
 
   std::vector<std::string> stored_runs_;  // journaled pipe0 runs whose answers wait to be stored
   std::size_t outstanding_ = 0;  // requests whose callback has not come
@@ -384,8 +310,6 @@ class Run {
   bool probing_ = false;         // the first run is out to learn the capacity
   Clock::SteadyTime pause_until_{};
   std::uint64_t jitter_ = 0x5eed;
-  bool source_done_ = false;
-  Status source_error_;
 };
 
 }  // namespace
