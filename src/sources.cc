@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "internal/csv.h"
-#include "internal/page_allocator.h"
+#include "internal/page_array.h"
 #include "internal/utf8.h"
 
 namespace leadenrich {
@@ -123,11 +123,14 @@ class IdRegistry {
     return pos;
   }
 
+  // As FlatHashMap64::grow: the new array fills in order while the old one is released behind.
   void grow() {
-    std::vector<std::uint64_t, internal::PageAllocator<std::uint64_t>> old = std::move(slots_);
-    slots_.assign(std::max<std::size_t>(64, old.size() * 2), 0);
+    internal::PageArray<std::uint64_t> old = std::move(slots_);
+    slots_ = internal::PageArray<std::uint64_t>(std::max<std::size_t>(64, old.size() * 2));
     std::size_t mask = slots_.size() - 1;
-    for (std::uint64_t slot : old) {
+    for (std::size_t k = 0; k < old.size(); ++k) {
+      if (k % (1 << 16) == 0) old.release_before(k);
+      std::uint64_t slot = old[k];
       if (slot == 0) continue;
       std::size_t i = std::hash<std::string_view>{}(record(slot).id) & mask;
       while (slots_[i] != 0) i = (i + 1) & mask;
@@ -136,7 +139,7 @@ class IdRegistry {
   }
 
   std::string prefix_;
-  std::vector<std::uint64_t, internal::PageAllocator<std::uint64_t>> slots_;  // a power of two, at most 3/4 used
+  internal::PageArray<std::uint64_t> slots_;  // a power of two, at most 3/4 used
   std::size_t size_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::size_t block_used_ = 0;  // bytes used in the last block

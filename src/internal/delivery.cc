@@ -1,21 +1,29 @@
 #include "internal/delivery.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 namespace leadenrich::internal {
 
+void* Delivery::Slab::operator new(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void Delivery::Slab::operator delete(void* p, std::size_t bytes) { ::munmap(p, bytes); }
+
 PendingLead& Delivery::add() {
-  std::unique_ptr<PendingLead> p;
-  if (spare_.empty()) {
-    p = std::make_unique<PendingLead>();
-  } else {
-    p = std::move(spare_.back());  // emptied when it was kept
-    spare_.pop_back();
+  std::size_t i = next_seq_ - slab_seq_;
+  if (i == slabs_.size() * kSlabLeads) {
+    slabs_.push_back(spare_ ? std::move(spare_) : std::make_unique<Slab>());  // a spare slab was emptied as its leads left
   }
-  p->seq = next_seq_++;
-  p->pending = 0;
-  leads_.push_back(std::move(p));
-  return *leads_.back();
+  PendingLead& p = slabs_[i / kSlabLeads]->leads[i % kSlabLeads];
+  p.seq = next_seq_++;
+  p.pending = 0;
+  return p;
 }
 
 PendingLead& Delivery::add(EnrichedLead lead) {
@@ -54,8 +62,8 @@ void Delivery::answer(std::size_t seq, Lookup& lk) {
 
 std::size_t Delivery::emit_ready(const LeadSink& sink, RunSummary& summary) {
   std::size_t n = 0;
-  while (!leads_.empty() && leads_.front()->pending == 0) {
-    EnrichedLead& e = leads_.front()->lead;
+  while (!empty() && at(front_seq_).pending == 0) {
+    EnrichedLead& e = at(front_seq_).lead;
     update_signal_lists(e);
     Timestamp t = clock_.now();
     e.quality_score = compute_quality_score(e, config_.signal_specs, t);
@@ -64,11 +72,13 @@ std::size_t Delivery::emit_ready(const LeadSink& sink, RunSummary& summary) {
     ++summary.leads;
     ++n;
     sink(std::move(e));
-    if (spare_.size() < spare_leads_) {
-      e = EnrichedLead();  // what the sink left in it goes now, as it would with the lead
-      spare_.push_back(std::move(leads_.front()));
+    e = EnrichedLead();  // what the sink left in it goes now, as it would with the lead
+    ++front_seq_;
+    if (front_seq_ - slab_seq_ == kSlabLeads) {  // the front slab's last lead has left
+      spare_ = std::move(slabs_.front());
+      slabs_.pop_front();
+      slab_seq_ += kSlabLeads;
     }
-    leads_.pop_front();
   }
   return n;
 }

@@ -4,6 +4,7 @@
 #ifndef LEADENRICH_INTERNAL_DELIVERY_H_
 #define LEADENRICH_INTERNAL_DELIVERY_H_
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -26,18 +27,19 @@ struct PendingLead {
 
 class Delivery {
  public:
-  /// Up to `spare_leads` pending leads that left are kept to be filled again: the run's read-ahead,
-  /// as many as it holds at once anyway (leads leave in bursts of hundreds).
-  Delivery(const Config& config, Clock& clock, std::size_t spare_leads = 64)
-      : config_(config), clock_(clock), spare_leads_(spare_leads) {}
+  Delivery(const Config& config, Clock& clock) : config_(config), clock_(clock) {}
 
   /// A lead enters at the back, empty, for the caller to fill; its sequence number is in `seq`.
+  /// It stays at its address until it leaves.
   PendingLead& add();
   /// The same, with `lead` moved in.
   PendingLead& add(EnrichedLead lead);
-  PendingLead& at(std::size_t seq) { return *leads_[seq - leads_.front()->seq]; }
-  std::size_t size() const { return leads_.size(); }
-  bool empty() const { return leads_.empty(); }
+  PendingLead& at(std::size_t seq) {
+    std::size_t i = seq - slab_seq_;
+    return slabs_[i / kSlabLeads]->leads[i % kSlabLeads];
+  }
+  std::size_t size() const { return next_seq_ - front_seq_; }
+  bool empty() const { return size() == 0; }
 
   /// Puts a lookup's answer on a lead (value, status, run id, and its cost when nobody carries
   /// it yet).
@@ -52,14 +54,25 @@ class Delivery {
   std::size_t emit_ready(const LeadSink& sink, RunSummary& summary);
 
  private:
+  // A pending lead is some 2 KB, and glibc sweeps its small free lists whenever a block of 1 KiB
+  // or more is asked for: one allocation per lead cost more than the rest of its bookkeeping.
+  // Leads live in slabs of 64 instead, in input order (they leave in that order too). A slab
+  // is mapped from the kernel and handed back when its last lead has left: in the heap, the
+  // holes slabs left raised a million-lead stream's peak by some 3 MiB.
+  static constexpr std::size_t kSlabLeads = 64;
+  struct Slab {
+    std::array<PendingLead, kSlabLeads> leads;
+    static void* operator new(std::size_t bytes);
+    static void operator delete(void* p, std::size_t bytes);
+  };
+
   const Config& config_;
   Clock& clock_;
-  // A pending lead is some 2 KB: one allocation that size per lead made glibc sweep its small
-  // free lists every time, so the leads that left are kept, emptied, and filled again.
-  std::size_t spare_leads_;
-  std::deque<std::unique_ptr<PendingLead>> leads_;
-  std::vector<std::unique_ptr<PendingLead>> spare_;  // at most spare_leads_
-  std::size_t next_seq_ = 0;
+  std::deque<std::unique_ptr<Slab>> slabs_;
+  std::unique_ptr<Slab> spare_;  // the last slab emptied, used again for the next
+  std::size_t slab_seq_ = 0;     // seq of slabs_.front()->leads[0]
+  std::size_t front_seq_ = 0;    // the next lead to leave
+  std::size_t next_seq_ = 0;     // the next lead to enter
 };
 
 }  // namespace leadenrich::internal

@@ -11,9 +11,8 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
-#include "internal/page_allocator.h"
+#include "internal/page_array.h"
 
 namespace leadenrich::internal {
 
@@ -100,14 +99,22 @@ class FlatHashMap64 {
     }
   }
 
+  // Keys are moved in the old array's order, so the new array fills from two fronts (a key's
+  // new home is its old one or that plus the old size) while the old one empties from the
+  // start and is released behind the move (PageArray).
   void grow() {
-    std::vector<std::uint64_t, PageAllocator<std::uint64_t>> old_keys = std::move(keys_);
-    std::vector<V, PageAllocator<V>> old_values = std::move(values_);
+    PageArray<std::uint64_t> old_keys = std::move(keys_);
+    PageArray<V> old_values = std::move(values_);
     std::size_t n = old_keys.empty() ? 16 : old_keys.size() * 2;
-    keys_.assign(n, 0);
-    if constexpr (!kSet) values_.assign(n, V());
+    keys_ = PageArray<std::uint64_t>(n);
+    if constexpr (!kSet) values_ = PageArray<V>(n);
     size_ = 0;
+    constexpr std::size_t kReleaseEvery = 1 << 16;
     for (std::size_t i = 0; i < old_keys.size(); ++i) {
+      if (i % kReleaseEvery == 0) {
+        old_keys.release_before(i);
+        if constexpr (!kSet) old_values.release_before(i);
+      }
       if (old_keys[i] == 0) continue;
       if constexpr (kSet) {
         (*this)[old_keys[i]];
@@ -118,8 +125,8 @@ class FlatHashMap64 {
   }
 
   // Keys and values in separate arrays: a 4-byte value costs 12 bytes a slot, not 16.
-  std::vector<std::uint64_t, PageAllocator<std::uint64_t>> keys_;  // a power of two in size, or empty; 0: free
-  std::vector<V, PageAllocator<V>> values_;                        // beside keys_; empty for a set
+  PageArray<std::uint64_t> keys_;  // a power of two in size, or empty; 0: free
+  PageArray<V> values_;            // beside keys_; empty for a set
   [[no_unique_address]] V none_{};
   std::size_t size_ = 0;  // used slots
   std::optional<V> zero_;  // key 0 itself

@@ -1,5 +1,7 @@
 #include "internal/lookup_table.h"
 
+#include <algorithm>
+
 namespace leadenrich::internal {
 
 std::string lookup_key(std::string_view entity, Signal s) {
@@ -67,59 +69,82 @@ Lookup& LookupTable::insert(Lookup lookup) {
   return lk;
 }
 
-void LookupTable::settle(Lookup& lk, bool have_store, bool shared) {
-  if (!have_store || lk.kept) return;  // without a store every answer stays (before anything else: this runs per lead)
+void LookupTable::settle(Lookup& lk, bool have_store, std::optional<Timestamp> keep_until) {
+  if (!have_store) return;  // without a store every answer stays (before anything else: this runs per lead)
   if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
   std::uint64_t h = lookup_hash(lk.entity, lk.signal);
   std::optional<std::uint32_t> i = locate(lk.entity, lk.signal, h);
   if (!i || &slot(*i) != &lk) return;  // not one of this table's
-  if (!shared || kept_ == 0) return settle_now(lk, *i, h);
-  lk.kept = true;
-  if (kept_slots_.size() < kept_) {
-    kept_slots_.push_back(*i);
-    return;
-  }
-  // The oldest kept one settles now, if it is still there (a slot is used again only once
-  // its lookup settled, and then holds a lookup not yet kept).
-  std::uint32_t oldest = kept_slots_[kept_next_];
-  kept_slots_[kept_next_] = *i;
-  kept_next_ = (kept_next_ + 1) % kept_;
-  if (Lookup* old = slots_[oldest].get(); old != nullptr && old->kept) {
-    old->kept = false;
-    settle_now(*old, oldest, lookup_hash(old->entity, old->signal));
-  }
-}
-
-void LookupTable::unkeep(Lookup& lk) {
-  if (!lk.kept) return;
-  lk.kept = false;
-  std::uint64_t h = lookup_hash(lk.entity, lk.signal);
-  if (std::optional<std::uint32_t> i = locate(lk.entity, lk.signal, h); i && &slot(*i) == &lk) settle_now(lk, *i, h);
-}
-
-void LookupTable::settle_now(Lookup& lk, std::uint32_t i, std::uint64_t h) {
-  if (!lk.done || !lk.in_store || !lk.waiters.empty()) return;
   Settled& st = settled_[h];
   st.status = lk.outcome.result.status;
   st.from_cache = lk.from_cache;
   st.run = run_index(lk.run_id) & 0x7FFFFFFu;  // run_index() stays below 2^27
   const std::uint32_t* held = index_.find(h);
-  if (held != nullptr && *held == i) {
+  if (held != nullptr && *held == *i) {
     index_.erase(h);
   } else {
     collided_.erase(lookup_key(lk.entity, lk.signal));
   }
-  slots_[i].reset();  // `lk` with it
-  free_.push_back(i);
+  if (keep_until && kept_ > 0 && lk.outcome.result.fetched_at) keep(lk, h, *keep_until);  // moves its value out
+  slots_[*i].reset();  // `lk` with it
+  free_.push_back(*i);
 }
 
-std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const CacheGet& get) {
+void LookupTable::keep(Lookup& lk, std::uint64_t h, Timestamp until) {
+  if (kept_ring_.size() < kept_) {
+    kept_ring_.emplace_back();
+  } else if (const std::uint32_t* at = kept_index_.find(kept_ring_[kept_next_].hash); at && *at == kept_next_) {
+    kept_index_.erase(kept_ring_[kept_next_].hash);  // the oldest goes
+  }
+  std::size_t pos = kept_ring_.size() < kept_ ? kept_ring_.size() - 1 : kept_next_;
+  kept_next_ = (pos + 1) % kept_;
+  Kept& k = kept_ring_[pos];
+  const std::string& source = lk.outcome.result.source;
+  auto known = std::find(sources_.begin(), sources_.end(), source);
+  if (known == sources_.end()) known = sources_.insert(sources_.end(), source);
+  k.hash = h;
+  k.entity = std::move(lk.entity);
+  k.signal = lk.signal;
+  k.source = static_cast<std::uint32_t>(known - sources_.begin());
+  k.fetched_at = *lk.outcome.result.fetched_at;
+  k.until = until;
+  k.value = std::move(lk.outcome.value);
+  kept_index_[h] = static_cast<std::uint32_t>(pos);  // a key kept before is found here from now on
+}
+
+LookupTable::Kept* LookupTable::find_kept(std::string_view entity, Signal s, std::uint64_t h) {
+  const std::uint32_t* at = kept_index_.find(h);
+  if (at == nullptr) return nullptr;
+  Kept& k = kept_ring_[*at];
+  return k.hash == h && k.signal == s && k.entity == entity ? &k : nullptr;
+}
+
+bool LookupTable::kept(std::string_view entity, Signal s) {
+  return !kept_index_.empty() && find_kept(entity, s, lookup_hash(entity, s)) != nullptr;
+}
+
+std::optional<Lookup> LookupTable::restore(Signal s, const std::string& entity, const CacheGet& get, Timestamp now) {
   if (settled_.empty() || !get) return std::nullopt;
   std::uint64_t h = lookup_hash(entity, s);
   const Settled* sit = settled_.find(h);
   if (sit == nullptr) return std::nullopt;
   Settled st = *sit;
-  std::optional<LookupOutcome> hit = get(s, entity);
+  std::optional<LookupOutcome> hit;
+  if (Kept* k = find_kept(entity, s, h)) {
+    if (now < k->until) {
+      // As the store would give it back.
+      hit.emplace();
+      hit->result.status = st.status;
+      hit->result.source = sources_[k->source];
+      hit->result.fetched_at = k->fetched_at;
+      hit->result.from_cache = true;
+      hit->value = k->value;
+    } else {
+      kept_index_.erase(h);  // too old to use: the store decides
+      k->hash = 0;
+    }
+  }
+  if (!hit) hit = get(s, entity);
   if (!hit || hit->result.status != st.status) {
     settled_.erase(h);  // the store lost it (expired under a tiny --max-age, or unreadable)
     return std::nullopt;

@@ -44,7 +44,6 @@ struct Lookup {
   bool leased = false;    ///< owned, and this process holds its lease (single flight across processes)
   bool watching = false;  ///< owned, but another process holds its lease: the LeaseWatcher waits for its answer
   bool answered_elsewhere = false;  ///< owned, answered by another process's lookup (already in the store)
-  bool kept = false;  ///< settled, but kept with its value (LookupTable's `kept`)
   /// Set while another run of the same Enricher looks it up: what to send should that run give up.
   std::optional<Json::Object> standby_inputs;
 };
@@ -60,9 +59,9 @@ using CacheGet = std::function<std::optional<LookupOutcome>(Signal, const std::s
 /// until it settles.
 class LookupTable {
  public:
-  /// With a store, up to `kept` settling lookups that many leads share (a company's answers)
-  /// keep their values here, the oldest going first, so the next leads of the company take them
-  /// without asking the store.
+  /// With a store, the answers of up to `kept` settled lookups that many leads share (a
+  /// company's) stay in memory as the store holds them, the oldest going first, so the next
+  /// leads of the company take them without reading the store.
   explicit LookupTable(std::size_t kept = 0) : kept_(kept) {}
   LookupTable(const LookupTable&) = delete;
   LookupTable& operator=(const LookupTable&) = delete;
@@ -75,16 +74,16 @@ class LookupTable {
   /// person's posts, a company's overview) for the rest of the run. With a store the answer is
   /// already on disk, so the table keeps a few bytes of it and reads it back when another lead
   /// of the same entity comes (restore()); without a store it stays, so nothing is paid twice.
-  /// `lookup` (one of this table's) is gone when it settles. One that is `shared` stays, among
-  /// the last `kept` of them.
-  void settle(Lookup& lookup, bool have_store, bool shared = false);
+  /// `lookup` (one of this table's) is gone when it settles. Given `keep_until`, its answer is
+  /// kept in memory until then (among the last `kept`).
+  void settle(Lookup& lookup, bool have_store, std::optional<Timestamp> keep_until = std::nullopt);
 
-  /// A kept lookup too old to be used any more settles now (`lookup` is gone).
-  void unkeep(Lookup& lookup);
-
-  /// A lookup settled earlier, read back through `get`; nullopt when it is not known or the
-  /// store lost it (then it is looked up again).
-  std::optional<Lookup> restore(Signal s, const std::string& entity, const CacheGet& get);
+  /// A lookup settled earlier: its answer kept in memory while `now` is before its time, else
+  /// read back through `get`; nullopt when it is not known or the store lost it (then it is
+  /// looked up again).
+  std::optional<Lookup> restore(Signal s, const std::string& entity, const CacheGet& get, Timestamp now);
+  /// Whether restore() would find the answer in memory (a block's store reads leave it out).
+  bool kept(std::string_view entity, Signal s);
 
   /// Every lookup not yet done, as (entity, signal).
   std::vector<std::pair<std::string, Signal>> open() const;
@@ -97,7 +96,19 @@ class LookupTable {
     std::uint32_t run : 27;  // 1 + index of its pipe0 run id (run_id()); 0 for none
   };
   static_assert(sizeof(Settled) == 4);
-  void settle_now(Lookup& lookup, std::uint32_t slot, std::uint64_t hash);
+  // A kept answer: what the store holds of it (its status, from_cache and run are in Settled).
+  struct Kept {
+    std::uint64_t hash = 0;  // 0: none
+    std::string entity;
+    Signal signal = Signal::kCompanyOverview;
+    std::uint32_t source = 0;  // index in sources_
+    Timestamp fetched_at;
+    Timestamp until;
+    SignalValue value;
+  };
+  void keep(Lookup& lookup, std::uint64_t hash, Timestamp until);
+  /// The kept answer of (entity, s), or nullptr.
+  Kept* find_kept(std::string_view entity, Signal s, std::uint64_t hash);
   Lookup& slot(std::uint32_t i) const { return *slots_[i]; }
   /// The slot holding (entity, s), or nullopt.
   std::optional<std::uint32_t> locate(std::string_view entity, Signal s, std::uint64_t hash);
@@ -118,10 +129,12 @@ class LookupTable {
   // node per id cost about 100 bytes each.
   std::string run_ids_;
   std::vector<std::size_t> run_id_ends_;
-  // The shared lookups kept with their values, oldest first (a ring of slots, up to kept_).
+  // Kept answers in a ring (the oldest is replaced), found by hash.
   std::size_t kept_;
-  std::vector<std::uint32_t> kept_slots_;
+  std::vector<Kept> kept_ring_;
   std::size_t kept_next_ = 0;
+  FlatHashMap64<std::uint32_t> kept_index_;  // lookup_hash -> position in kept_ring_
+  std::vector<std::string> sources_;         // the few distinct sources (pipe ids) answers name
 };
 
 }  // namespace leadenrich::internal

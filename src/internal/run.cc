@@ -25,7 +25,7 @@ class Run {
  public:
   Run(const RunContext& ctx, LeadSource& source, const LeadSink& sink, const BadRowSink& on_bad_row)
       : ctx_(ctx), opts_(*ctx.options), sink_(sink), mailbox_(std::make_shared<Mailbox>()),
-        delivery_(*ctx.config, *ctx.clock, opts_.read_ahead), batcher_(opts_), capacity_(opts_.max_records_in_flight),
+        delivery_(*ctx.config, *ctx.clock), batcher_(opts_), capacity_(opts_.max_records_in_flight),
         tracker_(opts_), lookups_(ctx, delivery_, batcher_, summary_, progress_, mailbox_),
         intake_(ctx, source, on_bad_row, delivery_, lookups_, summary_, progress_) {}
 

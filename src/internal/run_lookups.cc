@@ -31,7 +31,9 @@ void RunLookups::prefetch(const std::vector<LeadPlan>& plans) {
   for (const LeadPlan& plan : plans) {
     for (Signal s : kAllSignals) {
       const std::string& entity = plan.entity[idx(s)];
-      if (!entity.empty() && table_.find(entity, s) == nullptr) keys.push_back(LookupKey{s, entity});
+      if (!entity.empty() && table_.find(entity, s) == nullptr && !table_.kept(entity, s)) {
+        keys.push_back(LookupKey{s, entity});
+      }
     }
   }
   prefetch_mark_ = landed_by_others();
@@ -51,12 +53,8 @@ std::optional<LookupOutcome> RunLookups::read(Signal s, const std::string& entit
 void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw,
                       const LeadPlan& plan) {
   Lookup* lk = table_.find(entity, s);
-  if (lk != nullptr && lk->kept && expired(*lk)) {
-    table_.unkeep(*lk);  // the store decides now: expired there too, it is looked up again
-    lk = nullptr;
-  }
   if (lk == nullptr) {
-    if (std::optional<Lookup> back = table_.restore(s, entity, read_)) {
+    if (std::optional<Lookup> back = table_.restore(s, entity, read_, ctx_.clock->now())) {
       delivery_.apply_once(lead, std::move(*back));
       return;
     }
@@ -316,15 +314,15 @@ void RunLookups::fan_out(Lookup& lk) {
   settle(lk);
 }
 
-bool RunLookups::expired(const Lookup& lk) const {
-  const std::optional<Timestamp>& at = lk.outcome.result.fetched_at;
-  if (!at) return false;
-  Freshness f = freshness_for(spec(lk.signal), opts_.max_age);
-  return ctx_.clock->now() - *at >= (lk.outcome.result.status == SignalStatus::kFound ? f.found : f.no_result);
-}
-
 void RunLookups::settle(Lookup& lk) {
-  table_.settle(lk, static_cast<bool>(ctx_.cache.get), spec(lk.signal).level == SignalLevel::kCompany);
+  std::optional<Timestamp> keep_until;
+  const std::optional<Timestamp>& at = lk.outcome.result.fetched_at;
+  if (at && spec(lk.signal).level == SignalLevel::kCompany) {
+    // As long as the store would give it back.
+    Freshness f = freshness_for(spec(lk.signal), opts_.max_age);
+    keep_until = *at + (lk.outcome.result.status == SignalStatus::kFound ? f.found : f.no_result);
+  }
+  table_.settle(lk, static_cast<bool>(ctx_.cache.get), keep_until);
 }
 
 void RunLookups::on_landing(Landing& l) {

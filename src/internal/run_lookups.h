@@ -108,10 +108,9 @@ class RunLookups {
   /// Shares a finished lookup with other runs and hands it to its leads.
   void land(Lookup& lk);
   void fan_out(Lookup& lk);
-  /// LookupTable::settle(): a company's answers, which many leads share, stay a while.
+  /// LookupTable::settle(): a company's answers, which many leads share, stay in memory while
+  /// the store would still give them back.
   void settle(Lookup& lk);
-  /// Past its signal's freshness window (or the run's max age), as the store would judge it.
-  bool expired(const Lookup& lk) const;
   /// The store's answers for `keys`, in one call when the hooks can.
   std::vector<std::optional<LookupOutcome>> read_all(const std::vector<LookupKey>& keys);
   /// The store's answer for a lookup: prefetched, else read now. Sets read_mark_.
@@ -137,8 +136,8 @@ class RunLookups {
   std::vector<std::string> company_inputs_;  // every input key the run's company pipes need
   std::vector<std::string> person_inputs_;
 
-  // With a store, the company lookups kept with their values (LookupTable): every signal of
-  // 2,048 companies, a few MiB.
+  // With a store, the company answers kept in memory (LookupTable): every signal of 2,048
+  // companies, a few MiB.
   static constexpr std::size_t kKeptCompanyLookups = 8192;
   LookupTable table_;
   std::unordered_map<std::string, Entity> entities_;

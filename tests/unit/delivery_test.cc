@@ -81,16 +81,63 @@ TEST_CASE("a settled lookup keeps a few bytes and is read back from the store; a
     ++reads;
     return lk.outcome;
   };
-  CHECK_FALSE(t.restore(Signal::kFunding, "acme.com", store));  // another signal of the entity: never settled
-  std::optional<Lookup> back = t.restore(Signal::kNews, "acme.com", store);
+  CHECK_FALSE(t.restore(Signal::kFunding, "acme.com", store, Timestamp{}));  // another signal of the entity: never settled
+  std::optional<Lookup> back = t.restore(Signal::kNews, "acme.com", store, Timestamp{});
   REQUIRE(back);
   CHECK(back->done);
   CHECK(back->attributed);  // paid for by the lead that had it first
   CHECK(back->run_id == "run_1");
   CacheGet lost = [](Signal, const std::string&) -> std::optional<LookupOutcome> { return std::nullopt; };
-  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", lost));
-  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", store));  // forgotten: looked up again
+  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", lost, Timestamp{}));
+  CHECK_FALSE(t.restore(Signal::kNews, "acme.com", store, Timestamp{}));  // forgotten: looked up again
   CHECK(reads == 1);
+}
+
+TEST_CASE("a settled answer kept in memory is given back without the store until its time, the oldest going first") {
+  using namespace std::chrono_literals;
+  LookupTable t(2);
+  Timestamp t0 = parse_timestamp("2026-12-01T00:00:00Z").value();
+  auto settle = [&](const std::string& entity, Timestamp until) {
+    Lookup lk = found_lookup(Signal::kNews, true);
+    lk.entity = entity;
+    lk.in_store = true;
+    lk.outcome.result.fetched_at = t0;
+    lk.outcome.value = News{"## " + entity};
+    t.settle(t.insert(lk), /*have_store=*/true, until);
+  };
+  settle("a.com", t0 + 1h);
+  settle("b.com", t0 + 1h);
+  CHECK(t.find("a.com", Signal::kNews) == nullptr);  // settled: no lookup left, only its answer
+  CHECK(t.kept("a.com", Signal::kNews));
+  CHECK_FALSE(t.kept("a.com", Signal::kFunding));
+  int reads = 0;
+  CacheGet store = [&](Signal, const std::string& entity) -> std::optional<LookupOutcome> {
+    ++reads;
+    LookupOutcome o;
+    o.result.status = SignalStatus::kFound;
+    o.value = News{"from the store: " + entity};
+    return o;
+  };
+  std::optional<Lookup> a = t.restore(Signal::kNews, "a.com", store, t0 + 30min);
+  REQUIRE(a);
+  CHECK(reads == 0);
+  CHECK(std::get<News>(a->outcome.value).summary == "## a.com");
+  CHECK(a->outcome.result.source == "pipe");
+  CHECK(a->outcome.result.fetched_at == t0);
+  CHECK(a->run_id == "run_1");
+  CHECK(a->attributed);
+  // Past its time the store decides.
+  std::optional<Lookup> late = t.restore(Signal::kNews, "b.com", store, t0 + 1h);
+  REQUIRE(late);
+  CHECK(reads == 1);
+  CHECK(std::get<News>(late->outcome.value).summary == "from the store: b.com");
+  CHECK_FALSE(t.kept("b.com", Signal::kNews));
+  // A third answer replaces the oldest.
+  settle("c.com", t0 + 1h);
+  CHECK_FALSE(t.kept("a.com", Signal::kNews));
+  CHECK(t.kept("c.com", Signal::kNews));
+  REQUIRE(t.restore(Signal::kNews, "a.com", store, t0));
+  CHECK(reads == 2);
 }
 
 TEST_CASE("open lists the lookups not yet done") {

@@ -193,6 +193,29 @@ TEST_CASE("merge: the typed value reaches the lead as parsed, and survives the s
   CHECK_FALSE(value_from_json(Signal::kNews, Json("not an object")).ok());
 }
 
+TEST_CASE("a flat hash map that grows past a MiB (its arrays mapped, the old ones released as they empty) keeps every key") {
+  // 400,000 keys: the key array doubles to 2^20 slots (8 MiB), well past the size from which
+  // arrays are mapped from the kernel and released behind the move.
+  std::mt19937_64 rng(7);
+  FlatHashMap64<std::uint32_t> flat;
+  std::vector<std::uint64_t> keys;
+  for (std::uint32_t i = 0; i < 400000; ++i) {
+    keys.push_back(rng());
+    flat[keys.back()] = i;
+  }
+  REQUIRE(flat.size() == keys.size());
+  for (std::uint32_t i = 0; i < keys.size(); ++i) {
+    const std::uint32_t* v = flat.find(keys[i]);
+    REQUIRE(v != nullptr);
+    REQUIRE(*v == i);
+  }
+  CHECK(flat.find(12345) == nullptr);
+  FlatHashSet64 people;
+  for (std::uint64_t k : keys) people.insert(k);
+  for (std::uint64_t k : keys) CHECK_FALSE(people.insert(k));
+  CHECK(people.size() == keys.size());
+}
+
 TEST_CASE("the flat hash map agrees with std::map through inserts, lookups and erases") {
   // A few thousand live keys at up to three quarters full make probe runs, wrapping at the
   // table's end, so erasing from the middle of a run (which moves later keys back) is

@@ -228,10 +228,11 @@ TEST_CASE("a NUL byte in a field makes its row bad; NULs in the header (UTF-16) 
 }
 
 TEST_CASE("duplicates are found among many ids, each naming where its id was first seen") {
-  // Enough ids to grow the registry's table many times; ids that differ in one byte, a prefix
-  // of another, binary, long and very long ones; then every tenth id again.
+  // Enough ids to grow the registry's table many times, past a MiB (from there its arrays are
+  // mapped, and the old one released as a doubling empties it); ids that differ in one byte, a
+  // prefix of another, binary, long and very long ones; then every tenth id again.
   std::vector<std::string> ids;
-  for (int i = 0; i < 20000; ++i) ids.push_back(fmt::format("lead-{}", i));
+  for (int i = 0; i < 200000; ++i) ids.push_back(fmt::format("lead-{}", i));
   const std::vector<std::string> odd = {"x", "x ", "lead-1x", std::string("nul\0id", 6), "\xC3\xA9", std::string(200, 'L'),
                                        std::string(std::size_t{3} << 19, 'H')};  // longer than a block of the registry
   for (std::size_t j = 0; j < odd.size(); ++j) ids[j * 10] = odd[j];  // among those seen twice
