@@ -1,8 +1,19 @@
 #include "internal/delivery.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 namespace leadenrich::internal {
+
+void* Delivery::Slab::operator new(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void Delivery::Slab::operator delete(void* p, std::size_t bytes) { ::munmap(p, bytes); }
 
 PendingLead& Delivery::add() {
   std::size_t i = next_seq_ - slab_seq_;
