@@ -72,24 +72,38 @@ class PgStore : public Store {
                        p);
     if (!r.ok()) return r.status();
     if (r->empty()) return std::optional<CacheEntry>();
-    CacheEntry e;
-    Result<SignalStatus> status = parse_signal_status(r->text(0, 0));
-    if (!status.ok()) return std::optional<CacheEntry>();  // a status this build does not know is a miss
-    e.status = *status;
-    Result<Json> value = Json::parse(r->text(0, 1));
-    if (!value.ok()) {
-      return pg::store_status(StatusCode::kDataLoss, display(), "read the cache",
-                              fmt::format("a cached {} value is unreadable", to_string(key.signal)));
-    }
-    e.value = std::move(value).value();
-    e.source = r->text(0, 2);
-    e.fetched_at = from_millis(r->integer(0, 3));
-    std::chrono::seconds window = e.status == SignalStatus::kFound ? freshness.found : freshness.no_result;
-    if (now - e.fetched_at >= window) return std::optional<CacheEntry>();
-    return std::optional<CacheEntry>(std::move(e));
+    return entry(*r, 0, 0, key.signal, now, freshness);
   }
 
-  Status put(const CacheKey& key, const CacheEntry& entry) override { return put_many({{key, entry}}); }
+  // One statement for all of them (a round trip each would cost more than the reads).
+  Result<std::vector<std::optional<CacheEntry>>> get_many(const std::vector<CacheKey>& keys, Timestamp now,
+                                                          const std::vector<Freshness>& freshness) override {
+    if (freshness.size() != keys.size()) return invalid_argument("get_many: one freshness per key");
+    std::vector<std::optional<CacheEntry>> out(keys.size());
+    if (keys.empty()) return out;
+    std::vector<const CacheKey*> refs;
+    refs.reserve(keys.size());
+    for (const CacheKey& k : keys) refs.push_back(&k);
+    Result<Rows> r = q("read the cache", "get_many",
+                       "SELECT k.ord, c.status, c.value, c.source, c.fetched_at"
+                       " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
+                       "  AS k(signal, entity, pipe_id, config_hash, ord)"
+                       " JOIN leadenrich.cache c ON c.signal = k.signal AND c.entity = k.entity"
+                       "  AND c.pipe_id = k.pipe_id AND c.config_hash = k.config_hash",
+                       key_arrays(refs));
+    if (!r.ok()) return r.status();
+    for (int row = 0; row < r->size(); ++row) {
+      std::int64_t ord = r->integer(row, 0);
+      if (ord < 1 || static_cast<std::size_t>(ord) > keys.size()) continue;
+      std::size_t i = static_cast<std::size_t>(ord - 1);
+      Result<std::optional<CacheEntry>> e = entry(*r, row, 1, keys[i].signal, now, freshness[i]);
+      if (!e.ok()) return e.status();
+      out[i] = std::move(e).value();
+    }
+    return out;
+  }
+
+  Status put(const CacheKey& key, const CacheEntry& e) override { return put_many({{key, e}}); }
 
   // One statement: the entries (the last of a repeated key wins, as written in order would) and
   // the end of the leases on their keys, atomically.
@@ -335,6 +349,26 @@ class PgStore : public Store {
   WorkQueue* work_queue() override { return queue_.get(); }
 
  private:
+  // The cache row at `row` (status, value, source, fetched_at from column `col`) when fresh.
+  Result<std::optional<CacheEntry>> entry(const Rows& r, int row, int col, Signal s, Timestamp now,
+                                          Freshness freshness) {
+    CacheEntry e;
+    Result<SignalStatus> status = parse_signal_status(r.text(row, col));
+    if (!status.ok()) return std::optional<CacheEntry>();  // a status this build does not know is a miss
+    e.status = *status;
+    Result<Json> value = Json::parse(r.text(row, col + 1));
+    if (!value.ok()) {
+      return pg::store_status(StatusCode::kDataLoss, display(), "read the cache",
+                              fmt::format("a cached {} value is unreadable", to_string(s)));
+    }
+    e.value = std::move(value).value();
+    e.source = r.text(row, col + 2);
+    e.fetched_at = from_millis(r.integer(row, col + 3));
+    std::chrono::seconds window = e.status == SignalStatus::kFound ? freshness.found : freshness.no_result;
+    if (now - e.fetched_at >= window) return std::optional<CacheEntry>();
+    return std::optional<CacheEntry>(std::move(e));
+  }
+
   Result<std::vector<RunRecord>> query_runs(const char* name, std::string_view where, const std::string& arg) {
     std::string sql = fmt::format(
         "SELECT r.id, r.state, r.input, r.created_at, r.updated_at, "
