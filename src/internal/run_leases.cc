@@ -88,18 +88,6 @@ std::vector<Group> RunLookups::lease(std::vector<Group> groups) {
   return groups;
 }
 
-std::vector<std::optional<LookupOutcome>> RunLookups::read_all(const std::vector<LookupKey>& keys) {
-  if (keys.empty()) return {};
-  if (ctx_.cache.get_many) {
-    std::vector<std::optional<LookupOutcome>> got = ctx_.cache.get_many(keys);
-    if (got.size() == keys.size()) return got;
-  }
-  std::vector<std::optional<LookupOutcome>> out;
-  out.reserve(keys.size());
-  for (const LookupKey& key : keys) out.push_back(ctx_.cache.get(key.signal, key.entity));
-  return out;
-}
-
 void RunLookups::poll_leases() {
   if (!watcher_) return;
   LeaseWatcher::PollResult r = watcher_->poll(ctx_.clock->steady_now());

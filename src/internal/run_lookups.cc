@@ -24,32 +24,6 @@ RunLookups::RunLookups(const RunContext& ctx, Delivery& delivery, Batcher& batch
   if (ctx_.cache.get) read_ = [this](Signal s, const std::string& entity) { return read(s, entity); };
 }
 
-void RunLookups::prefetch(const std::vector<LeadPlan>& plans) {
-  prefetched_.clear();
-  if (!ctx_.cache.get_many) return;
-  std::vector<LookupKey> keys;
-  for (const LeadPlan& plan : plans) {
-    for (Signal s : kAllSignals) {
-      const std::string& entity = plan.entity[idx(s)];
-      if (!entity.empty() && table_.find(entity, s) == nullptr && !table_.kept(entity, s)) {
-        keys.push_back(LookupKey{s, entity});
-      }
-    }
-  }
-  prefetch_mark_ = landed_by_others();
-  prefetched_.read(ctx_.cache, keys);
-}
-
-std::optional<LookupOutcome> RunLookups::read(Signal s, const std::string& entity) {
-  std::optional<LookupOutcome> out;
-  if (prefetched_.take(entity, s, out)) {
-    read_mark_ = prefetch_mark_;
-    return out;
-  }
-  read_mark_ = landed_by_others();
-  return ctx_.cache.get(s, entity);
-}
-
 void RunLookups::need(PendingLead& lead, Signal s, const std::string& entity, const RawLead& raw,
                       const LeadPlan& plan) {
   Lookup* lk = table_.find(entity, s);
