@@ -847,11 +847,11 @@ TEST_CASE("many answers that come in together are stored a bounded number of loo
   REQUIRE(h.run(leads, out).ok());
   REQUIRE(out.size() == 200);
   CHECK(store->put_many_entries == 800);
-  CHECK(sizes.size() >= 3);                         // 800 lookups, at most 64 held (then their answer ends)
+  CHECK(sizes.size() >= 3);                         // 800 lookups, at most 256 held (then their answer ends)
   CHECK(sizes.size() < h.port.requests().size());  // still far fewer transactions than answers
   for (std::size_t n : sizes) {
     CHECK(n % 4 == 0);          // whole records: an answer is never split
-    CHECK(n < 64 + 9 * 4);     // past the bound by at most one answer
+    CHECK(n < 256 + 9 * 4);    // past the bound by at most one answer
   }
 }
 
