@@ -23,6 +23,10 @@ Result<std::vector<std::optional<CacheEntry>>> Store::get_many(const std::vector
   return out;
 }
 
+Status Store::record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) {
+  return record_leads(run_id, {{index, lead}}, now);
+}
+
 Status Store::put_many(const std::vector<std::pair<CacheKey, CacheEntry>>& entries) {
   Status first;
   for (const auto& [key, entry] : entries) {

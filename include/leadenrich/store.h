@@ -100,8 +100,9 @@ class Store {
   /// The newest run over `input` that did not finish and that no live process holds, if any.
   virtual Result<std::optional<RunRecord>> find_unfinished_run(const std::string& input) = 0;
   virtual Result<std::vector<RunRecord>> list_runs() = 0;
-  /// Records a finished lead as the run delivers it (index = position in the input).
-  virtual Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) = 0;
+  /// Records a finished lead as the run delivers it (index = position in the input). This
+  /// default is record_leads() of the one lead.
+  virtual Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now);
   /// Records several finished leads in one transaction: all of them or, on error, none.
   virtual Status record_leads(const std::string& run_id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
                               Timestamp now) = 0;

@@ -45,12 +45,14 @@ class PageArray {
   }
   PageArray(const PageArray&) = delete;
   PageArray& operator=(const PageArray&) = delete;
-  PageArray(PageArray&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  PageArray(PageArray&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), released_(std::exchange(o.released_, 0)) {}
   PageArray& operator=(PageArray&& o) noexcept {
     if (this != &o) {
       free();
       data_ = std::exchange(o.data_, nullptr);
       size_ = std::exchange(o.size_, 0);
+      released_ = std::exchange(o.released_, 0);
     }
     return *this;
   }
@@ -62,13 +64,16 @@ class PageArray {
   const T& operator[](std::size_t i) const { return data_[i]; }
 
   /// Gives the whole pages of elements [0, end) back to the kernel (they read as zero after);
-  /// nothing for an array from the heap.
+  /// nothing for an array from the heap. Pages given back by an earlier call are not asked again.
   void release_before(std::size_t end) {
-    if (!mapped() || end == 0) return;
+    if (!mapped()) return;
     constexpr std::uintptr_t kPage = 4096;
-    auto first = reinterpret_cast<std::uintptr_t>(data_);
-    std::uintptr_t last = (first + std::min(end, size_) * sizeof(T)) & ~(kPage - 1);
-    if (last > first) ::madvise(data_, last - first, MADV_DONTNEED);
+    auto base = reinterpret_cast<std::uintptr_t>(data_);
+    std::uintptr_t last = (base + std::min(end, size_) * sizeof(T)) & ~(kPage - 1);
+    std::uintptr_t first = base + released_;
+    if (last <= first) return;
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    released_ = last - base;
   }
 
  private:
@@ -83,10 +88,12 @@ class PageArray {
     }
     data_ = nullptr;
     size_ = 0;
+    released_ = 0;
   }
 
   T* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t released_ = 0;  // bytes from the start given back (a whole number of pages)
 };
 
 }  // namespace leadenrich::internal

@@ -325,10 +325,6 @@ class SqliteStore : public Store {
 
   Result<std::vector<RunRecord>> list_runs() override { return query_runs("", ""); }
 
-  Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) override {
-    return record_leads(run_id, {{index, lead}}, now);
-  }
-
   // One transaction for the whole batch: a commit (an fsync in WAL mode at a checkpoint) per lead
   // would cost more than enriching it.
   Status record_leads(const std::string& run_id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,

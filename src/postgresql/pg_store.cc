@@ -172,10 +172,6 @@ class PgStore : public Store {
 
   Result<std::vector<RunRecord>> list_runs() override { return query_runs("list_runs", "", ""); }
 
-  Status record_lead(const std::string& run_id, std::size_t index, const EnrichedLead& lead, Timestamp now) override {
-    return record_leads(run_id, {{index, lead}}, now);
-  }
-
   Status record_leads(const std::string& run_id, const std::vector<std::pair<std::size_t, EnrichedLead>>& leads,
                       Timestamp now) override {
     if (leads.empty()) return {};
